@@ -1,0 +1,257 @@
+//! Who may export what (SPEC §7): the reference API's permission strings
+//! (claims), the collection and container scopes, and key policies.
+//!
+//! The check runs in two steps around the lookup. Before anything is read
+//! for the caller, [`authorize`] decides from the claims and the request's
+//! scope alone whether the caller may export anything at all in that scope,
+//! and whether a membership check is still owed. After the lookup, the
+//! certificate's membership (and, for keys, its key policy) is checked. A
+//! caller without system-wide rights gets [`ExportError::AccessDenied`]
+//! both for a certificate that is not theirs and for one that does not
+//! exist, so a denial never tells whether a certificate exists.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::ExportError;
+use crate::store::{CertMetadata, KeyAccess};
+
+/// One permission a caller holds (the reference API's claim strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Claim {
+    /// `/certificates/collections/read/`: every certificate.
+    ReadAllCollections,
+    /// `/certificates/collections/read/<id>/`: one collection.
+    ReadCollection(u64),
+    /// `/certificate_stores/read/`: every certificate store.
+    ReadAllStores,
+    /// `/certificate_stores/read/<id>/`: one store container.
+    ReadStoreContainer(u64),
+    /// `/certificates/collections/private_key/read/`: every private key.
+    ReadAllPrivateKeys,
+    /// `/certificates/collections/private_key/read/<id>/`: the keys of one collection.
+    ReadCollectionPrivateKeys(u64),
+}
+
+impl FromStr for Claim {
+    type Err = ExportError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let err = |reason: &str| ExportError::InvalidClaim { input: input.to_owned(), reason: reason.to_owned() };
+        let text = input.trim();
+        let inner = text
+            .strip_prefix('/')
+            .and_then(|t| t.strip_suffix('/'))
+            .ok_or_else(|| err("a claim starts and ends with '/'"))?;
+        let parts: Vec<&str> = inner.split('/').collect();
+        let id = |s: &str| -> Result<u64, ExportError> {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(err("the id must be a non-negative integer"));
+            }
+            s.parse().map_err(|_| err("the id is too large"))
+        };
+        match parts.as_slice() {
+            ["certificates", "collections", "read"] => Ok(Claim::ReadAllCollections),
+            ["certificates", "collections", "read", n] => Ok(Claim::ReadCollection(id(n)?)),
+            ["certificate_stores", "read"] => Ok(Claim::ReadAllStores),
+            ["certificate_stores", "read", n] => Ok(Claim::ReadStoreContainer(id(n)?)),
+            ["certificates", "collections", "private_key", "read"] => Ok(Claim::ReadAllPrivateKeys),
+            ["certificates", "collections", "private_key", "read", n] => Ok(Claim::ReadCollectionPrivateKeys(id(n)?)),
+            _ => Err(err(
+                "not a known permission (/certificates/collections/read/[<id>/], \
+                 /certificate_stores/read/[<id>/], /certificates/collections/private_key/read/[<id>/])",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Claim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Claim::ReadAllCollections => write!(f, "/certificates/collections/read/"),
+            Claim::ReadCollection(id) => write!(f, "/certificates/collections/read/{id}/"),
+            Claim::ReadAllStores => write!(f, "/certificate_stores/read/"),
+            Claim::ReadStoreContainer(id) => write!(f, "/certificate_stores/read/{id}/"),
+            Claim::ReadAllPrivateKeys => write!(f, "/certificates/collections/private_key/read/"),
+            Claim::ReadCollectionPrivateKeys(id) => write!(f, "/certificates/collections/private_key/read/{id}/"),
+        }
+    }
+}
+
+/// Who is exporting: the claims they hold.
+///
+/// There is no default caller: every export names one. A program that
+/// serves one tenant and checks rights elsewhere uses
+/// [`Caller::single_tenant_full_access`], which says so where it is called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    claims: Vec<Claim>,
+}
+
+impl Caller {
+    /// A caller holding `claims`.
+    pub fn with_claims(claims: impl IntoIterator<Item = Claim>) -> Self {
+        Self { claims: claims.into_iter().collect() }
+    }
+
+    /// A caller from claim strings, one per line; blank lines and lines
+    /// starting with `#` are skipped. A malformed line is an error.
+    pub fn from_claim_lines(text: &str) -> Result<Self, ExportError> {
+        let claims = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::parse)
+            .collect::<Result<_, _>>()?;
+        Ok(Self { claims })
+    }
+
+    /// Every system-wide claim: for a program that serves a single tenant
+    /// and has checked rights before calling. (The command line runs as
+    /// this caller without `--claims`.)
+    pub fn single_tenant_full_access() -> Self {
+        Self::with_claims([Claim::ReadAllCollections, Claim::ReadAllStores, Claim::ReadAllPrivateKeys])
+    }
+
+    /// The claims held.
+    pub fn claims(&self) -> &[Claim] {
+        &self.claims
+    }
+
+    fn holds(&self, claim: Claim) -> bool {
+        self.claims.contains(&claim)
+    }
+}
+
+/// The collection or container a request is made in (the reference API's
+/// `CollectionId` and `ContainerId` query parameters).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Check rights at this collection. Wins over `container_id`.
+    pub collection_id: Option<u64>,
+    /// Check rights at this certificate-store container.
+    pub container_id: Option<u64>,
+}
+
+/// What [`authorize`] granted, and what is still owed once the certificate is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Grant {
+    read: Reach,
+    key: Option<Reach>,
+}
+
+/// How far a right reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Every certificate.
+    SystemWide,
+    /// Certificates of this collection.
+    Collection(u64),
+    /// Certificates in a store of this container.
+    Container(u64),
+}
+
+/// The claim check, before anything is read: SPEC §7's evaluation order.
+pub(crate) fn authorize(caller: &Caller, scope: Scope, wants_key: bool) -> Result<Grant, ExportError> {
+    let read = match (scope.collection_id, scope.container_id) {
+        // CollectionId wins; ContainerId is ignored.
+        (Some(_), _) if caller.holds(Claim::ReadAllCollections) => Reach::SystemWide,
+        (Some(c), _) if caller.holds(Claim::ReadCollection(c)) => Reach::Collection(c),
+        (None, Some(_)) if caller.holds(Claim::ReadAllStores) => Reach::SystemWide,
+        (None, Some(k)) if caller.holds(Claim::ReadStoreContainer(k)) => Reach::Container(k),
+        (None, None) if caller.holds(Claim::ReadAllCollections) || caller.holds(Claim::ReadAllStores) => Reach::SystemWide,
+        _ => return Err(ExportError::AccessDenied),
+    };
+    let key = if !wants_key {
+        None
+    } else if caller.holds(Claim::ReadAllPrivateKeys) {
+        Some(Reach::SystemWide)
+    } else {
+        match scope.collection_id {
+            Some(c) if caller.holds(Claim::ReadCollectionPrivateKeys(c)) => Some(Reach::Collection(c)),
+            _ => return Err(ExportError::AccessDenied),
+        }
+    };
+    Ok(Grant { read, key })
+}
+
+impl Grant {
+    /// Whether the caller may learn that a certificate does not exist.
+    pub(crate) fn is_system_wide(&self) -> bool {
+        self.read == Reach::SystemWide
+    }
+
+    /// A lookup failure as the caller may see it: without system-wide
+    /// rights, "not found" (or any answer that tells which certificates
+    /// exist) is "access denied".
+    pub(crate) fn hide(&self, error: ExportError) -> ExportError {
+        match error {
+            ExportError::NotFound { .. } | ExportError::AmbiguousLookup { .. } | ExportError::ConflictingLookups { .. }
+                if !self.is_system_wide() =>
+            {
+                ExportError::AccessDenied
+            }
+            other => other,
+        }
+    }
+
+    /// The checks owed once the certificate is known: membership of the
+    /// scope, and for a key export the key claim's scope and the key policy.
+    pub(crate) fn check(&self, metadata: &CertMetadata) -> Result<(), ExportError> {
+        let reaches = |reach: Reach| match reach {
+            Reach::SystemWide => true,
+            Reach::Collection(c) => metadata.collections.contains(&c),
+            Reach::Container(k) => metadata.containers.contains(&k),
+        };
+        if !reaches(self.read) || self.key.is_some_and(|k| !reaches(k)) {
+            return Err(ExportError::AccessDenied);
+        }
+        if self.key.is_some() {
+            if let Some(policy) = &metadata.key_policy {
+                if policy.private_key_access == KeyAccess::Restricted {
+                    return Err(ExportError::KeyExportRestricted { policy: policy.name.clone() });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_every_claim_form() {
+        for text in [
+            "/certificates/collections/read/",
+            "/certificates/collections/read/5/",
+            "/certificate_stores/read/",
+            "/certificate_stores/read/7/",
+            "/certificates/collections/private_key/read/",
+            "/certificates/collections/private_key/read/5/",
+        ] {
+            let claim: Claim = text.parse().unwrap();
+            assert_eq!(claim.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_claims() {
+        for bad in [
+            "",
+            "/certificates/collections/read",
+            "certificates/collections/read/",
+            "/certificates/collections/read/x/",
+            "/certificates/collections/read/-1/",
+            "/certificates/collections/read/5/6/",
+            "/certificates/collections/write/",
+            "/certificates/collections/read/99999999999999999999999/",
+            "/certificates/collections/read//",
+        ] {
+            assert!(matches!(bad.parse::<Claim>(), Err(ExportError::InvalidClaim { .. })), "{bad:?}");
+        }
+        assert!(Caller::from_claim_lines("/certificate_stores/read/\nbogus\n").is_err());
+        assert_eq!(Caller::from_claim_lines("# comment\n\n/certificate_stores/read/\n").unwrap().claims().len(), 1);
+    }
+}

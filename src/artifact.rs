@@ -1,0 +1,198 @@
+//! The result of an export: bytes, file name, MIME type (SPEC §4).
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::request::{CertificateFormat, FileExtension};
+use crate::{base64, name};
+
+/// An exported file.
+///
+/// The bytes live in zeroizing memory (they may hold a key, encrypted or
+/// not), and `Debug` shows their length, never their content.
+pub struct ExportArtifact {
+    pub(crate) bytes: Zeroizing<Vec<u8>>,
+    pub(crate) file_name: String,
+    pub(crate) format: CertificateFormat,
+    pub(crate) extension: FileExtension,
+    pub(crate) content_type: &'static str,
+    pub(crate) certificates: usize,
+    pub(crate) contains_private_key: bool,
+}
+
+impl ExportArtifact {
+    /// The file's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The file's bytes, taken out (still zeroized when dropped).
+    pub fn into_bytes(self) -> Zeroizing<Vec<u8>> {
+        self.bytes
+    }
+
+    /// The bytes base64-encoded, as the reference API returns `Content`.
+    pub fn to_base64(&self) -> Zeroizing<String> {
+        Zeroizing::new(base64::encode(&self.bytes))
+    }
+
+    /// The file name (the reference API's `X-CertificateFile`): a plain
+    /// name, never a path.
+    pub fn file_name(&self) -> &str {
+        &self.file_name
+    }
+
+    /// The format that was asked for.
+    pub fn format(&self) -> CertificateFormat {
+        self.format
+    }
+
+    /// The file extension.
+    pub fn extension(&self) -> FileExtension {
+        self.extension
+    }
+
+    /// The MIME type.
+    pub fn content_type(&self) -> &'static str {
+        self.content_type
+    }
+
+    /// How many certificates the file holds.
+    pub fn certificate_count(&self) -> usize {
+        self.certificates
+    }
+
+    /// Whether the file holds a private key (encrypted or not).
+    pub fn contains_private_key(&self) -> bool {
+        self.contains_private_key
+    }
+}
+
+impl fmt::Debug for ExportArtifact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExportArtifact")
+            .field("file_name", &self.file_name)
+            .field("format", &self.format)
+            .field("content_type", &self.content_type)
+            .field("certificates", &self.certificates)
+            .field("contains_private_key", &self.contains_private_key)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for ExportArtifact {
+    /// The reference API's response shape:
+    /// `{"Content": <base64>, "FileName": ..., "ContentType": ..., "Certificates": n}`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("ExportArtifact", 4)?;
+        s.serialize_field("Content", self.to_base64().as_str())?;
+        s.serialize_field("FileName", &self.file_name)?;
+        s.serialize_field("ContentType", self.content_type)?;
+        s.serialize_field("Certificates", &self.certificates)?;
+        s.end()
+    }
+}
+
+/// Longest stem, in bytes, before the extension.
+const MAX_STEM: usize = 200;
+
+/// The file-name stem of a certificate: its subject CN made safe, or its
+/// SHA-1 thumbprint (lower-case hex) if it has no usable CN.
+///
+/// - `\ / : * ? " < > |` and control characters become `_` (so the
+///   wildcard `*.example.org` gives `_.example.org`);
+/// - with `allow_periods` false, every `.` becomes `_`;
+/// - surrounding white space is dropped, and a leading `.` becomes `_`
+///   (no hidden files);
+/// - a Windows device name (`CON`, `NUL`, `COM1`, …, which Windows
+///   reserves whatever the extension) gets a leading `_`;
+/// - at most 200 bytes, cut at a character boundary.
+pub(crate) fn file_stem(subject: &[u8], sha1_hex: &str, allow_periods: bool) -> String {
+    let cn = name::common_name(subject).unwrap_or_default();
+    let mut stem: String = cn
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            '.' if !allow_periods => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    if stem.starts_with('.') {
+        stem.replace_range(..1, "_");
+    }
+    if stem.len() > MAX_STEM {
+        let cut = (0..=MAX_STEM).rev().find(|&i| stem.is_char_boundary(i)).unwrap_or(0);
+        stem.truncate(cut);
+    }
+    let stem = stem.trim_end().to_owned();
+    if stem.is_empty() {
+        return sha1_hex.to_owned();
+    }
+    if is_windows_device_name(&stem) { format!("_{stem}") } else { stem }
+}
+
+/// Whether Windows reserves `stem` as a device: the part before the first
+/// `.`, without trailing spaces, is CON, PRN, AUX, NUL, COM0–9 or LPT0–9
+/// (superscript digits included), in any case.
+fn is_windows_device_name(stem: &str) -> bool {
+    let base = stem.split('.').next().unwrap_or_default().trim_end().to_ascii_uppercase();
+    match base.as_str() {
+        "CON" | "PRN" | "AUX" | "NUL" => true,
+        _ => {
+            let mut chars = base.chars();
+            let prefix: String = chars.by_ref().take(3).collect();
+            let rest: Vec<char> = chars.collect();
+            (prefix == "COM" || prefix == "LPT") && matches!(rest.as_slice(), [d] if d.is_ascii_digit() || "¹²³".contains(*d))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stem(cn: &str, periods: bool) -> String {
+        let subject = crate::tlv::encode(0x30, &[&crate::tlv::encode(0x31, &[&crate::tlv::encode(0x30, &[
+            &crate::tlv::encode(0x06, &[&[0x55, 4, 3]]),
+            &crate::tlv::encode(0x0c, &[cn.as_bytes()]),
+        ])])]);
+        file_stem(&subject, "abc123", periods)
+    }
+
+    #[test]
+    fn names_files_as_spec_4() {
+        assert_eq!(stem("www.example.com", true), "www.example.com");
+        assert_eq!(stem("www.example.com", false), "www_example_com");
+        assert_eq!(stem("*.example.org", true), "_.example.org");
+        assert_eq!(stem("a\\b/c:d*e?f\"g<h>i|j\u{7}k", true), "a_b_c_d_e_f_g_h_i_j_k");
+        assert_eq!(stem("Zürich Büro", true), "Zürich Büro");
+        assert_eq!(stem("", true), "abc123");
+        assert_eq!(stem("   ", true), "abc123");
+        assert_eq!(stem("..", true), "_.");
+        assert_eq!(stem(".hidden", true), "_hidden");
+        assert_eq!(stem("../../etc/passwd", true), "_._.._etc_passwd");
+    }
+
+    #[test]
+    fn avoids_windows_device_names() {
+        for reserved in ["CON", "con", "nul.example.com", "COM1", "lpt9", "AUX "] {
+            assert!(stem(reserved, true).starts_with('_'), "{reserved}");
+        }
+        for fine in ["console", "COM10", "company.com", "lpt"] {
+            assert!(!stem(fine, true).starts_with('_'), "{fine}");
+        }
+    }
+
+    #[test]
+    fn cuts_long_names_at_a_character_boundary() {
+        let long = "é".repeat(150);
+        let s = stem(&long, true);
+        assert!(s.len() <= MAX_STEM && s.chars().all(|c| c == 'é'));
+    }
+}

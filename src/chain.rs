@@ -1,0 +1,241 @@
+//! Building the chain from a certificate up to a root, from the store's
+//! certificates only (SPEC §5).
+//!
+//! A depth-first path search, in the manner of rustls-webpki's path
+//! builder:
+//!
+//! - The issuer candidates of a certificate are the store's certificates
+//!   whose subject equals its issuer (RFC 5280 §7.1 comparison), narrowed
+//!   by key identifier when both the certificate's AKI and the candidate's
+//!   SKI exist.
+//! - Candidates are tried in order of preference: valid at the export time
+//!   first, then the latest `notAfter`, then the lowest id (so the choice
+//!   is deterministic). A candidate is taken only if its public key
+//!   verifies the certificate's signature; the first one that leads to a
+//!   root wins, so among verifying candidates the preferred one wins, and
+//!   a candidate whose own path dead-ends gives way to the next (a
+//!   cross-signed intermediate reaches a root by whichever copy can).
+//! - The chain ends at a self-signed certificate: subject equal to issuer,
+//!   and its own key verifies its signature.
+//! - A certificate whose subject and public key are already on the path is
+//!   never added again, so loops end. The depth limit and the [`Budget`]
+//!   bound the work a hostile store can cause.
+
+mod verify;
+
+use std::collections::HashMap;
+
+use crate::certificate::CertificateView;
+use crate::store::{CertificateStore, StoredCertificate};
+use crate::{ExportError, NameKey, name};
+
+use verify::Signature;
+
+/// How chains are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainPolicy {
+    /// The most issuers above the end-entity certificate (default 10).
+    pub max_depth: usize,
+    /// Limits on the work of one chain build.
+    pub budget: Budget,
+    /// What to do when no root can be reached.
+    pub incomplete: IncompleteChains,
+    /// Whether the root is part of the exported chain.
+    pub root: RootCertificate,
+}
+
+impl Default for ChainPolicy {
+    fn default() -> Self {
+        Self {
+            max_depth: 10,
+            budget: Budget::default(),
+            incomplete: IncompleteChains::Refuse,
+            root: RootCertificate::Include,
+        }
+    }
+}
+
+/// What to do with a chain that cannot reach a root.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IncompleteChains {
+    /// Fail with [`ExportError::IncompleteChain`] (the default).
+    #[default]
+    Refuse,
+    /// Export the chain as far as it goes.
+    AllowPartial,
+}
+
+/// Whether the root certificate is exported with the chain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RootCertificate {
+    /// The chain ends with the root (the default).
+    #[default]
+    Include,
+    /// The chain stops below the root, as TLS servers should send it. An
+    /// end-entity certificate that is itself self-signed is still exported.
+    Exclude,
+}
+
+/// Limits on the work of one chain build, so that a store crowded with
+/// same-named CAs cannot make an export run long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Signature verifications per build. 100, as rustls-webpki, which takes
+    /// the figure from mozilla::pkix.
+    pub signature_checks: usize,
+    /// Issuer candidates examined per build (each costs a store read).
+    /// 1,000: well above any real PKI, where a name has a handful of CA
+    /// certificates (key rollovers, renewals, cross-signs).
+    pub candidates: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self { signature_checks: 100, candidates: 1_000 }
+    }
+}
+
+/// The chain of `leaf`, leaf first, as `policy` asks for it.
+pub(crate) fn build<'s>(
+    store: &'s dyn CertificateStore,
+    leaf: StoredCertificate<'s>,
+    policy: &ChainPolicy,
+    time: i64,
+) -> Result<Vec<StoredCertificate<'s>>, ExportError> {
+    let mut builder = Builder { store, policy, time, signature_checks: 0, candidates: 0, dead_end: None };
+    let node = Node::new(leaf, time)?;
+    let mut path = vec![node];
+    let mut chain: Vec<StoredCertificate<'s>> = match builder.extend(&mut path)? {
+        Outcome::Root => path.into_iter().map(|n| n.certificate).collect(),
+        Outcome::DeadEnd => {
+            let (partial, error) = builder.dead_end.take().ok_or(ExportError::IncompleteChain { missing_issuer: String::new() })?;
+            match (policy.incomplete, &error) {
+                (IncompleteChains::AllowPartial, ExportError::IncompleteChain { .. }) => return Ok(partial),
+                _ => return Err(error),
+            }
+        }
+    };
+    if policy.root == RootCertificate::Exclude && chain.len() > 1 {
+        chain.pop();
+    }
+    Ok(chain)
+}
+
+/// A certificate on the path, with what the search compares.
+struct Node<'s> {
+    certificate: StoredCertificate<'s>,
+    subject: NameKey,
+    spki: Box<[u8]>,
+    not_after: i64,
+    valid_now: bool,
+}
+
+impl<'s> Node<'s> {
+    fn new(certificate: StoredCertificate<'s>, time: i64) -> Result<Self, ExportError> {
+        let view = parse(&certificate)?;
+        let subject = NameKey::from_der(view.subject).map_err(|source| malformed(&certificate, source))?;
+        let (spki, not_after, valid_now) = (view.spki.into(), view.not_after, view.is_valid_at(time));
+        Ok(Self { certificate, subject, spki, not_after, valid_now })
+    }
+}
+
+enum Outcome {
+    Root,
+    DeadEnd,
+}
+
+struct Builder<'s, 'p> {
+    store: &'s dyn CertificateStore,
+    policy: &'p ChainPolicy,
+    time: i64,
+    signature_checks: usize,
+    candidates: usize,
+    /// The first dead end met: the path so far and why it ended. The
+    /// search meets the most preferred path's end first.
+    dead_end: Option<(Vec<StoredCertificate<'s>>, ExportError)>,
+}
+
+impl<'s> Builder<'s, '_> {
+    fn extend(&mut self, path: &mut Vec<Node<'s>>) -> Result<Outcome, ExportError> {
+        let Some(last) = path.last() else { return Ok(Outcome::DeadEnd) };
+        // A handle on the certificate (a borrow for stores in memory), so the
+        // path can grow while the view of it is in use.
+        let certificate = last.certificate.clone();
+        let current = parse(&certificate)?;
+        let issuer = NameKey::from_der(current.issuer).map_err(|source| malformed(&certificate, source))?;
+        if issuer == last.subject && self.verify(current.spki, &current)? == Signature::Valid {
+            return Ok(Outcome::Root);
+        }
+        if path.len() > self.policy.max_depth {
+            self.dead_end(path, ExportError::ChainTooLong { limit: self.policy.max_depth });
+            return Ok(Outcome::DeadEnd);
+        }
+
+        let mut candidates = Vec::new();
+        for id in self.store.find_issuers(&issuer, current.authority_key_id)? {
+            self.candidates += 1;
+            if self.candidates > self.policy.budget.candidates {
+                return Err(ExportError::ChainBudgetExceeded { what: "issuer candidates", limit: self.policy.budget.candidates });
+            }
+            let Some(certificate) = self.store.certificate(id)? else { continue };
+            let node = Node::new(certificate, self.time)?;
+            let on_path = path.iter().any(|n| n.subject == node.subject && n.spki == node.spki);
+            if node.subject == issuer && !on_path {
+                candidates.push(node);
+            }
+        }
+        candidates.sort_by(|a, b| {
+            b.valid_now.cmp(&a.valid_now).then(b.not_after.cmp(&a.not_after)).then(a.certificate.id.cmp(&b.certificate.id))
+        });
+
+        // Same key, same answer: a renewed CA's copies cost one check.
+        let mut checked: HashMap<Box<[u8]>, Signature> = HashMap::new();
+        let mut any_verified = false;
+        for node in candidates {
+            let signature = match checked.get(&node.spki) {
+                Some(&s) => s,
+                None => {
+                    let s = self.verify(&node.spki, &current)?;
+                    checked.insert(node.spki.clone(), s);
+                    s
+                }
+            };
+            if signature != Signature::Valid {
+                continue;
+            }
+            any_verified = true;
+            path.push(node);
+            if let Outcome::Root = self.extend(path)? {
+                return Ok(Outcome::Root);
+            }
+            path.pop();
+        }
+        if !any_verified {
+            let missing_issuer = name::to_rfc4514(current.issuer).unwrap_or_else(|_| "(malformed name)".into());
+            self.dead_end(path, ExportError::IncompleteChain { missing_issuer });
+        }
+        Ok(Outcome::DeadEnd)
+    }
+
+    fn verify(&mut self, spki: &[u8], certificate: &CertificateView<'_>) -> Result<Signature, ExportError> {
+        self.signature_checks += 1;
+        if self.signature_checks > self.policy.budget.signature_checks {
+            return Err(ExportError::ChainBudgetExceeded { what: "signature checks", limit: self.policy.budget.signature_checks });
+        }
+        Ok(verify::check(spki, certificate))
+    }
+
+    fn dead_end(&mut self, path: &[Node<'s>], error: ExportError) {
+        if self.dead_end.is_none() {
+            self.dead_end = Some((path.iter().map(|n| n.certificate.clone()).collect(), error));
+        }
+    }
+}
+
+fn parse<'a>(certificate: &'a StoredCertificate<'_>) -> Result<CertificateView<'a>, ExportError> {
+    CertificateView::parse(&certificate.der).map_err(|source| malformed(certificate, source))
+}
+
+fn malformed(certificate: &StoredCertificate<'_>, source: der::Error) -> ExportError {
+    ExportError::MalformedCertificate { what: format!("CertID {}", certificate.id), source }
+}

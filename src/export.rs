@@ -1,0 +1,186 @@
+//! The entry point: [`Exporter::export`] takes an [`ExportRequest`] and
+//! gives an [`ExportArtifact`] or an [`ExportError`].
+//!
+//! The data flows one way: options checked against the matrix → claims
+//! checked → certificate looked up → membership and key policy checked →
+//! chain built → bytes encoded → artifact named.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::access::{self, Caller};
+use crate::artifact::{self, ExportArtifact};
+use crate::chain::{self, ChainPolicy};
+use crate::encode::{self, Inputs};
+use crate::lookup::{self, Thumbprint};
+use crate::matrix;
+use crate::random::{OsRandom, RandomSource};
+use crate::request::{ChainOrder, ExportRequest};
+use crate::store::CertificateStore;
+use crate::ExportError;
+
+/// Exporter-wide settings (the reference product's application settings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportSettings {
+    /// Keep `.` in file names (`www.example.com.cer`); when false every `.`
+    /// of the CN becomes `_` (`www_example_com.cer`). Default true.
+    pub allow_periods_in_filenames: bool,
+    /// How chains are built.
+    pub chain: ChainPolicy,
+    /// The time validity is judged at when choosing among issuers.
+    pub time: ExportTime,
+    /// Which Microsoft CSPs a request may name.
+    pub csps: CspPolicy,
+}
+
+impl Default for ExportSettings {
+    fn default() -> Self {
+        Self {
+            allow_periods_in_filenames: true,
+            chain: ChainPolicy::default(),
+            time: ExportTime::Now,
+            csps: CspPolicy::default(),
+        }
+    }
+}
+
+/// The time chain building judges validity at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ExportTime {
+    /// The clock at each export (the default).
+    #[default]
+    Now,
+    /// A fixed time, in seconds since the Unix epoch (tests, reproducible jobs).
+    UnixSeconds(i64),
+}
+
+impl ExportTime {
+    fn seconds(self) -> i64 {
+        match self {
+            ExportTime::Now => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+                .unwrap_or(0),
+            ExportTime::UnixSeconds(s) => s,
+        }
+    }
+}
+
+/// The "Allow Cryptographic Service Providers" setting and its list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CspPolicy {
+    /// Whether a request may name a CSP at all (default false).
+    pub allow: bool,
+    /// The CSP names a request may give, compared exactly.
+    pub names: Vec<String>,
+}
+
+/// Exports certificates and keys from a store.
+pub struct Exporter<S> {
+    store: S,
+    settings: ExportSettings,
+    rng: Arc<dyn RandomSource>,
+}
+
+impl<S: CertificateStore> Exporter<S> {
+    /// An exporter over `store` with default settings.
+    pub fn new(store: S) -> Self {
+        Self::with_settings(store, ExportSettings::default())
+    }
+
+    /// An exporter over `store` with `settings`.
+    pub fn with_settings(store: S, settings: ExportSettings) -> Self {
+        Self { store, settings, rng: Arc::new(OsRandom) }
+    }
+
+    /// Replaces the source of salts and IVs (the OS generator by default).
+    pub fn with_random_source(mut self, rng: Arc<dyn RandomSource>) -> Self {
+        self.rng = rng;
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &ExportSettings {
+        &self.settings
+    }
+
+    /// Exports what `request` asks for, if `caller` may have it.
+    pub fn export(&self, caller: &Caller, request: &ExportRequest) -> Result<ExportArtifact, ExportError> {
+        let plan = matrix::plan(request)?;
+        if let Some(csp) = &request.pfx.target_csp {
+            if !self.settings.csps.allow || !self.settings.csps.names.contains(csp) {
+                return Err(ExportError::CspNotAllowed { csp: csp.clone() });
+            }
+        }
+        let grant = access::authorize(caller, request.scope, plan.output.needs_key())?;
+
+        let store: &dyn CertificateStore = &self.store;
+        let id = lookup::resolve(store, &request.lookups()).map_err(|e| grant.hide(e))?;
+        let leaf = store.certificate(id)?.ok_or_else(|| grant.hide(ExportError::NotFound { lookup: format!("CertID {id}") }))?;
+        grant.check(&leaf.metadata)?;
+
+        let key = if plan.output.needs_key() {
+            let key = store.private_key(id)?;
+            Some(key.ok_or_else(|| ExportError::NoPrivateKey { certificate: Thumbprint::sha1_of(&leaf.der).to_string() })?)
+        } else {
+            None
+        };
+
+        let end_entity = leaf.der.clone();
+        let mut chain = if plan.output.chain() {
+            chain::build(store, leaf, &self.settings.chain, self.settings.time.seconds())?
+        } else {
+            vec![leaf]
+        };
+        if request.chain_order == ChainOrder::RootFirst {
+            chain.reverse();
+        }
+        let certificates: Vec<&[u8]> = match plan.output {
+            matrix::Output::KeyOnly { .. } => Vec::new(),
+            _ => chain.iter().map(|c| &*c.der).collect(),
+        };
+
+        let view = crate::certificate::CertificateView::parse(&end_entity)
+            .map_err(|source| ExportError::MalformedCertificate { what: format!("CertID {id}"), source })?;
+        let sha1 = Thumbprint::sha1_of(&end_entity).to_string();
+        let stem = artifact::file_stem(view.subject, &sha1, self.settings.allow_periods_in_filenames);
+
+        let inputs = Inputs { certificates: &certificates, end_entity: &end_entity, key: key.as_deref(), stem: &stem };
+        let bytes = encode::encode(plan.output, &inputs, request, &*self.rng)?;
+        Ok(ExportArtifact {
+            bytes,
+            file_name: format!("{stem}.{}", plan.extension.as_str()),
+            format: request.format,
+            extension: plan.extension,
+            content_type: plan.output.content_type(),
+            certificates: certificates.len(),
+            contains_private_key: plan.output.needs_key(),
+        })
+    }
+
+    /// Exports every request of a batch, in order, each with its own
+    /// result. With the `parallel` feature the batch is spread over every
+    /// core (rayon); without it, requests run one after the other.
+    pub fn export_batch(&self, caller: &Caller, requests: &[ExportRequest]) -> Vec<Result<ExportArtifact, ExportError>> {
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            requests.par_iter().map(|r| self.export(caller, r)).collect()
+        }
+        #[cfg(not(feature = "parallel"))]
+        {
+            requests.iter().map(|r| self.export(caller, r)).collect()
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for Exporter<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exporter").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}

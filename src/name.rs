@@ -1,0 +1,326 @@
+//! Distinguished names: RFC 4514 strings in, RFC 5280 §7.1 comparison,
+//! RFC 4514 strings out.
+//!
+//! Names are compared through their [`NameKey`], a canonical byte form in
+//! which string values are case folded with white space collapsed, every
+//! directory string type compares equal to the others, and the attributes
+//! of a multi-valued RDN are sorted. Two names match when their keys are
+//! equal. The same key is computed for a DN string and for a DER `Name`,
+//! so a store can index certificates by it.
+
+mod attribute;
+mod parse;
+mod value;
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::ExportError;
+use crate::tlv::{self, Reader, tag};
+
+/// A distinguished name given as an RFC 4514 string, parsed and checked.
+///
+/// Besides the strict RFC 4514 grammar it accepts what OpenSSL and Windows
+/// print: spaces around `,` `+` `=`, `;` between RDNs, quoted values,
+/// `OID.n.n.n=` types and the Windows short names `S`, `E`, `G`, `T`.
+///
+/// ```
+/// use certexport::DistinguishedName;
+/// let a: DistinguishedName = "CN=www.example.com, O=Example  Corp, C=US".parse()?;
+/// let b: DistinguishedName = "cn=WWW.EXAMPLE.COM,o=example corp,c=us".parse()?;
+/// assert_eq!(a.key(), b.key());
+/// # Ok::<(), certexport::ExportError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistinguishedName {
+    input: String,
+    key: NameKey,
+    reversed: Option<NameKey>,
+}
+
+impl DistinguishedName {
+    /// The string as it was given.
+    pub fn as_str(&self) -> &str {
+        &self.input
+    }
+
+    /// The comparison key of the name read as RFC 4514 (most specific RDN first).
+    pub fn key(&self) -> &NameKey {
+        &self.key
+    }
+
+    /// The comparison key of the name read in the reverse (X.500, `C=`
+    /// first) order, when that differs from [`key`](Self::key).
+    pub fn reversed_key(&self) -> Option<&NameKey> {
+        self.reversed.as_ref()
+    }
+}
+
+impl FromStr for DistinguishedName {
+    type Err = ExportError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let mut rdns = parse::parse(input).map_err(|e| ExportError::InvalidDistinguishedName {
+            input: input.to_owned(),
+            position: e.position,
+            reason: e.reason,
+        })?;
+        // A DER Name lists the RDNs root first: the reverse of RFC 4514.
+        rdns.reverse();
+        let key = NameKey::from_rdns(rdns.iter().map(|rdn| rdn.iter().map(ParsedValue::from_attribute)));
+        let reversed = (rdns.len() > 1)
+            .then(|| NameKey::from_rdns(rdns.iter().rev().map(|rdn| rdn.iter().map(ParsedValue::from_attribute))))
+            .filter(|reversed| *reversed != key);
+        Ok(Self { input: input.to_owned(), key, reversed })
+    }
+}
+
+impl fmt::Display for DistinguishedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.input)
+    }
+}
+
+/// The canonical comparison form of a distinguished name.
+///
+/// Custom [`CertificateStore`](crate::CertificateStore)s index certificates
+/// by the keys of their subject and issuer names ([`NameKey::from_der`]).
+/// The bytes are stable within a major version of this crate.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NameKey(Box<[u8]>);
+
+impl NameKey {
+    /// The key of a DER-encoded `Name`.
+    pub fn from_der(name: &[u8]) -> Result<Self, der::Error> {
+        let mut rdns = Vec::new();
+        for rdn in rdn_sets(name)? {
+            let mut values = Vec::new();
+            for atv in attributes(rdn?) {
+                let (oid, tag, content) = atv?;
+                values.push(ParsedValue { oid, value: ValueRef::Der { tag, content } });
+            }
+            rdns.push(values);
+        }
+        Ok(Self::from_rdns(rdns))
+    }
+
+    /// The canonical bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn from_rdns<'a, R, A>(rdns: R) -> Self
+    where
+        R: IntoIterator<Item = A>,
+        A: IntoIterator<Item = ParsedValue<'a>>,
+    {
+        let mut out = Vec::with_capacity(96);
+        let mut sorted: Vec<Vec<u8>> = Vec::new();
+        for rdn in rdns {
+            sorted.clear();
+            for atv in rdn {
+                let mut one = Vec::with_capacity(32);
+                atv.write_key(&mut one);
+                sorted.push(one);
+            }
+            sorted.sort_unstable();
+            out.push(0xff);
+            for one in &sorted {
+                out.extend_from_slice(one);
+            }
+        }
+        Self(out.into_boxed_slice())
+    }
+}
+
+/// One attribute, from either a DN string or a DER name.
+struct ParsedValue<'a> {
+    oid: &'a [u8],
+    value: ValueRef<'a>,
+}
+
+enum ValueRef<'a> {
+    Text(&'a str),
+    Der { tag: u8, content: &'a [u8] },
+}
+
+impl<'a> ParsedValue<'a> {
+    fn from_attribute(attribute: &'a parse::Attribute) -> Self {
+        let value = match &attribute.value {
+            parse::Value::Text(text) => ValueRef::Text(text),
+            parse::Value::Der { tag, content } => ValueRef::Der { tag: *tag, content },
+        };
+        Self { oid: &attribute.oid, value }
+    }
+
+    /// `len(oid) oid kind len(value) value`, with string values in their
+    /// comparison form (kind 0) and other values as their DER (kind 1).
+    fn write_key(&self, out: &mut Vec<u8>) {
+        push_len_prefixed(out, self.oid);
+        let (tag, content) = match self.value {
+            ValueRef::Text(text) => return write_value(out, 0, |out| value::push_normalized(out, text)),
+            ValueRef::Der { tag, content } => (tag, content),
+        };
+        match value::is_string(tag).then(|| value::decode(tag, content)).flatten() {
+            Some(text) => write_value(out, 0, |out| value::push_normalized(out, &text)),
+            None => write_value(out, 1, |out| tlv::write(out, tag, &[content])),
+        }
+    }
+}
+
+/// Appends `kind`, a length placeholder, the value `write` appends, then
+/// fills in the length.
+fn write_value(out: &mut Vec<u8>, kind: u8, write: impl FnOnce(&mut Vec<u8>)) {
+    out.extend_from_slice(&[kind, 0, 0, 0, 0]);
+    let start = out.len();
+    write(out);
+    let len = (out.len() - start) as u32;
+    out[start - 4..start].copy_from_slice(&len.to_be_bytes());
+}
+
+fn push_len_prefixed(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// The RDN `SET`s of a DER `Name`, root first.
+fn rdn_sets(name: &[u8]) -> der::Result<impl Iterator<Item = der::Result<&[u8]>>> {
+    let sequence = tlv::single(name, tag::SEQUENCE)?;
+    let mut reader = Reader::new(sequence.value);
+    Ok(std::iter::from_fn(move || {
+        (!reader.is_empty()).then(|| {
+            let set = reader.expect(tag::SET)?;
+            if set.value.is_empty() {
+                return Err(der::ErrorKind::Length { tag: der::Tag::Set }.into());
+            }
+            Ok(set.value)
+        })
+    }))
+}
+
+/// The `(type OID, value tag, value content)` of each attribute of an RDN.
+fn attributes(rdn: &[u8]) -> impl Iterator<Item = der::Result<(&[u8], u8, &[u8])>> {
+    let mut reader = Reader::new(rdn);
+    std::iter::from_fn(move || {
+        (!reader.is_empty()).then(|| {
+            let atv = reader.expect(tag::SEQUENCE)?;
+            let mut parts = Reader::new(atv.value);
+            let oid = parts.expect(tag::OID)?;
+            let value = parts.next()?;
+            parts.finish()?;
+            Ok((oid.value, value.tag, value.value))
+        })
+    })
+}
+
+/// The RFC 4514 string of a DER `Name` (most specific RDN first, `,`
+/// between RDNs, `+` inside one). Types we know print by short name;
+/// others, and values that are not strings, as `OID=#hex` (RFC 4514 §2.4).
+pub(crate) fn to_rfc4514(name: &[u8]) -> der::Result<String> {
+    let rdns: Vec<&[u8]> = rdn_sets(name)?.collect::<der::Result<_>>()?;
+    let mut out = String::with_capacity(name.len() + 16);
+    for (i, rdn) in rdns.iter().rev().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for (j, atv) in attributes(rdn).enumerate() {
+            let (oid, tag, content) = atv?;
+            if j > 0 {
+                out.push('+');
+            }
+            let known = attribute::by_oid(oid);
+            let text = value::is_string(tag).then(|| value::decode(tag, content)).flatten();
+            match (known, text) {
+                (Some(t), Some(text)) => {
+                    out.push_str(t.name);
+                    out.push('=');
+                    value::push_escaped(&mut out, &text);
+                }
+                _ => {
+                    let oid = der::asn1::ObjectIdentifier::from_bytes(oid)?;
+                    out.push_str(&oid.to_string());
+                    out.push_str("=#");
+                    for b in tlv::encode(tag, &[content]) {
+                        out.push_str(&format!("{b:02x}"));
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The most specific common name of a DER `Name` (the first `CN` in
+/// RFC 4514 order), if it has one that is text.
+pub(crate) fn common_name(name: &[u8]) -> Option<String> {
+    let rdns: Vec<&[u8]> = rdn_sets(name).ok()?.collect::<der::Result<_>>().ok()?;
+    rdns.iter().rev().find_map(|rdn| {
+        attributes(rdn).filter_map(Result::ok).find_map(|(oid, tag, content)| {
+            (oid == attribute::COMMON_NAME).then(|| value::decode(tag, content)).flatten().map(|t| t.into_owned())
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// DER of `C=US, O=Example  Corp (UTF8String), CN=www.example.com`.
+    fn sample_name() -> Vec<u8> {
+        let atv = |oid: &[u8], tag: u8, value: &str| {
+            let seq = tlv::encode(tag::SEQUENCE, &[&tlv::encode(tag::OID, &[oid]), &tlv::encode(tag, &[value.as_bytes()])]);
+            tlv::encode(tag::SET, &[&seq])
+        };
+        let rdns = [
+            atv(&[0x55, 4, 6], tag::PRINTABLE_STRING, "US"),
+            atv(&[0x55, 4, 10], tag::UTF8_STRING, "Example  Corp"),
+            atv(&[0x55, 4, 3], tag::PRINTABLE_STRING, "www.example.com"),
+        ];
+        let parts: Vec<&[u8]> = rdns.iter().map(Vec::as_slice).collect();
+        tlv::encode(tag::SEQUENCE, &parts)
+    }
+
+    fn dn(s: &str) -> DistinguishedName {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn string_and_der_keys_agree() {
+        let der_key = NameKey::from_der(&sample_name()).unwrap();
+        assert_eq!(dn("CN=www.example.com,O=Example Corp,C=US").key(), &der_key);
+        assert_eq!(dn("cn = WWW.Example.com , o=example   corp,c=us").key(), &der_key);
+        assert_eq!(dn("CN=www.example.com,O=Example Corp,C=US").reversed_key(), Some(&dn("C=US,O=Example Corp,CN=www.example.com").key().clone()));
+        assert_eq!(dn("C=US, O=Example Corp, CN=www.example.com").reversed_key(), Some(&der_key));
+        assert_ne!(dn("CN=www.example.com,O=Other,C=US").key(), &der_key);
+        assert_eq!(dn("CN=www.example.com,O=#0c0c4578616d706c6520436f7270,C=US").key(), &der_key);
+    }
+
+    #[test]
+    fn multi_valued_rdns_compare_unordered() {
+        assert_eq!(dn("OU=Sales+CN=J Smith,DC=example").key(), dn("CN=J Smith+OU=Sales,DC=example").key());
+        assert_ne!(dn("OU=Sales+CN=J Smith").key(), dn("OU=Sales,CN=J Smith").key());
+        assert_eq!(dn("CN=x").reversed_key(), None);
+    }
+
+    #[test]
+    fn formats_rfc4514() {
+        assert_eq!(to_rfc4514(&sample_name()).unwrap(), "CN=www.example.com,O=Example  Corp,C=US");
+        assert_eq!(common_name(&sample_name()).as_deref(), Some("www.example.com"));
+    }
+
+    #[test]
+    fn malformed_der_names_fail_cleanly() {
+        for bad in [&b""[..], b"\x30\x02\x31\x00", b"\x30\x04\x31\x02\x30\x00", b"\x31\x00"] {
+            assert!(NameKey::from_der(bad).is_err());
+            assert!(to_rfc4514(bad).is_err());
+            assert!(common_name(bad).is_none());
+        }
+    }
+
+    #[test]
+    fn reports_dn_errors_with_input() {
+        let err = "CN=x,".parse::<DistinguishedName>().unwrap_err();
+        assert!(matches!(err, ExportError::InvalidDistinguishedName { position: 5, .. }), "{err:?}");
+        assert!(err.to_string().contains("CN=x,"));
+    }
+}

@@ -1,0 +1,165 @@
+//! Attribute values: decoding ASN.1 string types, the RFC 5280 §7.1
+//! comparison form, and RFC 4514 escaping.
+
+use crate::tlv::tag;
+
+/// Whether `tag` is one of the directory string types a DN value may use.
+pub(crate) fn is_string(tag: u8) -> bool {
+    matches!(
+        tag,
+        tag::UTF8_STRING
+            | tag::PRINTABLE_STRING
+            | tag::IA5_STRING
+            | tag::TELETEX_STRING
+            | tag::BMP_STRING
+            | tag::UNIVERSAL_STRING
+            | tag::VISIBLE_STRING
+            | tag::NUMERIC_STRING
+    )
+}
+
+/// The text of a string-typed value, or `None` if it is not valid for its
+/// type. TeletexString is read as Latin-1, as OpenSSL and browsers do.
+pub(crate) fn decode(tag: u8, bytes: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
+    match tag {
+        tag::UTF8_STRING => std::str::from_utf8(bytes).ok().map(Cow::Borrowed),
+        tag::PRINTABLE_STRING | tag::IA5_STRING | tag::VISIBLE_STRING | tag::NUMERIC_STRING => {
+            if bytes.is_ascii() {
+                std::str::from_utf8(bytes).ok().map(Cow::Borrowed)
+            } else {
+                None
+            }
+        }
+        tag::TELETEX_STRING => Some(Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect())),
+        tag::BMP_STRING => {
+            if bytes.len() % 2 != 0 {
+                return None;
+            }
+            let units = bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+            char::decode_utf16(units).collect::<Result<String, _>>().ok().map(Cow::Owned)
+        }
+        tag::UNIVERSAL_STRING => {
+            if bytes.len() % 4 != 0 {
+                return None;
+            }
+            bytes
+                .chunks_exact(4)
+                .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+                .collect::<Option<String>>()
+                .map(Cow::Owned)
+        }
+        _ => None,
+    }
+}
+
+/// Appends the comparison form of `text` (RFC 5280 §7.1, simplified
+/// RFC 4518): case folded, leading and trailing white space removed, each
+/// inner run of white space one space.
+pub(crate) fn push_normalized(out: &mut Vec<u8>, text: &str) {
+    let mut pending_space = false;
+    let mut any = false;
+    if text.is_ascii() {
+        for &b in text.as_bytes() {
+            if b.is_ascii_whitespace() {
+                pending_space = any;
+            } else {
+                if pending_space {
+                    out.push(b' ');
+                    pending_space = false;
+                }
+                out.push(b.to_ascii_lowercase());
+                any = true;
+            }
+        }
+        return;
+    }
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        if c.is_whitespace() {
+            pending_space = any;
+        } else {
+            if pending_space {
+                out.push(b' ');
+                pending_space = false;
+            }
+            for lower in c.to_lowercase() {
+                out.extend_from_slice(lower.encode_utf8(&mut buf).as_bytes());
+            }
+            any = true;
+        }
+    }
+}
+
+/// Appends `text` escaped as an RFC 4514 attribute value. Control
+/// characters are escaped as `\XX` too, so a DN always prints on one line.
+pub(crate) fn push_escaped(out: &mut String, text: &str) {
+    let last = text.chars().count().saturating_sub(1);
+    for (i, c) in text.chars().enumerate() {
+        match c {
+            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' | ' ' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' ' if i == last => out.push_str("\\ "),
+            c if c.is_control() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("\\{b:02X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalized(text: &str) -> String {
+        let mut out = Vec::new();
+        push_normalized(&mut out, text);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn escaped(text: &str) -> String {
+        let mut out = String::new();
+        push_escaped(&mut out, text);
+        out
+    }
+
+    #[test]
+    fn normalizes_case_and_white_space() {
+        assert_eq!(normalized("  Example   Corp\t Inc "), "example corp inc");
+        assert_eq!(normalized("ÉCOLE  Été"), "école été");
+        assert_eq!(normalized(""), "");
+        assert_eq!(normalized("   "), "");
+    }
+
+    #[test]
+    fn escapes_as_rfc4514() {
+        assert_eq!(escaped("a,b+c"), "a\\,b\\+c");
+        assert_eq!(escaped("#x"), "\\#x");
+        assert_eq!(escaped(" x "), "\\ x\\ ");
+        assert_eq!(escaped("a#b"), "a#b");
+        assert_eq!(escaped("line\nbreak"), "line\\0Abreak");
+        assert_eq!(escaped("Zürich"), "Zürich");
+    }
+
+    #[test]
+    fn decodes_string_types() {
+        assert_eq!(decode(tag::BMP_STRING, &[0, b'h', 0, b'i']).unwrap(), "hi");
+        assert_eq!(decode(tag::UNIVERSAL_STRING, &[0, 0, 0, b'x']).unwrap(), "x");
+        assert_eq!(decode(tag::TELETEX_STRING, &[0xe9]).unwrap(), "é");
+        assert!(decode(tag::PRINTABLE_STRING, &[0xe9]).is_none());
+        assert!(decode(tag::UTF8_STRING, &[0xff]).is_none());
+        assert!(decode(tag::BMP_STRING, &[0]).is_none());
+        assert!(decode(tag::BMP_STRING, &[0xd8, 0x00]).is_none());
+        assert!(decode(tag::OCTET_STRING, b"x").is_none());
+    }
+}

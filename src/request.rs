@@ -1,0 +1,325 @@
+//! What a caller asks for: [`ExportRequest`] and its option types.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::access::Scope;
+use crate::key::{KeyEncryption, Password};
+use crate::{ExportError, Lookup};
+
+#[cfg(feature = "serde")]
+mod json;
+#[cfg(feature = "serde")]
+pub use json::ReferenceRequest;
+
+/// One export: which certificate, in which form, with what.
+///
+/// Build it with [`ExportRequest::new`] and set the fields that differ from
+/// the defaults (PEM, no chain, end-entity first, subject headers on, no
+/// key, modern PFX profile, no collection or container scope).
+#[derive(Debug)]
+pub struct ExportRequest {
+    /// The certificate to export.
+    pub lookup: Lookup,
+    /// Further lookups from an untyped request; each must name the same
+    /// certificate as `lookup`, or the request is refused as conflicting.
+    pub also_matching: Vec<Lookup>,
+    /// The output format (default PEM).
+    pub format: CertificateFormat,
+    /// The file extension; `None` takes the format's default (SPEC §3).
+    pub extension: Option<FileExtension>,
+    /// Include the chain up to the root (PEM and P7B; P7B requires it).
+    pub include_chain: bool,
+    /// The order of a multi-certificate output.
+    pub chain_order: ChainOrder,
+    /// Write `subject=<DN>` before each PEM certificate block (default true).
+    pub include_subject_header: bool,
+    /// DER or PEM for P7B output.
+    pub p7b_encoding: P7bEncoding,
+    /// Whether and how the private key is exported.
+    pub private_key: KeyExport,
+    /// PKCS#12 settings, for format PFX.
+    pub pfx: PfxOptions,
+    /// The collection or container the caller's rights are checked against.
+    pub scope: Scope,
+}
+
+impl ExportRequest {
+    /// A request for `lookup` with every option at its default.
+    pub fn new(lookup: impl Into<Lookup>) -> Self {
+        Self {
+            lookup: lookup.into(),
+            also_matching: Vec::new(),
+            format: CertificateFormat::Pem,
+            extension: None,
+            include_chain: false,
+            chain_order: ChainOrder::EndEntityFirst,
+            include_subject_header: true,
+            p7b_encoding: P7bEncoding::Der,
+            private_key: KeyExport::None,
+            pfx: PfxOptions::default(),
+            scope: Scope::default(),
+        }
+    }
+
+    /// A request naming its certificate by several lookups at once, as an
+    /// untyped (JSON, command-line) request may; see [`Lookup::from_parts`].
+    pub fn from_lookups(lookups: Vec<Lookup>) -> Result<Self, ExportError> {
+        let mut lookups = lookups.into_iter();
+        let first = lookups.next().ok_or(ExportError::MissingLookup)?;
+        let mut request = Self::new(first);
+        request.also_matching = lookups.collect();
+        Ok(request)
+    }
+
+    /// Every lookup of the request, `lookup` first.
+    pub(crate) fn lookups(&self) -> Vec<Lookup> {
+        std::iter::once(&self.lookup).chain(&self.also_matching).cloned().collect()
+    }
+}
+
+/// Output formats (the reference API's `x-certificateformat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CertificateFormat {
+    /// PEM text of the end-entity certificate, `.cer`.
+    Cer,
+    /// PEM text of the end-entity certificate, `.crt`.
+    Crt,
+    /// Raw DER of one certificate.
+    Der,
+    /// PEM text, one block per certificate, chain optional.
+    Pem,
+    /// PKCS#7 SignedData holding certificates only; needs the chain.
+    P7b,
+    /// PKCS#12 with the private key.
+    Pfx,
+}
+
+/// File extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileExtension {
+    /// `.cer`
+    Cer,
+    /// `.crt`
+    Crt,
+    /// `.pem`
+    Pem,
+    /// `.p7b`
+    P7b,
+    /// `.pfx`
+    Pfx,
+    /// `.key`: an encrypted PKCS#8 key alone, PEM.
+    Key,
+    /// `.p8`: an encrypted PKCS#8 key alone, DER.
+    P8,
+}
+
+impl FileExtension {
+    /// The extension in lower case, without the dot.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileExtension::Cer => "cer",
+            FileExtension::Crt => "crt",
+            FileExtension::Pem => "pem",
+            FileExtension::P7b => "p7b",
+            FileExtension::Pfx => "pfx",
+            FileExtension::Key => "key",
+            FileExtension::P8 => "p8",
+        }
+    }
+}
+
+impl CertificateFormat {
+    /// The format's name in upper case, as the reference API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertificateFormat::Cer => "CER",
+            CertificateFormat::Crt => "CRT",
+            CertificateFormat::Der => "DER",
+            CertificateFormat::Pem => "PEM",
+            CertificateFormat::P7b => "P7B",
+            CertificateFormat::Pfx => "PFX",
+        }
+    }
+}
+
+/// Parses case-insensitively, by the names of the `Display` output.
+macro_rules! parse_by_name {
+    ($type:ty, $what:literal, [$($variant:expr),+]) => {
+        impl FromStr for $type {
+            type Err = ExportError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let wanted = s.trim().trim_start_matches('.');
+                [$($variant),+]
+                    .into_iter()
+                    .find(|v| v.as_str().eq_ignore_ascii_case(wanted))
+                    .ok_or_else(|| ExportError::InvalidOption {
+                        what: $what,
+                        reason: format!("{s:?}; one of {} is accepted", [$($variant.as_str()),+].join(", ")),
+                    })
+            }
+        }
+
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+parse_by_name!(CertificateFormat, "format", [
+    CertificateFormat::Cer, CertificateFormat::Crt, CertificateFormat::Der,
+    CertificateFormat::Pem, CertificateFormat::P7b, CertificateFormat::Pfx
+]);
+parse_by_name!(FileExtension, "file extension", [
+    FileExtension::Cer, FileExtension::Crt, FileExtension::Pem, FileExtension::P7b,
+    FileExtension::Pfx, FileExtension::Key, FileExtension::P8
+]);
+
+/// The order of certificates in a multi-certificate output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ChainOrder {
+    /// The end-entity certificate first, the root last (the default).
+    #[default]
+    EndEntityFirst,
+    /// The root first, the end-entity certificate last.
+    RootFirst,
+}
+
+impl ChainOrder {
+    fn as_str(self) -> &'static str {
+        match self {
+            ChainOrder::EndEntityFirst => "EndEntityFirst",
+            ChainOrder::RootFirst => "RootFirst",
+        }
+    }
+}
+
+impl FromStr for ChainOrder {
+    type Err = ExportError;
+
+    /// `EndEntityFirst` / `RootFirst` (the reference API), or the command
+    /// line's `end-entity-first` / `root-first`; case-insensitive.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().replace('-', "").to_ascii_lowercase().as_str() {
+            "endentityfirst" => Ok(ChainOrder::EndEntityFirst),
+            "rootfirst" => Ok(ChainOrder::RootFirst),
+            _ => Err(ExportError::InvalidOption {
+                what: "chain order",
+                reason: format!("{s:?}; EndEntityFirst or RootFirst is accepted"),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for ChainOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a P7B is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum P7bEncoding {
+    /// Binary DER, as Windows writes `.p7b` files (the default).
+    #[default]
+    Der,
+    /// PEM text with the `PKCS7` label, which `openssl pkcs7` reads.
+    Pem,
+}
+
+/// Where an exported key goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPlacement {
+    /// After the certificate(s) in a PEM file, or inside a PFX.
+    WithCertificate,
+    /// Alone: PKCS#8, PEM or (format DER) DER.
+    KeyOnly,
+}
+
+/// Whether and how the private key is exported.
+#[derive(Debug, Default)]
+pub enum KeyExport {
+    /// Certificates only (the default).
+    #[default]
+    None,
+    /// The key, encrypted under a password.
+    Encrypted {
+        /// With the certificate, or alone.
+        placement: KeyPlacement,
+        /// The password; never empty.
+        password: Password,
+        /// The scheme for PEM and PKCS#8 outputs (PFX follows [`PfxOptions`]).
+        encryption: KeyEncryption,
+    },
+    /// **Dangerous.** The key unencrypted, as `PRIVATE KEY` PKCS#8. Anyone
+    /// who reads the file has the key. Never chosen by default.
+    DangerUnencrypted {
+        /// With the certificate, or alone.
+        placement: KeyPlacement,
+    },
+}
+
+impl KeyExport {
+    pub(crate) fn placement(&self) -> Option<KeyPlacement> {
+        match self {
+            KeyExport::None => None,
+            KeyExport::Encrypted { placement, .. } | KeyExport::DangerUnencrypted { placement } => Some(*placement),
+        }
+    }
+}
+
+/// PKCS#12 encryption profiles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PfxProfile {
+    /// PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for the key and the
+    /// certificates, HMAC-SHA256 MAC: what OpenSSL 3 and current Windows
+    /// write (the default).
+    #[default]
+    Modern,
+    /// pbeWithSHAAnd3-KeyTripleDES-CBC for the key and the certificates,
+    /// HMAC-SHA1 MAC: for Windows Server 2016 and older and old Java.
+    Legacy,
+}
+
+/// Settings of a PFX export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PfxOptions {
+    /// The encryption profile.
+    pub profile: PfxProfile,
+    /// Iterations of the key derivations and of the MAC. 2,048, as OpenSSL 3
+    /// (`PKCS12_DEFAULT_ITER`): a PFX is opened by importers, such as
+    /// Windows and Java, that take seconds per PFX at higher counts.
+    pub iterations: u32,
+    /// The `friendlyName` of the key and the end-entity certificate, which
+    /// Java uses as the keystore alias; default the file-name stem.
+    pub friendly_name: Option<String>,
+    /// The Microsoft CSP to name on the key (the reference API's
+    /// `MicrosoftTargetCSP`); allowed only if the exporter's settings list it.
+    pub target_csp: Option<String>,
+}
+
+impl PfxOptions {
+    /// The default iteration count.
+    pub const DEFAULT_ITERATIONS: u32 = 2_048;
+}
+
+impl Default for PfxOptions {
+    fn default() -> Self {
+        Self { profile: PfxProfile::Modern, iterations: Self::DEFAULT_ITERATIONS, friendly_name: None, target_csp: None }
+    }
+}
+
+impl FromStr for PfxProfile {
+    type Err = ExportError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "modern" => Ok(PfxProfile::Modern),
+            "legacy" => Ok(PfxProfile::Legacy),
+            _ => Err(ExportError::InvalidOption { what: "PFX profile", reason: format!("{s:?}; modern or legacy is accepted") }),
+        }
+    }
+}

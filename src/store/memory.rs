@@ -1,0 +1,351 @@
+//! [`MemoryStore`]: certificates in memory, indexed so that every lookup
+//! and every chain step costs the same whatever the store's size.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+
+use sha1::Digest;
+
+use super::{CertMetadata, CertificateStore, KeyRef, StoredCertificate};
+use crate::certificate::CertificateView;
+use crate::key::{PrivateKey, PublicKeyId};
+use crate::{CertId, ExportError, NameKey, SerialNumber, Thumbprint};
+
+/// An in-memory certificate store.
+///
+/// Each certificate's DER is kept exactly as inserted. Indexes: id, SHA-1
+/// and SHA-256 thumbprint, issuer + serial, subject, subject + key
+/// identifier; all hash maps, so a lookup or a chain step is O(1) in the
+/// number of certificates. Name indexes hold 64-bit keyed hashes of
+/// [`NameKey`]s (SipHash with a per-store random key, so a hostile store
+/// cannot aim collisions); callers re-check names, as the
+/// [`CertificateStore`] contract says.
+///
+/// Ids: [`insert`](Self::insert) gives 1, 2, 3, … in insertion order,
+/// skipping ids already taken; a certificate inserted twice keeps its
+/// first id.
+#[derive(Default)]
+pub struct MemoryStore {
+    entries: Vec<Entry>,
+    by_id: HashMap<CertId, u32>,
+    by_sha1: HashMap<[u8; 20], u32>,
+    by_sha256: HashMap<[u8; 32], u32>,
+    by_issuer_serial: HashMap<u64, Slots, Prehashed>,
+    by_subject: HashMap<u64, Slots, Prehashed>,
+    by_subject_key_id: HashMap<u64, Slots, Prehashed>,
+    by_subject_without_key_id: HashMap<u64, Slots, Prehashed>,
+    /// Built when the first key is inserted: raw SPKI hash → entries.
+    by_spki: Option<HashMap<u64, Slots, Prehashed>>,
+    keys: Vec<PrivateKey>,
+    hasher: RandomState,
+    next_id: u64,
+}
+
+static NO_METADATA: CertMetadata = CertMetadata::EMPTY;
+
+struct Entry {
+    id: CertId,
+    der: Box<[u8]>,
+    metadata: Option<Box<CertMetadata>>,
+    key: Option<u32>,
+}
+
+/// The outcome of an insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Inserted {
+    pub(crate) id: CertId,
+    /// False when the certificate was already in the store.
+    pub(crate) new: bool,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self { next_id: 1, ..Self::default() }
+    }
+
+    /// Adds a DER certificate and returns its id (its existing id if the
+    /// store already holds it).
+    pub fn insert(&mut self, der: impl Into<Vec<u8>>) -> Result<CertId, ExportError> {
+        self.insert_entry(der.into().into_boxed_slice(), None, &|_| false).map(|i| i.id)
+    }
+
+    /// Adds a DER certificate under a chosen id. Fails if the id is taken
+    /// by another certificate, or the certificate is already stored under
+    /// another id.
+    pub fn insert_with_id(&mut self, der: impl Into<Vec<u8>>, id: CertId) -> Result<CertId, ExportError> {
+        self.insert_entry(der.into().into_boxed_slice(), Some(id), &|_| false).map(|i| i.id)
+    }
+
+    /// Attaches `key` to every certificate whose public key is the key's,
+    /// and returns their ids — empty if none matches, in which case the key
+    /// is dropped (and wiped).
+    pub fn insert_private_key(&mut self, key: PrivateKey) -> Vec<CertId> {
+        let matches = self.certificates_of_key(&key);
+        if !matches.is_empty() {
+            let index = self.keys.len() as u32;
+            self.keys.push(key);
+            for &slot in &matches {
+                self.entries[slot as usize].key = Some(index);
+            }
+        }
+        matches.iter().map(|&slot| self.entries[slot as usize].id).collect()
+    }
+
+    /// Attaches `key` to the certificate `id` only, which must hold the
+    /// key's public key ([`ExportError::KeyMismatch`] otherwise).
+    pub fn attach_private_key(&mut self, id: CertId, key: PrivateKey) -> Result<(), ExportError> {
+        let slot = self.slot(id).ok_or_else(|| ExportError::NotFound { lookup: format!("CertID {id}") })?;
+        let view = CertificateView::parse(&self.entries[slot].der).map_err(|source| malformed(id, source))?;
+        if !key.matches_public_key(view.spki) {
+            return Err(ExportError::KeyMismatch { key: "key".into(), certificate: format!("CertID {id}") });
+        }
+        self.entries[slot].key = Some(self.keys.len() as u32);
+        self.keys.push(key);
+        Ok(())
+    }
+
+    /// The metadata of certificate `id`, to change it.
+    pub fn metadata_mut(&mut self, id: CertId) -> Option<&mut CertMetadata> {
+        let slot = self.slot(id)?;
+        Some(self.entries[slot].metadata.get_or_insert_with(Default::default))
+    }
+
+    /// How many certificates the store holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the store holds no certificate.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every certificate in insertion order, with whether it has a key.
+    pub fn iter(&self) -> impl Iterator<Item = (StoredCertificate<'_>, bool)> {
+        self.entries.iter().map(|e| (e.stored(), e.key.is_some()))
+    }
+
+    fn slot(&self, id: CertId) -> Option<usize> {
+        self.by_id.get(&id).map(|&s| s as usize)
+    }
+
+    /// Inserts `der` under `fixed` or the next free id; `reserved` says
+    /// which ids automatic numbering must skip (a manifest's fixed ids).
+    pub(crate) fn insert_entry(
+        &mut self,
+        der: Box<[u8]>,
+        fixed: Option<CertId>,
+        reserved: &dyn Fn(CertId) -> bool,
+    ) -> Result<Inserted, ExportError> {
+        let sha1: [u8; 20] = sha1::Sha1::digest(&der).into();
+        if let Some(&slot) = self.by_sha1.get(&sha1) {
+            let id = self.entries[slot as usize].id;
+            return match fixed {
+                Some(fixed) if fixed != id => Err(ExportError::InvalidOption {
+                    what: "certificate id",
+                    reason: format!("certificate {} is already stored as {id}, not {fixed}", crate::lookup::hex(&sha1)),
+                }),
+                _ => Ok(Inserted { id, new: false }),
+            };
+        }
+        let view = CertificateView::parse(&der).map_err(|source| ExportError::MalformedCertificate {
+            what: crate::lookup::hex(&sha1),
+            source,
+        })?;
+        let bad_name = |source| ExportError::MalformedCertificate { what: crate::lookup::hex(&sha1), source };
+        let subject = self.name_hash(&NameKey::from_der(view.subject).map_err(bad_name)?);
+        let issuer = self.name_hash(&NameKey::from_der(view.issuer).map_err(bad_name)?);
+
+        let id = match fixed {
+            Some(id) if self.by_id.contains_key(&id) => {
+                return Err(ExportError::InvalidOption { what: "certificate id", reason: format!("{id} is already taken") });
+            }
+            Some(id) => id,
+            None => self.next_free_id(reserved),
+        };
+        let slot = u32::try_from(self.entries.len())
+            .map_err(|_| ExportError::InvalidOption { what: "store size", reason: "more than 2^32 certificates".into() })?;
+        let sha256: [u8; 32] = sha2::Sha256::digest(&der).into();
+        self.by_id.insert(id, slot);
+        self.by_sha1.insert(sha1, slot);
+        self.by_sha256.insert(sha256, slot);
+        let serial_key = self.hasher.hash_one((issuer, view.serial_magnitude()));
+        self.by_issuer_serial.entry(serial_key).or_default().push(slot);
+        self.by_subject.entry(subject).or_default().push(slot);
+        match view.subject_key_id {
+            Some(ski) => {
+                let key = self.hasher.hash_one((subject, ski));
+                self.by_subject_key_id.entry(key).or_default().push(slot);
+            }
+            None => self.by_subject_without_key_id.entry(subject).or_default().push(slot),
+        }
+        if let Some(by_spki) = &mut self.by_spki {
+            by_spki.entry(self.hasher.hash_one(view.spki)).or_default().push(slot);
+        }
+        self.entries.push(Entry { id, der, metadata: None, key: None });
+        Ok(Inserted { id, new: true })
+    }
+
+    fn next_free_id(&mut self, reserved: &dyn Fn(CertId) -> bool) -> CertId {
+        while self.by_id.contains_key(&CertId(self.next_id)) || reserved(CertId(self.next_id)) {
+            self.next_id += 1;
+        }
+        let id = CertId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    fn name_hash(&self, key: &NameKey) -> u64 {
+        self.hasher.hash_one(key.as_bytes())
+    }
+
+    /// Slots of the certificates holding `key`'s public key.
+    fn certificates_of_key(&mut self, key: &PrivateKey) -> Vec<u32> {
+        if self.by_spki.is_none() {
+            let mut index: HashMap<u64, Slots, Prehashed> = HashMap::default();
+            for (slot, entry) in self.entries.iter().enumerate() {
+                if let Ok(view) = CertificateView::parse(&entry.der) {
+                    index.entry(self.hasher.hash_one(view.spki)).or_default().push(slot as u32);
+                }
+            }
+            self.by_spki = Some(index);
+        }
+        let Some(by_spki) = &self.by_spki else { return Vec::new() };
+        let mut found = Vec::new();
+        for spki in key.public_key_id().spki_encodings() {
+            for &slot in by_spki.get(&self.hasher.hash_one(spki.as_slice())).map(Slots::as_slice).unwrap_or_default() {
+                let entry = &self.entries[slot as usize];
+                let matches = CertificateView::parse(&entry.der)
+                    .is_ok_and(|view| PublicKeyId::from_spki(view.spki).as_ref() == Some(key.public_key_id()));
+                if matches && !found.contains(&slot) {
+                    found.push(slot);
+                }
+            }
+        }
+        found.sort_unstable();
+        found
+    }
+
+    fn ids(&self, slots: Option<&Slots>) -> Vec<CertId> {
+        slots.map(Slots::as_slice).unwrap_or_default().iter().map(|&s| self.entries[s as usize].id).collect()
+    }
+}
+
+impl Entry {
+    fn stored(&self) -> StoredCertificate<'_> {
+        StoredCertificate {
+            id: self.id,
+            der: Cow::Borrowed(&self.der),
+            metadata: Cow::Borrowed(self.metadata.as_deref().unwrap_or(&NO_METADATA)),
+        }
+    }
+}
+
+fn malformed(id: CertId, source: der::Error) -> ExportError {
+    ExportError::MalformedCertificate { what: format!("CertID {id}"), source }
+}
+
+impl CertificateStore for MemoryStore {
+    fn certificate(&self, id: CertId) -> Result<Option<StoredCertificate<'_>>, ExportError> {
+        Ok(self.slot(id).map(|slot| self.entries[slot].stored()))
+    }
+
+    fn find_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<CertId>, ExportError> {
+        let slot = match thumbprint {
+            Thumbprint::Sha1(d) => self.by_sha1.get(d),
+            Thumbprint::Sha256(d) => self.by_sha256.get(d),
+        };
+        Ok(slot.map(|&s| self.entries[s as usize].id))
+    }
+
+    fn find_by_issuer_serial(&self, issuer: &NameKey, serial: &SerialNumber) -> Result<Vec<CertId>, ExportError> {
+        let key = self.hasher.hash_one((self.name_hash(issuer), serial.as_bytes()));
+        Ok(self.ids(self.by_issuer_serial.get(&key)))
+    }
+
+    fn find_issuers(&self, subject: &NameKey, key_id: Option<&[u8]>) -> Result<Vec<CertId>, ExportError> {
+        let subject = self.name_hash(subject);
+        Ok(match key_id {
+            None => self.ids(self.by_subject.get(&subject)),
+            Some(key_id) => {
+                let mut ids = self.ids(self.by_subject_key_id.get(&self.hasher.hash_one((subject, key_id))));
+                ids.extend(self.ids(self.by_subject_without_key_id.get(&subject)));
+                ids
+            }
+        })
+    }
+
+    fn private_key(&self, id: CertId) -> Result<Option<KeyRef<'_>>, ExportError> {
+        Ok(self
+            .slot(id)
+            .and_then(|slot| self.entries[slot].key)
+            .map(|key| KeyRef::Borrowed(&self.keys[key as usize])))
+    }
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("certificates", &self.entries.len())
+            .field("keys", &self.keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The slots under one index key: almost always one, so no allocation then.
+#[derive(Debug, Clone)]
+enum Slots {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Default for Slots {
+    fn default() -> Self {
+        Slots::Many(Vec::new())
+    }
+}
+
+impl Slots {
+    fn push(&mut self, slot: u32) {
+        *self = match std::mem::take(self) {
+            Slots::Many(v) if v.is_empty() => Slots::One(slot),
+            Slots::One(first) => Slots::Many(vec![first, slot]),
+            Slots::Many(mut v) => {
+                v.push(slot);
+                Slots::Many(v)
+            }
+        };
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Slots::One(slot) => std::slice::from_ref(slot),
+            Slots::Many(v) => v,
+        }
+    }
+}
+
+/// Keys of the name indexes are already keyed SipHash values: hashing
+/// them again would only cost time.
+type Prehashed = BuildHasherDefault<IdentityHasher>;
+
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}

@@ -1,0 +1,242 @@
+//! A minimal zero-copy DER reader and writer.
+//!
+//! The store indexes certificates without a full decode (x509-cert's owned
+//! decode costs 6–10 µs a certificate; CRATES.md), and the encoders wrap
+//! stored DER as it is, never re-encoded. Both only need to walk and write
+//! tag-length-value triples, which this module does with DER's rules
+//! (definite, minimal lengths; single-byte tags, which is all X.509 uses).
+
+use der::{ErrorKind, Length, Tag};
+
+/// DER tag bytes used across the crate.
+pub(crate) mod tag {
+    pub(crate) const BOOLEAN: u8 = 0x01;
+    pub(crate) const INTEGER: u8 = 0x02;
+    pub(crate) const BIT_STRING: u8 = 0x03;
+    pub(crate) const OCTET_STRING: u8 = 0x04;
+    pub(crate) const NULL: u8 = 0x05;
+    pub(crate) const OID: u8 = 0x06;
+    pub(crate) const UTF8_STRING: u8 = 0x0c;
+    pub(crate) const NUMERIC_STRING: u8 = 0x12;
+    pub(crate) const PRINTABLE_STRING: u8 = 0x13;
+    pub(crate) const TELETEX_STRING: u8 = 0x14;
+    pub(crate) const IA5_STRING: u8 = 0x16;
+    pub(crate) const UTC_TIME: u8 = 0x17;
+    pub(crate) const GENERALIZED_TIME: u8 = 0x18;
+    pub(crate) const VISIBLE_STRING: u8 = 0x1a;
+    pub(crate) const UNIVERSAL_STRING: u8 = 0x1c;
+    pub(crate) const BMP_STRING: u8 = 0x1e;
+    pub(crate) const SEQUENCE: u8 = 0x30;
+    pub(crate) const SET: u8 = 0x31;
+    /// `[0]` constructed, context-specific.
+    pub(crate) const CONTEXT_0: u8 = 0xa0;
+    /// `[1]` constructed, context-specific.
+    pub(crate) const CONTEXT_1: u8 = 0xa1;
+    /// `[3]` constructed, context-specific.
+    pub(crate) const CONTEXT_3: u8 = 0xa3;
+    /// `[0]` primitive, context-specific.
+    pub(crate) const CONTEXT_PRIM_0: u8 = 0x80;
+}
+
+/// One element: its tag, the whole encoding and the content octets.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tlv<'a> {
+    pub(crate) tag: u8,
+    /// Tag, length and content together.
+    pub(crate) raw: &'a [u8],
+    /// The content octets only.
+    pub(crate) value: &'a [u8],
+}
+
+/// Walks the elements of a byte string one by one.
+#[derive(Debug, Clone)]
+pub(crate) struct Reader<'a> {
+    input: &'a [u8],
+    consumed: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(input: &'a [u8]) -> Self {
+        Self { input, consumed: 0 }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.input.is_empty()
+    }
+
+    /// The next element, whatever its tag.
+    pub(crate) fn next(&mut self) -> der::Result<Tlv<'a>> {
+        let input = self.input;
+        let err = |kind: ErrorKind, at: usize| der::Error::new(kind, offset(self.consumed + at));
+        let (&tag, rest) = input.split_first().ok_or_else(|| err(ErrorKind::Incomplete {
+            expected_len: offset(1),
+            actual_len: offset(0),
+        }, 0))?;
+        if tag & 0x1f == 0x1f {
+            return Err(err(ErrorKind::TagNumberInvalid, 0));
+        }
+        let (&first, rest) = rest.split_first().ok_or_else(|| {
+            err(ErrorKind::Incomplete { expected_len: offset(2), actual_len: offset(1) }, 1)
+        })?;
+        let (len, header) = if first < 0x80 {
+            (usize::from(first), 2)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 || rest.len() < n {
+                return Err(err(ErrorKind::Length { tag: tag_of(tag) }, 1));
+            }
+            let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            // DER: the shortest form, no leading zero octet.
+            if len < 0x80 || rest[0] == 0 {
+                return Err(err(ErrorKind::Length { tag: tag_of(tag) }, 1));
+            }
+            (len, 2 + n)
+        };
+        let total = header.checked_add(len).filter(|&t| t <= input.len()).ok_or_else(|| {
+            err(
+                ErrorKind::Incomplete {
+                    expected_len: offset(header.saturating_add(len)),
+                    actual_len: offset(input.len()),
+                },
+                0,
+            )
+        })?;
+        let (raw, remaining) = input.split_at(total);
+        self.input = remaining;
+        self.consumed += total;
+        Ok(Tlv { tag, raw, value: &raw[header..] })
+    }
+
+    /// The next element, which must carry `expected`.
+    pub(crate) fn expect(&mut self, expected: u8) -> der::Result<Tlv<'a>> {
+        let at = self.consumed;
+        let tlv = self.next()?;
+        if tlv.tag == expected {
+            Ok(tlv)
+        } else {
+            Err(der::Error::new(
+                ErrorKind::TagUnexpected { expected: Some(tag_of(expected)), actual: tag_of(tlv.tag) },
+                offset(at),
+            ))
+        }
+    }
+
+    /// The next element if it carries `tag`, leaving the reader untouched otherwise.
+    pub(crate) fn optional(&mut self, tag: u8) -> der::Result<Option<Tlv<'a>>> {
+        match self.input.first() {
+            Some(&t) if t == tag => self.next().map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Fails unless every byte has been read.
+    pub(crate) fn finish(&self) -> der::Result<()> {
+        if self.input.is_empty() {
+            Ok(())
+        } else {
+            Err(der::Error::new(
+                ErrorKind::TrailingData { decoded: offset(self.consumed), remaining: offset(self.input.len()) },
+                offset(self.consumed),
+            ))
+        }
+    }
+}
+
+/// Reads exactly one element that fills `input`.
+pub(crate) fn single(input: &[u8], expected: u8) -> der::Result<Tlv<'_>> {
+    let mut reader = Reader::new(input);
+    let tlv = reader.expect(expected)?;
+    reader.finish()?;
+    Ok(tlv)
+}
+
+fn offset(n: usize) -> Length {
+    Length::try_from(n).unwrap_or(Length::MAX)
+}
+
+fn tag_of(byte: u8) -> Tag {
+    use der::Decode;
+    Tag::from_der(&[byte]).unwrap_or(Tag::Null)
+}
+
+/// Appends the DER header (tag and length) of an element with `len` content octets.
+pub(crate) fn write_header(out: &mut Vec<u8>, tag: u8, len: usize) {
+    out.push(tag);
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+/// Length of a DER header for `len` content octets.
+pub(crate) fn header_len(len: usize) -> usize {
+    match len {
+        0..0x80 => 2,
+        0x80..0x100 => 3,
+        0x100..0x1_0000 => 4,
+        0x1_0000..0x100_0000 => 5,
+        _ => 6,
+    }
+}
+
+/// Appends a whole element whose content is the concatenation of `parts`.
+pub(crate) fn write(out: &mut Vec<u8>, tag: u8, parts: &[&[u8]]) {
+    let len = parts.iter().map(|p| p.len()).sum();
+    write_header(out, tag, len);
+    for part in parts {
+        out.extend_from_slice(part);
+    }
+}
+
+/// A whole element whose content is the concatenation of `parts`.
+pub(crate) fn encode(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut out = Vec::with_capacity(header_len(len) + len);
+    write(&mut out, tag, parts);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_short_and_long_lengths() {
+        let mut long = vec![0x04, 0x81, 0x80];
+        long.extend(std::iter::repeat_n(7u8, 0x80));
+        let tlv = single(&long, tag::OCTET_STRING).unwrap();
+        assert_eq!(tlv.value.len(), 0x80);
+        assert_eq!(single(&[0x05, 0x00], tag::NULL).unwrap().value, b"");
+    }
+
+    #[test]
+    fn rejects_non_minimal_and_truncated_lengths() {
+        assert!(single(&[0x04, 0x81, 0x05, 1, 2, 3, 4, 5], tag::OCTET_STRING).is_err());
+        assert!(single(&[0x04, 0x82, 0x00, 0x80], tag::OCTET_STRING).is_err());
+        assert!(single(&[0x04, 0x05, 1, 2], tag::OCTET_STRING).is_err());
+        assert!(single(&[0x04, 0x80], tag::OCTET_STRING).is_err());
+        assert!(single(&[0x04, 0x85, 1, 1, 1, 1, 1], tag::OCTET_STRING).is_err());
+        assert!(single(&[0x1f, 0x01, 0x00], tag::OCTET_STRING).is_err());
+        assert!(single(&[], tag::OCTET_STRING).is_err());
+    }
+
+    #[test]
+    fn rejects_trailing_data_and_wrong_tags() {
+        assert!(single(&[0x05, 0x00, 0x00], tag::NULL).is_err());
+        assert!(single(&[0x05, 0x00], tag::SEQUENCE).is_err());
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        for len in [0usize, 1, 0x7f, 0x80, 0xff, 0x100, 0x1_0000] {
+            let content = vec![0xabu8; len];
+            let encoded = encode(tag::OCTET_STRING, &[&content]);
+            assert_eq!(encoded.len(), header_len(len) + len);
+            assert_eq!(single(&encoded, tag::OCTET_STRING).unwrap().value, &content[..]);
+        }
+    }
+}
