@@ -8,6 +8,42 @@
 //! contents of extensions other than the key identifiers are not interpreted.
 
 use crate::tlv::{self, Reader, Tlv, tag};
+use crate::{ExportError, SerialNumber, Thumbprint, name};
+
+/// What a person reads about a certificate: the fields `certexport list`
+/// prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateSummary {
+    /// SHA-1 thumbprint.
+    pub sha1: Thumbprint,
+    /// Serial number.
+    pub serial: SerialNumber,
+    /// Subject, RFC 4514.
+    pub subject: String,
+    /// Issuer, RFC 4514.
+    pub issuer: String,
+    /// `notBefore`, seconds since the Unix epoch.
+    pub not_before: i64,
+    /// `notAfter`, seconds since the Unix epoch.
+    pub not_after: i64,
+}
+
+impl CertificateSummary {
+    /// The summary of a DER certificate.
+    pub fn from_der(der: &[u8]) -> Result<Self, ExportError> {
+        let sha1 = Thumbprint::sha1_of(der);
+        let malformed = |source| ExportError::MalformedCertificate { what: sha1.to_string(), source };
+        let view = CertificateView::parse(der).map_err(malformed)?;
+        Ok(Self {
+            sha1,
+            serial: SerialNumber::from_der_content(view.serial),
+            subject: name::to_rfc4514(view.subject).map_err(malformed)?,
+            issuer: name::to_rfc4514(view.issuer).map_err(malformed)?,
+            not_before: view.not_before,
+            not_after: view.not_after,
+        })
+    }
+}
 
 /// The fields of one certificate, borrowed from its DER.
 #[derive(Debug, Clone, Copy)]

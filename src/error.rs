@@ -171,6 +171,13 @@ pub enum ExportError {
         certificate: String,
     },
 
+    /// A private key read with a store matches none of its certificates.
+    #[error("private key {key} matches no certificate in the store")]
+    UnpairedKey {
+        /// Where the key came from.
+        key: String,
+    },
+
     /// A private key is malformed or of an unsupported kind.
     #[error("unusable private key {key}: {reason}")]
     BadPrivateKey {

@@ -20,6 +20,7 @@ mod tlv;
 
 pub use access::{Caller, Claim, Scope};
 pub use artifact::ExportArtifact;
+pub use certificate::CertificateSummary;
 pub use chain::{Budget, ChainPolicy, IncompleteChains, RootCertificate};
 pub use error::{BackendError, ExportError};
 pub use export::{CspPolicy, ExportSettings, ExportTime, Exporter};

@@ -241,7 +241,7 @@ impl Loader<'_> {
                 }
             }
             if self.store.insert_private_key(pending.key).is_empty() {
-                self.report.warnings.push(ExportError::KeyMismatch { key: file, certificate: "any certificate in the store".into() });
+                self.report.warnings.push(ExportError::UnpairedKey { key: file });
             } else {
                 self.report.keys += 1;
             }

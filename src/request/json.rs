@@ -1,0 +1,131 @@
+//! The reference API's JSON request (feature `serde`).
+
+use serde::Deserialize;
+
+use super::{ExportRequest, KeyExport, PfxProfile};
+use crate::key::{KeyEncryption, Password};
+use crate::{ExportError, Lookup};
+
+/// A request in the reference API's field names:
+///
+/// ```json
+/// { "CertID": 3, "Thumbprint": "5f:b7:…", "SerialNumber": "00:8f…", "IssuerDN": "CN=…",
+///   "IncludeChain": true, "ChainOrder": "RootFirst", "FileExtension": "pem",
+///   "IncludeSubjectHeader": false, "FriendlyName": "web", "MicrosoftTargetCSP": "…",
+///   "Password": "…", "UseLegacyEncryption": false, "CollectionId": 5, "ContainerId": 2 }
+/// ```
+///
+/// Every field is optional; unknown fields are refused. The lookups it
+/// holds join any others of the request (all must name one certificate),
+/// and [`apply`](Self::apply) sets the options it gives.
+/// `UseLegacyEncryption` is the reference recovery endpoint's switch for
+/// the legacy profile: it selects [`KeyEncryption::LegacyPkcs12TripleDes`]
+/// for PEM keys and [`PfxProfile::Legacy`] for PFX.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ReferenceRequest {
+    /// `CertID`.
+    #[serde(rename = "CertID")]
+    pub cert_id: Option<u64>,
+    /// `Thumbprint`.
+    pub thumbprint: Option<String>,
+    /// `SerialNumber`.
+    pub serial_number: Option<String>,
+    /// `IssuerDN`.
+    #[serde(rename = "IssuerDN")]
+    pub issuer_dn: Option<String>,
+    /// `IncludeChain`.
+    pub include_chain: Option<bool>,
+    /// `ChainOrder`: `EndEntityFirst` or `RootFirst`.
+    pub chain_order: Option<String>,
+    /// `FileExtension`: `cer`, `crt`, `pem`, `p7b`, `pfx`.
+    pub file_extension: Option<String>,
+    /// `IncludeSubjectHeader`.
+    pub include_subject_header: Option<bool>,
+    /// `FriendlyName` (PFX).
+    pub friendly_name: Option<String>,
+    /// `MicrosoftTargetCSP` (PFX).
+    #[serde(rename = "MicrosoftTargetCSP")]
+    pub microsoft_target_csp: Option<String>,
+    /// `Password`, for key exports.
+    pub password: Option<Password>,
+    /// `UseLegacyEncryption`.
+    pub use_legacy_encryption: Option<bool>,
+    /// `CollectionId` (a query parameter in the reference API).
+    pub collection_id: Option<u64>,
+    /// `ContainerId` (a query parameter in the reference API).
+    pub container_id: Option<u64>,
+}
+
+impl ReferenceRequest {
+    /// Parses the JSON text of a request.
+    pub fn from_json(json: &[u8]) -> Result<Self, ExportError> {
+        serde_json::from_slice(json)
+            .map_err(|e| ExportError::InvalidOption { what: "request JSON", reason: e.to_string() })
+    }
+
+    /// The lookups the request gives (possibly none).
+    pub fn lookups(&self) -> Result<Vec<Lookup>, ExportError> {
+        match Lookup::from_parts(
+            self.cert_id,
+            self.thumbprint.as_deref(),
+            self.serial_number.as_deref(),
+            self.issuer_dn.as_deref(),
+        ) {
+            Err(ExportError::MissingLookup) => Ok(Vec::new()),
+            other => other,
+        }
+    }
+
+    /// Sets on `request` every option this JSON gives. A `Password` applies
+    /// when the request exports a key; it replaces the key's password.
+    pub fn apply(self, request: &mut ExportRequest) -> Result<(), ExportError> {
+        if let Some(v) = self.include_chain {
+            request.include_chain = v;
+        }
+        if let Some(v) = &self.chain_order {
+            request.chain_order = v.parse()?;
+        }
+        if let Some(v) = &self.file_extension {
+            request.extension = Some(v.parse()?);
+        }
+        if let Some(v) = self.include_subject_header {
+            request.include_subject_header = v;
+        }
+        if self.friendly_name.is_some() {
+            request.pfx.friendly_name = self.friendly_name;
+        }
+        if self.microsoft_target_csp.is_some() {
+            request.pfx.target_csp = self.microsoft_target_csp;
+        }
+        if self.collection_id.is_some() {
+            request.scope.collection_id = self.collection_id;
+        }
+        if self.container_id.is_some() {
+            request.scope.container_id = self.container_id;
+        }
+        let legacy = self.use_legacy_encryption;
+        if legacy == Some(true) {
+            request.pfx.profile = PfxProfile::Legacy;
+        }
+        if let KeyExport::Encrypted { password, encryption, .. } = &mut request.private_key {
+            if let Some(p) = self.password {
+                *password = p;
+            }
+            match legacy {
+                Some(true) => *encryption = KeyEncryption::legacy_pkcs12_triple_des(),
+                Some(false) => *encryption = KeyEncryption::default(),
+                None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Password {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Password::new(text).map_err(serde::de::Error::custom)
+    }
+}

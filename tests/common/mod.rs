@@ -1,0 +1,125 @@
+//! Shared helpers of the integration tests: fixtures, a fixed clock, and
+//! the real consumers (openssl, Python cryptography, keytool) that judge
+//! what we write.
+//!
+//! Fixtures: tests/data/<case>/, written by tests/data/make_fixtures.py.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use certexport::{
+    Caller, CertificateStore, ExportArtifact, ExportError, ExportRequest, ExportSettings, ExportTime, Exporter,
+    MemoryStore, Thumbprint,
+};
+
+/// Validity is judged at 2030-01-01T00:00:00Z in every test, never the clock.
+pub const TEST_TIME: i64 = 1_893_456_000;
+
+pub fn data(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(case)
+}
+
+pub fn store(case: &str) -> MemoryStore {
+    MemoryStore::from_path(data(case)).unwrap_or_else(|e| panic!("loading {case}: {e}"))
+}
+
+pub fn settings() -> ExportSettings {
+    ExportSettings { time: ExportTime::UnixSeconds(TEST_TIME), ..ExportSettings::default() }
+}
+
+pub fn exporter(case: &str) -> Exporter<MemoryStore> {
+    Exporter::with_settings(store(case), settings())
+}
+
+pub fn admin() -> Caller {
+    Caller::single_tenant_full_access()
+}
+
+pub fn export(exporter: &Exporter<MemoryStore>, request: &ExportRequest) -> Result<ExportArtifact, ExportError> {
+    exporter.export(&admin(), request)
+}
+
+/// The SHA-1 thumbprint of the certificate whose subject CN is `cn`.
+pub fn by_cn(store: &MemoryStore, cn: &str) -> Thumbprint {
+    let wanted = format!("CN={}", cn);
+    store
+        .iter()
+        .find(|(c, _)| {
+            certexport::CertificateSummary::from_der(&c.der)
+                .map(|s| s.subject.split(',').next() == Some(wanted.as_str()))
+                .unwrap_or(false)
+        })
+        .map(|(c, _)| Thumbprint::sha1_of(&c.der))
+        .unwrap_or_else(|| panic!("no certificate with CN={cn}"))
+}
+
+/// The DER of the certificate with this thumbprint.
+pub fn der_of(store: &MemoryStore, t: &Thumbprint) -> Vec<u8> {
+    let id = store.find_by_thumbprint(t).unwrap().unwrap();
+    store.certificate(id).unwrap().unwrap().der.into_owned()
+}
+
+/// Runs a program with `stdin`, returning its output (not checking status).
+pub fn run(program: &str, args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program} must be installed (.ci/run installs it): {e}"));
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+/// Runs `openssl` and returns stdout; panics with stderr if it fails.
+pub fn openssl(args: &[&str], stdin: &[u8]) -> String {
+    let out = run("openssl", args, stdin);
+    assert!(out.status.success(), "openssl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs a Python script (with `cryptography`) that reads the file bytes
+/// from stdin; returns stdout, panicking with stderr on failure.
+pub fn python(script: &str, stdin: &[u8]) -> String {
+    let out = run("python3", &["-c", script], stdin);
+    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Lines `subject=...` of `openssl pkcs7 -print_certs` / `x509`, in order,
+/// in RFC 2253 form (`CN=...,O=...,C=...`).
+pub fn openssl_subjects(args: &[&str], stdin: &[u8]) -> Vec<String> {
+    let mut full = args.to_vec();
+    full.extend(["-nameopt", "RFC2253"]);
+    openssl(&full, stdin)
+        .lines()
+        .filter_map(|l| l.strip_prefix("subject="))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A fresh temporary directory.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Writes `bytes` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// The `certexport` binary's output for `args`.
+pub fn cli(args: &[&str]) -> Output {
+    run(env!("CARGO_BIN_EXE_certexport"), args, b"")
+}
