@@ -119,7 +119,9 @@ pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
-/// The `certexport` binary's output for `args`.
+/// The `certexport` binary's output for `args` (tests that call it are
+/// compiled with feature `cli` only).
 pub fn cli(args: &[&str]) -> Output {
-    run(env!("CARGO_BIN_EXE_certexport"), args, b"")
+    let binary = option_env!("CARGO_BIN_EXE_certexport").expect("the CLI tests need --features cli");
+    run(binary, args, b"")
 }
