@@ -95,15 +95,19 @@ pub fn python(script: &str, stdin: &[u8]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Lines `subject=...` of `openssl pkcs7 -print_certs` / `x509`, in order,
-/// in RFC 2253 form (`CN=...,O=...,C=...`).
+/// The subjects OpenSSL prints (`subject=` lines of `pkcs7 -print_certs`
+/// or `x509 -subject`), in order, turned from OpenSSL's default
+/// `C = US, O = x, CN = y` into RFC 4514 `CN=y,O=x,C=US` (simple names only:
+/// OpenSSL 3.0's `pkcs7` has no `-nameopt`).
 pub fn openssl_subjects(args: &[&str], stdin: &[u8]) -> Vec<String> {
-    let mut full = args.to_vec();
-    full.extend(["-nameopt", "RFC2253"]);
-    openssl(&full, stdin)
+    openssl(args, stdin)
         .lines()
         .filter_map(|l| l.strip_prefix("subject="))
-        .map(str::to_owned)
+        .map(|s| {
+            let mut rdns: Vec<String> = s.split(", ").map(|rdn| rdn.replacen(" = ", "=", 1)).collect();
+            rdns.reverse();
+            rdns.join(",")
+        })
         .collect()
 }
 

@@ -21,7 +21,6 @@ import tempfile
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -176,12 +175,14 @@ def make_pki():
         write(d, f"{stem}.key", key_pem(key, form))
     write(d, "08-nokey.example.com.pem", pem(cert(name("nokey.example.com"), p256(), int_name, int_key)))
     # The chain as P7B bundles, DER and PEM, end-entity first, for the loaders.
+    # openssl crl2pkcs7 keeps the file's order (cryptography's serializer sorts it).
     leaf = x509.load_pem_x509_certificate((d / "03-rsa.example.com.pem").read_bytes())
     bundle = fresh(DATA / "bundles")
-    write(bundle, "chain.p7b", pkcs7.serialize_certificates([leaf, inter, root], serialization.Encoding.DER))
-    write(bundle, "chain.p7b.pem", pkcs7.serialize_certificates([leaf, inter, root], serialization.Encoding.PEM))
+    chain = write(bundle, "chain.pem", pem(leaf) + pem(inter) + pem(root))
+    for filename, form in [("chain.p7b", "DER"), ("chain.p7b.pem", "PEM")]:
+        subprocess.run(["openssl", "crl2pkcs7", "-nocrl", "-certfile", str(chain), "-outform", form,
+                        "-out", str(bundle / filename)], check=True)
     write(bundle, "chain.der", leaf.public_bytes(serialization.Encoding.DER))
-    write(bundle, "chain.pem", pem(leaf) + pem(inter) + pem(root))
 
 
 def make_algorithms():
