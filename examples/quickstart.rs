@@ -57,7 +57,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             artifact.content_type(),
             artifact.bytes().len(),
             artifact.certificate_count(),
-            if artifact.contains_private_key() { ", encrypted key" } else { "" },
+            if artifact.contains_private_key() {
+                ", encrypted key"
+            } else {
+                ""
+            },
         );
     }
     Ok(())

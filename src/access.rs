@@ -37,7 +37,10 @@ impl FromStr for Claim {
     type Err = ExportError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let err = |reason: &str| ExportError::InvalidClaim { input: input.to_owned(), reason: reason.to_owned() };
+        let err = |reason: &str| ExportError::InvalidClaim {
+            input: input.to_owned(),
+            reason: reason.to_owned(),
+        };
         let text = input.trim();
         let inner = text
             .strip_prefix('/')
@@ -57,10 +60,8 @@ impl FromStr for Claim {
             ["certificate_stores", "read", n] => Ok(Claim::ReadStoreContainer(id(n)?)),
             ["certificates", "collections", "private_key", "read"] => Ok(Claim::ReadAllPrivateKeys),
             ["certificates", "collections", "private_key", "read", n] => Ok(Claim::ReadCollectionPrivateKeys(id(n)?)),
-            _ => Err(err(
-                "not a known permission (/certificates/collections/read/[<id>/], \
-                 /certificate_stores/read/[<id>/], /certificates/collections/private_key/read/[<id>/])",
-            )),
+            _ => Err(err("not a known permission (/certificates/collections/read/[<id>/], \
+                 /certificate_stores/read/[<id>/], /certificates/collections/private_key/read/[<id>/])")),
         }
     }
 }
@@ -91,7 +92,9 @@ pub struct Caller {
 impl Caller {
     /// A caller holding `claims`.
     pub fn with_claims(claims: impl IntoIterator<Item = Claim>) -> Self {
-        Self { claims: claims.into_iter().collect() }
+        Self {
+            claims: claims.into_iter().collect(),
+        }
     }
 
     /// A caller from claim strings, one per line; blank lines and lines
@@ -110,7 +113,11 @@ impl Caller {
     /// and has checked rights before calling. (The command line runs as
     /// this caller without `--claims`.)
     pub fn single_tenant_full_access() -> Self {
-        Self::with_claims([Claim::ReadAllCollections, Claim::ReadAllStores, Claim::ReadAllPrivateKeys])
+        Self::with_claims([
+            Claim::ReadAllCollections,
+            Claim::ReadAllStores,
+            Claim::ReadAllPrivateKeys,
+        ])
     }
 
     /// The claims held.
@@ -159,7 +166,9 @@ pub(crate) fn authorize(caller: &Caller, scope: Scope, wants_key: bool) -> Resul
         (Some(c), _) if caller.holds(Claim::ReadCollection(c)) => Reach::Collection(c),
         (None, Some(_)) if caller.holds(Claim::ReadAllStores) => Reach::SystemWide,
         (None, Some(k)) if caller.holds(Claim::ReadStoreContainer(k)) => Reach::Container(k),
-        (None, None) if caller.holds(Claim::ReadAllCollections) || caller.holds(Claim::ReadAllStores) => Reach::SystemWide,
+        (None, None) if caller.holds(Claim::ReadAllCollections) || caller.holds(Claim::ReadAllStores) => {
+            Reach::SystemWide
+        }
         _ => return Err(ExportError::AccessDenied),
     };
     let key = if !wants_key {
@@ -186,7 +195,9 @@ impl Grant {
     /// exist) is "access denied".
     pub(crate) fn hide(&self, error: ExportError) -> ExportError {
         match error {
-            ExportError::NotFound { .. } | ExportError::AmbiguousLookup { .. } | ExportError::ConflictingLookups { .. }
+            ExportError::NotFound { .. }
+            | ExportError::AmbiguousLookup { .. }
+            | ExportError::ConflictingLookups { .. }
                 if !self.is_system_wide() =>
             {
                 ExportError::AccessDenied
@@ -209,7 +220,9 @@ impl Grant {
         if self.key.is_some() {
             if let Some(policy) = &metadata.key_policy {
                 if policy.private_key_access == KeyAccess::Restricted {
-                    return Err(ExportError::KeyExportRestricted { policy: policy.name.clone() });
+                    return Err(ExportError::KeyExportRestricted {
+                        policy: policy.name.clone(),
+                    });
                 }
             }
         }
@@ -249,9 +262,18 @@ mod tests {
             "/certificates/collections/read/99999999999999999999999/",
             "/certificates/collections/read//",
         ] {
-            assert!(matches!(bad.parse::<Claim>(), Err(ExportError::InvalidClaim { .. })), "{bad:?}");
+            assert!(
+                matches!(bad.parse::<Claim>(), Err(ExportError::InvalidClaim { .. })),
+                "{bad:?}"
+            );
         }
         assert!(Caller::from_claim_lines("/certificate_stores/read/\nbogus\n").is_err());
-        assert_eq!(Caller::from_claim_lines("# comment\n\n/certificate_stores/read/\n").unwrap().claims().len(), 1);
+        assert_eq!(
+            Caller::from_claim_lines("# comment\n\n/certificate_stores/read/\n")
+                .unwrap()
+                .claims()
+                .len(),
+            1
+        );
     }
 }

@@ -134,21 +134,31 @@ pub(crate) fn file_stem(subject: &[u8], sha1_hex: &str, allow_periods: bool) -> 
     if stem.is_empty() {
         return sha1_hex.to_owned();
     }
-    if is_windows_device_name(&stem) { format!("_{stem}") } else { stem }
+    if is_windows_device_name(&stem) {
+        format!("_{stem}")
+    } else {
+        stem
+    }
 }
 
 /// Whether Windows reserves `stem` as a device: the part before the first
 /// `.`, without trailing spaces, is CON, PRN, AUX, NUL, COM0–9 or LPT0–9
 /// (superscript digits included), in any case.
 fn is_windows_device_name(stem: &str) -> bool {
-    let base = stem.split('.').next().unwrap_or_default().trim_end().to_ascii_uppercase();
+    let base = stem
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .trim_end()
+        .to_ascii_uppercase();
     match base.as_str() {
         "CON" | "PRN" | "AUX" | "NUL" => true,
         _ => {
             let mut chars = base.chars();
             let prefix: String = chars.by_ref().take(3).collect();
             let rest: Vec<char> = chars.collect();
-            (prefix == "COM" || prefix == "LPT") && matches!(rest.as_slice(), [d] if d.is_ascii_digit() || "¹²³".contains(*d))
+            (prefix == "COM" || prefix == "LPT")
+                && matches!(rest.as_slice(), [d] if d.is_ascii_digit() || "¹²³".contains(*d))
         }
     }
 }
@@ -158,10 +168,19 @@ mod tests {
     use super::*;
 
     fn stem(cn: &str, periods: bool) -> String {
-        let subject = crate::tlv::encode(0x30, &[&crate::tlv::encode(0x31, &[&crate::tlv::encode(0x30, &[
-            &crate::tlv::encode(0x06, &[&[0x55, 4, 3]]),
-            &crate::tlv::encode(0x0c, &[cn.as_bytes()]),
-        ])])]);
+        let subject = crate::tlv::encode(
+            0x30,
+            &[&crate::tlv::encode(
+                0x31,
+                &[&crate::tlv::encode(
+                    0x30,
+                    &[
+                        &crate::tlv::encode(0x06, &[&[0x55, 4, 3]]),
+                        &crate::tlv::encode(0x0c, &[cn.as_bytes()]),
+                    ],
+                )],
+            )],
+        );
         file_stem(&subject, "abc123", periods)
     }
 

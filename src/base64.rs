@@ -38,7 +38,12 @@ pub(crate) fn encode_into(out: &mut Vec<u8>, data: &[u8], wrap: bool) {
             ]);
         }
         match *triples.remainder() {
-            [a] => out.extend_from_slice(&[ALPHABET[usize::from(a >> 2)], ALPHABET[usize::from(a & 3) << 4], b'=', b'=']),
+            [a] => out.extend_from_slice(&[
+                ALPHABET[usize::from(a >> 2)],
+                ALPHABET[usize::from(a & 3) << 4],
+                b'=',
+                b'=',
+            ]),
             [a, b] => out.extend_from_slice(&[
                 ALPHABET[usize::from(a >> 2)],
                 ALPHABET[usize::from(a & 3) << 4 | usize::from(b >> 4)],
@@ -90,7 +95,8 @@ pub(crate) fn decode(text: &[u8]) -> Result<Vec<u8>, &'static str> {
             filled += 1;
         }
         if filled == 4 {
-            let n = u32::from(group[0]) << 18 | u32::from(group[1]) << 12 | u32::from(group[2]) << 6 | u32::from(group[3]);
+            let n =
+                u32::from(group[0]) << 18 | u32::from(group[1]) << 12 | u32::from(group[2]) << 6 | u32::from(group[3]);
             let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
             out.extend_from_slice(&bytes[..3 - padding]);
             filled = 0;
@@ -123,7 +129,15 @@ mod tests {
 
     #[test]
     fn matches_rfc4648_vectors() {
-        let vectors = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")];
+        let vectors = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
         for (plain, coded) in vectors {
             assert_eq!(encode(plain.as_bytes()), coded);
             assert_eq!(decode(coded.as_bytes()).unwrap(), plain.as_bytes());

@@ -32,7 +32,10 @@ impl CertificateSummary {
     /// The summary of a DER certificate.
     pub fn from_der(der: &[u8]) -> Result<Self, ExportError> {
         let sha1 = Thumbprint::sha1_of(der);
-        let malformed = |source| ExportError::MalformedCertificate { what: sha1.to_string(), source };
+        let malformed = |source| ExportError::MalformedCertificate {
+            what: sha1.to_string(),
+            source,
+        };
         let view = CertificateView::parse(der).map_err(malformed)?;
         Ok(Self {
             sha1,
@@ -167,7 +170,10 @@ pub(crate) fn trim_leading_zeros(bytes: &[u8]) -> &[u8] {
 fn bit_string(tlv: Tlv<'_>) -> der::Result<&[u8]> {
     match tlv.value.split_first() {
         Some((0, bits)) => Ok(bits),
-        _ => Err(der::ErrorKind::Value { tag: der::Tag::BitString }.into()),
+        _ => Err(der::ErrorKind::Value {
+            tag: der::Tag::BitString,
+        }
+        .into()),
     }
 }
 
@@ -224,7 +230,11 @@ mod tests {
     use super::*;
 
     fn time_of(tag: u8, text: &str) -> der::Result<i64> {
-        time(Tlv { tag, raw: &[], value: text.as_bytes() })
+        time(Tlv {
+            tag,
+            raw: &[],
+            value: text.as_bytes(),
+        })
     }
 
     #[test]
@@ -232,12 +242,21 @@ mod tests {
         assert_eq!(time_of(tag::UTC_TIME, "700101000000Z").unwrap(), 0);
         assert_eq!(time_of(tag::UTC_TIME, "491231235959Z").unwrap(), 2_524_607_999);
         assert_eq!(time_of(tag::GENERALIZED_TIME, "20000229120000Z").unwrap(), 951_825_600);
-        assert_eq!(time_of(tag::GENERALIZED_TIME, "99991231235959Z").unwrap(), 253_402_300_799);
+        assert_eq!(
+            time_of(tag::GENERALIZED_TIME, "99991231235959Z").unwrap(),
+            253_402_300_799
+        );
     }
 
     #[test]
     fn rejects_bad_times() {
-        for bad in ["700101000000", "7001010000000", "701301000000Z", "70010100000aZ", "700101000060Z"] {
+        for bad in [
+            "700101000000",
+            "7001010000000",
+            "701301000000Z",
+            "70010100000aZ",
+            "700101000060Z",
+        ] {
             assert!(time_of(tag::UTC_TIME, bad).is_err(), "{bad}");
         }
         assert!(time_of(tag::OCTET_STRING, "700101000000Z").is_err());

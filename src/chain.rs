@@ -91,7 +91,10 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Self {
-        Self { signature_checks: 100, candidates: 1_000 }
+        Self {
+            signature_checks: 100,
+            candidates: 1_000,
+        }
     }
 }
 
@@ -102,13 +105,22 @@ pub(crate) fn build<'s>(
     policy: &ChainPolicy,
     time: i64,
 ) -> Result<Vec<StoredCertificate<'s>>, ExportError> {
-    let mut builder = Builder { store, policy, time, signature_checks: 0, candidates: 0, dead_end: None };
+    let mut builder = Builder {
+        store,
+        policy,
+        time,
+        signature_checks: 0,
+        candidates: 0,
+        dead_end: None,
+    };
     let node = Node::new(leaf, time)?;
     let mut path = vec![node];
     let mut chain: Vec<StoredCertificate<'s>> = match builder.extend(&mut path)? {
         Outcome::Root => path.into_iter().map(|n| n.certificate).collect(),
         Outcome::DeadEnd => {
-            let (partial, error) = builder.dead_end.take().ok_or(ExportError::IncompleteChain { missing_issuer: String::new() })?;
+            let (partial, error) = builder.dead_end.take().ok_or(ExportError::IncompleteChain {
+                missing_issuer: String::new(),
+            })?;
             match (policy.incomplete, &error) {
                 (IncompleteChains::AllowPartial, ExportError::IncompleteChain { .. }) => return Ok(partial),
                 _ => return Err(error),
@@ -135,7 +147,13 @@ impl<'s> Node<'s> {
         let view = parse(&certificate)?;
         let subject = NameKey::from_der(view.subject).map_err(|source| malformed(&certificate, source))?;
         let (spki, not_after, valid_now) = (view.spki.into(), view.not_after, view.is_valid_at(time));
-        Ok(Self { certificate, subject, spki, not_after, valid_now })
+        Ok(Self {
+            certificate,
+            subject,
+            spki,
+            not_after,
+            valid_now,
+        })
     }
 }
 
@@ -157,7 +175,9 @@ struct Builder<'s, 'p> {
 
 impl<'s> Builder<'s, '_> {
     fn extend(&mut self, path: &mut Vec<Node<'s>>) -> Result<Outcome, ExportError> {
-        let Some(last) = path.last() else { return Ok(Outcome::DeadEnd) };
+        let Some(last) = path.last() else {
+            return Ok(Outcome::DeadEnd);
+        };
         // A handle on the certificate (a borrow for stores in memory), so the
         // path can grow while the view of it is in use.
         let certificate = last.certificate.clone();
@@ -167,7 +187,12 @@ impl<'s> Builder<'s, '_> {
             return Ok(Outcome::Root);
         }
         if path.len() > self.policy.max_depth {
-            self.dead_end(path, ExportError::ChainTooLong { limit: self.policy.max_depth });
+            self.dead_end(
+                path,
+                ExportError::ChainTooLong {
+                    limit: self.policy.max_depth,
+                },
+            );
             return Ok(Outcome::DeadEnd);
         }
 
@@ -175,9 +200,14 @@ impl<'s> Builder<'s, '_> {
         for id in self.store.find_issuers(&issuer, current.authority_key_id)? {
             self.candidates += 1;
             if self.candidates > self.policy.budget.candidates {
-                return Err(ExportError::ChainBudgetExceeded { what: "issuer candidates", limit: self.policy.budget.candidates });
+                return Err(ExportError::ChainBudgetExceeded {
+                    what: "issuer candidates",
+                    limit: self.policy.budget.candidates,
+                });
             }
-            let Some(certificate) = self.store.certificate(id)? else { continue };
+            let Some(certificate) = self.store.certificate(id)? else {
+                continue;
+            };
             let node = Node::new(certificate, self.time)?;
             let on_path = path.iter().any(|n| n.subject == node.subject && n.spki == node.spki);
             if node.subject == issuer && !on_path {
@@ -185,7 +215,10 @@ impl<'s> Builder<'s, '_> {
             }
         }
         candidates.sort_by(|a, b| {
-            b.valid_now.cmp(&a.valid_now).then(b.not_after.cmp(&a.not_after)).then(a.certificate.id.cmp(&b.certificate.id))
+            b.valid_now
+                .cmp(&a.valid_now)
+                .then(b.not_after.cmp(&a.not_after))
+                .then(a.certificate.id.cmp(&b.certificate.id))
         });
 
         // Same key, same answer: a renewed CA's copies cost one check.
@@ -220,7 +253,10 @@ impl<'s> Builder<'s, '_> {
     fn verify(&mut self, spki: &[u8], certificate: &CertificateView<'_>) -> Result<Signature, ExportError> {
         self.signature_checks += 1;
         if self.signature_checks > self.policy.budget.signature_checks {
-            return Err(ExportError::ChainBudgetExceeded { what: "signature checks", limit: self.policy.budget.signature_checks });
+            return Err(ExportError::ChainBudgetExceeded {
+                what: "signature checks",
+                limit: self.policy.budget.signature_checks,
+            });
         }
         Ok(verify::check(spki, certificate))
     }
@@ -237,5 +273,8 @@ fn parse<'a>(certificate: &'a StoredCertificate<'_>) -> Result<CertificateView<'
 }
 
 fn malformed(certificate: &StoredCertificate<'_>, source: der::Error) -> ExportError {
-    ExportError::MalformedCertificate { what: format!("CertID {}", certificate.id), source }
+    ExportError::MalformedCertificate {
+        what: format!("CertID {}", certificate.id),
+        source,
+    }
 }

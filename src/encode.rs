@@ -54,7 +54,9 @@ pub(crate) fn encode(
             let KeyExport::Encrypted { password, .. } = &request.private_key else {
                 return Err(ExportError::PasswordRequired);
             };
-            let key = inputs.key.ok_or(ExportError::NoPrivateKey { certificate: String::new() })?;
+            let key = inputs.key.ok_or(ExportError::NoPrivateKey {
+                certificate: String::new(),
+            })?;
             let contents = pfx::PfxContents {
                 pkcs8: key.secret_pkcs8_der(),
                 end_entity: inputs.end_entity,
@@ -62,7 +64,13 @@ pub(crate) fn encode(
                 friendly_name: request.pfx.friendly_name.as_deref().unwrap_or(inputs.stem),
                 csp: request.pfx.target_csp.as_deref(),
             };
-            out.extend_from_slice(&pfx::encode(&contents, password, request.pfx.profile, request.pfx.iterations, rng)?);
+            out.extend_from_slice(&pfx::encode(
+                &contents,
+                password,
+                request.pfx.profile,
+                request.pfx.iterations,
+                rng,
+            )?);
         }
     }
     Ok(out)
@@ -77,11 +85,16 @@ fn key(
     rng: &dyn RandomSource,
     der: bool,
 ) -> Result<(), ExportError> {
-    let key = inputs.key.ok_or(ExportError::NoPrivateKey { certificate: String::new() })?;
+    let key = inputs.key.ok_or(ExportError::NoPrivateKey {
+        certificate: String::new(),
+    })?;
     let (label, bytes) = match &request.private_key {
-        KeyExport::Encrypted { password, encryption, .. } => {
-            ("ENCRYPTED PRIVATE KEY", Zeroizing::new(encrypt_pkcs8(key.secret_pkcs8_der(), password, *encryption, rng)?))
-        }
+        KeyExport::Encrypted {
+            password, encryption, ..
+        } => (
+            "ENCRYPTED PRIVATE KEY",
+            Zeroizing::new(encrypt_pkcs8(key.secret_pkcs8_der(), password, *encryption, rng)?),
+        ),
         KeyExport::DangerUnencrypted { .. } => ("PRIVATE KEY", Zeroizing::new(key.secret_pkcs8_der().to_vec())),
         KeyExport::None => return Ok(()),
     };

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::ExportError;
 use crate::access::{self, Caller};
 use crate::artifact::{self, ExportArtifact};
 use crate::chain::{self, ChainPolicy};
@@ -17,7 +18,6 @@ use crate::matrix;
 use crate::random::{OsRandom, RandomSource};
 use crate::request::{ChainOrder, ExportRequest};
 use crate::store::CertificateStore;
-use crate::ExportError;
 
 /// Exporter-wide settings (the reference product's application settings).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +90,11 @@ impl<S: CertificateStore> Exporter<S> {
 
     /// An exporter over `store` with `settings`.
     pub fn with_settings(store: S, settings: ExportSettings) -> Self {
-        Self { store, settings, rng: Arc::new(OsRandom) }
+        Self {
+            store,
+            settings,
+            rng: Arc::new(OsRandom),
+        }
     }
 
     /// Replaces the source of salts and IVs (the OS generator by default).
@@ -121,12 +125,18 @@ impl<S: CertificateStore> Exporter<S> {
 
         let store: &dyn CertificateStore = &self.store;
         let id = lookup::resolve(store, &request.lookups()).map_err(|e| grant.hide(e))?;
-        let leaf = store.certificate(id)?.ok_or_else(|| grant.hide(ExportError::NotFound { lookup: format!("CertID {id}") }))?;
+        let leaf = store.certificate(id)?.ok_or_else(|| {
+            grant.hide(ExportError::NotFound {
+                lookup: format!("CertID {id}"),
+            })
+        })?;
         grant.check(&leaf.metadata)?;
 
         let key = if plan.output.needs_key() {
             let key = store.private_key(id)?;
-            Some(key.ok_or_else(|| ExportError::NoPrivateKey { certificate: Thumbprint::sha1_of(&leaf.der).to_string() })?)
+            Some(key.ok_or_else(|| ExportError::NoPrivateKey {
+                certificate: Thumbprint::sha1_of(&leaf.der).to_string(),
+            })?)
         } else {
             None
         };
@@ -145,12 +155,21 @@ impl<S: CertificateStore> Exporter<S> {
             _ => chain.iter().map(|c| &*c.der).collect(),
         };
 
-        let view = crate::certificate::CertificateView::parse(&end_entity)
-            .map_err(|source| ExportError::MalformedCertificate { what: format!("CertID {id}"), source })?;
+        let view = crate::certificate::CertificateView::parse(&end_entity).map_err(|source| {
+            ExportError::MalformedCertificate {
+                what: format!("CertID {id}"),
+                source,
+            }
+        })?;
         let sha1 = Thumbprint::sha1_of(&end_entity).to_string();
         let stem = artifact::file_stem(view.subject, &sha1, self.settings.allow_periods_in_filenames);
 
-        let inputs = Inputs { certificates: &certificates, end_entity: &end_entity, key: key.as_deref(), stem: &stem };
+        let inputs = Inputs {
+            certificates: &certificates,
+            end_entity: &end_entity,
+            key: key.as_deref(),
+            stem: &stem,
+        };
         let bytes = encode::encode(plan.output, &inputs, request, &*self.rng)?;
         Ok(ExportArtifact {
             bytes,
@@ -166,7 +185,11 @@ impl<S: CertificateStore> Exporter<S> {
     /// Exports every request of a batch, in order, each with its own
     /// result. With the `parallel` feature the batch is spread over every
     /// core (rayon); without it, requests run one after the other.
-    pub fn export_batch(&self, caller: &Caller, requests: &[ExportRequest]) -> Vec<Result<ExportArtifact, ExportError>> {
+    pub fn export_batch(
+        &self,
+        caller: &Caller,
+        requests: &[ExportRequest],
+    ) -> Vec<Result<ExportArtifact, ExportError>> {
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
@@ -181,6 +204,8 @@ impl<S: CertificateStore> Exporter<S> {
 
 impl<S> std::fmt::Debug for Exporter<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Exporter").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("Exporter")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }

@@ -62,7 +62,10 @@ impl PrivateKey {
     /// Reads a key from PEM text: `PRIVATE KEY` (PKCS#8), `EC PRIVATE KEY`
     /// (SEC1) or `RSA PRIVATE KEY` (PKCS#1). Encrypted PEM is refused.
     pub fn from_pem(pem: &str) -> Result<Self, ExportError> {
-        let bad = |reason| ExportError::BadPrivateKey { key: "PEM".into(), reason };
+        let bad = |reason| ExportError::BadPrivateKey {
+            key: "PEM".into(),
+            reason,
+        };
         let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes()).map_err(|_| bad("not a PEM private key"))?;
         let der = Zeroizing::new(der);
         match label {
@@ -80,12 +83,18 @@ impl PrivateKey {
         Self::from_pkcs8_der(der)
             .or_else(|_| Self::from_sec1_der(der))
             .or_else(|_| Self::from_pkcs1_der(der))
-            .map_err(|_| ExportError::BadPrivateKey { key: "DER".into(), reason: "not a PKCS#8, SEC1 or PKCS#1 private key" })
+            .map_err(|_| ExportError::BadPrivateKey {
+                key: "DER".into(),
+                reason: "not a PKCS#8, SEC1 or PKCS#1 private key",
+            })
     }
 
     /// Reads an unencrypted PKCS#8 `PrivateKeyInfo` (or `OneAsymmetricKey`).
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, ExportError> {
-        let bad = |reason| ExportError::BadPrivateKey { key: "PKCS#8".into(), reason };
+        let bad = |reason| ExportError::BadPrivateKey {
+            key: "PKCS#8".into(),
+            reason,
+        };
         let malformed = |_| bad("malformed PKCS#8");
         let info = tlv::single(der, tag::SEQUENCE).map_err(malformed)?;
         let mut fields = Reader::new(info.value);
@@ -104,9 +113,17 @@ impl PrivateKey {
                 public::ec_from_sec1(private_key.value, Some(curve.value))?
             }
             OID_ED25519 => public::ed25519_from_seed(private_key.value)?,
-            _ => return Err(bad("unsupported key algorithm (RSA, EC P-256/P-384/P-521 and Ed25519 are)")),
+            _ => {
+                return Err(bad(
+                    "unsupported key algorithm (RSA, EC P-256/P-384/P-521 and Ed25519 are)",
+                ));
+            }
         };
-        Ok(Self { pkcs8: Zeroizing::new(der.to_vec()), public, kind })
+        Ok(Self {
+            pkcs8: Zeroizing::new(der.to_vec()),
+            public,
+            kind,
+        })
     }
 
     /// Reads a SEC1 `ECPrivateKey` (the `EC PRIVATE KEY` PEM label), which
@@ -118,15 +135,29 @@ impl PrivateKey {
             KeyKind::EcP384 => OID_P384,
             _ => OID_P521,
         };
-        let algorithm = tlv::encode(tag::SEQUENCE, &[&tlv::encode(tag::OID, &[OID_EC_PUBLIC_KEY]), &tlv::encode(tag::OID, &[curve])]);
-        Ok(Self { pkcs8: wrap_pkcs8(&algorithm, der), public, kind })
+        let algorithm = tlv::encode(
+            tag::SEQUENCE,
+            &[
+                &tlv::encode(tag::OID, &[OID_EC_PUBLIC_KEY]),
+                &tlv::encode(tag::OID, &[curve]),
+            ],
+        );
+        Ok(Self {
+            pkcs8: wrap_pkcs8(&algorithm, der),
+            public,
+            kind,
+        })
     }
 
     /// Reads a PKCS#1 `RSAPrivateKey` (the `RSA PRIVATE KEY` PEM label).
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, ExportError> {
         let (public, kind) = public::rsa_from_pkcs1(der)?;
         let algorithm = tlv::encode(tag::SEQUENCE, &[&tlv::encode(tag::OID, &[OID_RSA]), &[tag::NULL, 0]]);
-        Ok(Self { pkcs8: wrap_pkcs8(&algorithm, der), public, kind })
+        Ok(Self {
+            pkcs8: wrap_pkcs8(&algorithm, der),
+            public,
+            kind,
+        })
     }
 
     /// The kind of key.
@@ -152,7 +183,10 @@ impl PrivateKey {
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PrivateKey").field("kind", &self.kind).field("secret", &"[redacted]").finish()
+        f.debug_struct("PrivateKey")
+            .field("kind", &self.kind)
+            .field("secret", &"[redacted]")
+            .finish()
     }
 }
 
@@ -181,7 +215,12 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for input in [&b""[..], b"\x30\x00", b"\x30\x03\x02\x01\x00", &[0x30, 0x05, 0x02, 0x01, 0x00, 0x30, 0x00]] {
+        for input in [
+            &b""[..],
+            b"\x30\x00",
+            b"\x30\x03\x02\x01\x00",
+            &[0x30, 0x05, 0x02, 0x01, 0x00, 0x30, 0x00],
+        ] {
             assert!(PrivateKey::from_der(input).is_err());
         }
         assert!(PrivateKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").is_err());

@@ -52,11 +52,22 @@ impl Lookup {
             lookups.push(Lookup::Thumbprint(thumbprint.parse()?));
         }
         match (serial, issuer) {
-            (Some(serial), Some(issuer)) => {
-                lookups.push(Lookup::IssuerSerial { serial: serial.parse()?, issuer: issuer.parse()? })
+            (Some(serial), Some(issuer)) => lookups.push(Lookup::IssuerSerial {
+                serial: serial.parse()?,
+                issuer: issuer.parse()?,
+            }),
+            (Some(_), None) => {
+                return Err(ExportError::IncompleteLookup {
+                    given: "SerialNumber",
+                    missing: "IssuerDN",
+                });
             }
-            (Some(_), None) => return Err(ExportError::IncompleteLookup { given: "SerialNumber", missing: "IssuerDN" }),
-            (None, Some(_)) => return Err(ExportError::IncompleteLookup { given: "IssuerDN", missing: "SerialNumber" }),
+            (None, Some(_)) => {
+                return Err(ExportError::IncompleteLookup {
+                    given: "IssuerDN",
+                    missing: "SerialNumber",
+                });
+            }
             (None, None) => {}
         }
         if lookups.is_empty() {
@@ -127,7 +138,10 @@ impl FromStr for Thumbprint {
     type Err = ExportError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let err = |reason: String| ExportError::InvalidThumbprint { input: input.to_owned(), reason };
+        let err = |reason: String| ExportError::InvalidThumbprint {
+            input: input.to_owned(),
+            reason,
+        };
         let bytes = parse_hex_bytes(input).map_err(err)?;
         match bytes.len() {
             20 => Ok(Thumbprint::Sha1(bytes.try_into().unwrap_or([0; 20]))),
@@ -174,7 +188,10 @@ impl FromStr for SerialNumber {
     type Err = ExportError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let err = |reason: String| ExportError::InvalidSerialNumber { input: input.to_owned(), reason };
+        let err = |reason: String| ExportError::InvalidSerialNumber {
+            input: input.to_owned(),
+            reason,
+        };
         let trimmed = input.trim();
         let padded;
         let text = if trimmed.len() % 2 == 1 && trimmed.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -185,7 +202,11 @@ impl FromStr for SerialNumber {
         };
         let bytes = parse_hex_bytes(text).map_err(err)?;
         if bytes.len() > Self::MAX_LEN {
-            return Err(err(format!("{} bytes; at most {} are accepted", bytes.len(), Self::MAX_LEN)));
+            return Err(err(format!(
+                "{} bytes; at most {} are accepted",
+                bytes.len(),
+                Self::MAX_LEN
+            )));
         }
         Ok(Self::from_der_content(&bytes))
     }
@@ -227,7 +248,9 @@ fn parse_hex_bytes(input: &str) -> Result<Vec<u8>, String> {
                 after_separator = true;
             }
             c if c.is_ascii_hexdigit() => {
-                let (at2, c2) = chars.next().ok_or_else(|| format!("odd number of hex digits: {c:?} at position {at} has no pair"))?;
+                let (at2, c2) = chars
+                    .next()
+                    .ok_or_else(|| format!("odd number of hex digits: {c:?} at position {at} has no pair"))?;
                 let lo = c2.to_digit(16).ok_or_else(|| bad_char(c2, at2))?;
                 let hi = c.to_digit(16).unwrap_or(0);
                 bytes.push((hi << 4 | lo) as u8);
@@ -275,7 +298,9 @@ fn conflict(first: &Lookup, first_id: CertId, second: &Lookup, second_id: u64) -
 }
 
 fn resolve_one(store: &dyn CertificateStore, lookup: &Lookup) -> Result<CertId, ExportError> {
-    let not_found = || ExportError::NotFound { lookup: lookup.to_string() };
+    let not_found = || ExportError::NotFound {
+        lookup: lookup.to_string(),
+    };
     match lookup {
         Lookup::CertId(id) => store.certificate(*id)?.map(|c| c.id).ok_or_else(not_found),
         Lookup::Thumbprint(t) => store.find_by_thumbprint(t)?.ok_or_else(not_found),
@@ -289,7 +314,10 @@ fn resolve_one(store: &dyn CertificateStore, lookup: &Lookup) -> Result<CertId, 
             match ids[..] {
                 [] => Err(not_found()),
                 [id] => Ok(id),
-                _ => Err(ExportError::AmbiguousLookup { lookup: lookup.to_string(), count: ids.len() }),
+                _ => Err(ExportError::AmbiguousLookup {
+                    lookup: lookup.to_string(),
+                    count: ids.len(),
+                }),
             }
         }
     }
@@ -301,8 +329,12 @@ fn resolve_one(store: &dyn CertificateStore, lookup: &Lookup) -> Result<CertId, 
 fn matching(store: &dyn CertificateStore, issuer: &NameKey, serial: &SerialNumber) -> Result<Vec<CertId>, ExportError> {
     let mut ids = Vec::new();
     for id in store.find_by_issuer_serial(issuer, serial)? {
-        let Some(certificate) = store.certificate(id)? else { continue };
-        let Ok(view) = CertificateView::parse(&certificate.der) else { continue };
+        let Some(certificate) = store.certificate(id)? else {
+            continue;
+        };
+        let Ok(view) = CertificateView::parse(&certificate.der) else {
+            continue;
+        };
         if view.serial_magnitude() == serial.as_bytes() && NameKey::from_der(view.issuer).is_ok_and(|k| k == *issuer) {
             ids.push(id);
         }
@@ -320,13 +352,20 @@ mod tests {
     fn parses_thumbprint_spellings() {
         let plain: Thumbprint = SHA1.parse().unwrap();
         let upper: Thumbprint = SHA1.to_uppercase().parse().unwrap();
-        let colons: Thumbprint = "5F:B7:EE:06:33:E2:59:DB:AD:0C:4C:9A:E6:D3:8F:1A:61:C7:DC:25".parse().unwrap();
-        let spaces: Thumbprint = " 5f b7 ee 06 33 e2 59 db ad 0c 4c 9a e6 d3 8f 1a 61 c7 dc 25 ".parse().unwrap();
+        let colons: Thumbprint = "5F:B7:EE:06:33:E2:59:DB:AD:0C:4C:9A:E6:D3:8F:1A:61:C7:DC:25"
+            .parse()
+            .unwrap();
+        let spaces: Thumbprint = " 5f b7 ee 06 33 e2 59 db ad 0c 4c 9a e6 d3 8f 1a 61 c7 dc 25 "
+            .parse()
+            .unwrap();
         assert_eq!(plain, upper);
         assert_eq!(plain, colons);
         assert_eq!(plain, spaces);
         assert_eq!(plain.to_string(), SHA1);
-        assert!(matches!("ab".repeat(32).parse::<Thumbprint>().unwrap(), Thumbprint::Sha256(_)));
+        assert!(matches!(
+            "ab".repeat(32).parse::<Thumbprint>().unwrap(),
+            Thumbprint::Sha256(_)
+        ));
     }
 
     #[test]
@@ -365,9 +404,23 @@ mod tests {
 
     #[test]
     fn untyped_parts_need_a_whole_lookup() {
-        assert_eq!(Lookup::from_parts(None, None, None, None), Err(ExportError::MissingLookup));
-        assert!(matches!(Lookup::from_parts(None, None, Some("01"), None), Err(ExportError::IncompleteLookup { .. })));
-        assert!(matches!(Lookup::from_parts(None, None, None, Some("CN=x")), Err(ExportError::IncompleteLookup { .. })));
-        assert_eq!(Lookup::from_parts(Some(1), Some(SHA1), Some("01"), Some("CN=x")).unwrap().len(), 3);
+        assert_eq!(
+            Lookup::from_parts(None, None, None, None),
+            Err(ExportError::MissingLookup)
+        );
+        assert!(matches!(
+            Lookup::from_parts(None, None, Some("01"), None),
+            Err(ExportError::IncompleteLookup { .. })
+        ));
+        assert!(matches!(
+            Lookup::from_parts(None, None, None, Some("CN=x")),
+            Err(ExportError::IncompleteLookup { .. })
+        ));
+        assert_eq!(
+            Lookup::from_parts(Some(1), Some(SHA1), Some("01"), Some("CN=x"))
+                .unwrap()
+                .len(),
+            3
+        );
     }
 }

@@ -15,8 +15,8 @@
 //! have no `_` arm, so a new format does not compile until every rule says
 //! what it does with it.
 
-use crate::request::{CertificateFormat as F, ExportRequest, FileExtension as E, KeyExport, KeyPlacement};
 use crate::ExportError;
+use crate::request::{CertificateFormat as F, ExportRequest, FileExtension as E, KeyExport, KeyPlacement};
 
 /// What one export produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,23 +74,52 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan, ExportError> {
     let chain = request.include_chain;
     let (output, default, allowed): (Output, E, &[E]) = match request.private_key.placement() {
         None => match format {
-            F::Cer => (Output::Pem { chain: false, with_key: false }, E::Cer, &[E::Cer]),
-            F::Crt => (Output::Pem { chain: false, with_key: false }, E::Crt, &[E::Crt]),
+            F::Cer => (
+                Output::Pem {
+                    chain: false,
+                    with_key: false,
+                },
+                E::Cer,
+                &[E::Cer],
+            ),
+            F::Crt => (
+                Output::Pem {
+                    chain: false,
+                    with_key: false,
+                },
+                E::Crt,
+                &[E::Crt],
+            ),
             F::Der if chain => return Err(incompatible("format DER (it holds one certificate)", "IncludeChain")),
             F::Der => (Output::Der, E::Cer, &[E::Cer, E::Crt]),
-            F::Pem => (Output::Pem { chain, with_key: false }, E::Pem, &[E::Cer, E::Crt, E::Pem]),
-            F::P7b if !chain => return Err(incompatible("format P7B", "IncludeChain = false (P7B requires the chain)")),
+            F::Pem => (
+                Output::Pem { chain, with_key: false },
+                E::Pem,
+                &[E::Cer, E::Crt, E::Pem],
+            ),
+            F::P7b if !chain => {
+                return Err(incompatible(
+                    "format P7B",
+                    "IncludeChain = false (P7B requires the chain)",
+                ));
+            }
             F::P7b => (Output::P7b, E::P7b, &[E::P7b]),
             F::Pfx => return Err(incompatible("format PFX", "no private key (a PFX carries the key)")),
         },
         Some(KeyPlacement::WithCertificate) => match format {
             F::Pem => (Output::Pem { chain, with_key: true }, E::Pem, &[E::Cer, E::Crt, E::Pem]),
             F::Pfx if matches!(request.private_key, KeyExport::DangerUnencrypted { .. }) => {
-                return Err(incompatible("format PFX", "an unencrypted key (a PFX needs a password)"));
+                return Err(incompatible(
+                    "format PFX",
+                    "an unencrypted key (a PFX needs a password)",
+                ));
             }
             F::Pfx => (Output::Pfx { chain }, E::Pfx, &[E::Pfx]),
             F::Cer | F::Crt | F::Der | F::P7b => {
-                return Err(incompatible(&format!("format {format}"), "a private key (use PEM or PFX)"));
+                return Err(incompatible(
+                    &format!("format {format}"),
+                    "a private key (use PEM or PFX)",
+                ));
             }
         },
         Some(KeyPlacement::KeyOnly) => {
@@ -101,7 +130,10 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan, ExportError> {
                 F::Pem => (Output::KeyOnly { der: false }, E::Key, &[E::Key, E::Pem]),
                 F::Der => (Output::KeyOnly { der: true }, E::P8, &[E::P8]),
                 F::Cer | F::Crt | F::P7b | F::Pfx => {
-                    return Err(incompatible("a key-only export", &format!("format {format} (use PEM or DER)")));
+                    return Err(incompatible(
+                        "a key-only export",
+                        &format!("format {format} (use PEM or DER)"),
+                    ));
                 }
             }
         }
@@ -110,13 +142,23 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan, ExportError> {
         None => default,
         Some(ext) if allowed.contains(&ext) => ext,
         Some(ext) => {
-            let with = if output.needs_key() && !matches!(output, Output::Pfx { .. }) { " with a private key" } else { "" };
-            return Err(incompatible(&format!("format {format}{with}"), &format!("file extension .{}", ext.as_str())));
+            let with = if output.needs_key() && !matches!(output, Output::Pfx { .. }) {
+                " with a private key"
+            } else {
+                ""
+            };
+            return Err(incompatible(
+                &format!("format {format}{with}"),
+                &format!("file extension .{}", ext.as_str()),
+            ));
         }
     };
     Ok(Plan { output, extension })
 }
 
 fn incompatible(first: &str, second: &str) -> ExportError {
-    ExportError::IncompatibleOptions { first: first.to_owned(), second: second.to_owned() }
+    ExportError::IncompatibleOptions {
+        first: first.to_owned(),
+        second: second.to_owned(),
+    }
 }

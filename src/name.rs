@@ -71,7 +71,11 @@ impl FromStr for DistinguishedName {
         let reversed = (rdns.len() > 1)
             .then(|| NameKey::from_rdns(rdns.iter().rev().map(|rdn| rdn.iter().map(ParsedValue::from_attribute))))
             .filter(|reversed| *reversed != key);
-        Ok(Self { input: input.to_owned(), key, reversed })
+        Ok(Self {
+            input: input.to_owned(),
+            key,
+            reversed,
+        })
     }
 }
 
@@ -97,7 +101,10 @@ impl NameKey {
             let mut values = Vec::new();
             for atv in attributes(rdn?) {
                 let (oid, tag, content) = atv?;
-                values.push(ParsedValue { oid, value: ValueRef::Der { tag, content } });
+                values.push(ParsedValue {
+                    oid,
+                    value: ValueRef::Der { tag, content },
+                });
             }
             rdns.push(values);
         }
@@ -150,7 +157,10 @@ impl<'a> ParsedValue<'a> {
             parse::Value::Text(text) => ValueRef::Text(text),
             parse::Value::Der { tag, content } => ValueRef::Der { tag: *tag, content },
         };
-        Self { oid: &attribute.oid, value }
+        Self {
+            oid: &attribute.oid,
+            value,
+        }
     }
 
     /// `len(oid) oid kind len(value) value`, with string values in their
@@ -256,7 +266,10 @@ pub(crate) fn common_name(name: &[u8]) -> Option<String> {
     let rdns: Vec<&[u8]> = rdn_sets(name).ok()?.collect::<der::Result<_>>().ok()?;
     rdns.iter().rev().find_map(|rdn| {
         attributes(rdn).filter_map(Result::ok).find_map(|(oid, tag, content)| {
-            (oid == attribute::COMMON_NAME).then(|| value::decode(tag, content)).flatten().map(|t| t.into_owned())
+            (oid == attribute::COMMON_NAME)
+                .then(|| value::decode(tag, content))
+                .flatten()
+                .map(|t| t.into_owned())
         })
     })
 }
@@ -268,7 +281,10 @@ mod tests {
     /// DER of `C=US, O=Example  Corp (UTF8String), CN=www.example.com`.
     fn sample_name() -> Vec<u8> {
         let atv = |oid: &[u8], tag: u8, value: &str| {
-            let seq = tlv::encode(tag::SEQUENCE, &[&tlv::encode(tag::OID, &[oid]), &tlv::encode(tag, &[value.as_bytes()])]);
+            let seq = tlv::encode(
+                tag::SEQUENCE,
+                &[&tlv::encode(tag::OID, &[oid]), &tlv::encode(tag, &[value.as_bytes()])],
+            );
             tlv::encode(tag::SET, &[&seq])
         };
         let rdns = [
@@ -289,22 +305,37 @@ mod tests {
         let der_key = NameKey::from_der(&sample_name()).unwrap();
         assert_eq!(dn("CN=www.example.com,O=Example Corp,C=US").key(), &der_key);
         assert_eq!(dn("cn = WWW.Example.com , o=example   corp,c=us").key(), &der_key);
-        assert_eq!(dn("CN=www.example.com,O=Example Corp,C=US").reversed_key(), Some(&dn("C=US,O=Example Corp,CN=www.example.com").key().clone()));
-        assert_eq!(dn("C=US, O=Example Corp, CN=www.example.com").reversed_key(), Some(&der_key));
+        assert_eq!(
+            dn("CN=www.example.com,O=Example Corp,C=US").reversed_key(),
+            Some(&dn("C=US,O=Example Corp,CN=www.example.com").key().clone())
+        );
+        assert_eq!(
+            dn("C=US, O=Example Corp, CN=www.example.com").reversed_key(),
+            Some(&der_key)
+        );
         assert_ne!(dn("CN=www.example.com,O=Other,C=US").key(), &der_key);
-        assert_eq!(dn("CN=www.example.com,O=#0c0c4578616d706c6520436f7270,C=US").key(), &der_key);
+        assert_eq!(
+            dn("CN=www.example.com,O=#0c0c4578616d706c6520436f7270,C=US").key(),
+            &der_key
+        );
     }
 
     #[test]
     fn multi_valued_rdns_compare_unordered() {
-        assert_eq!(dn("OU=Sales+CN=J Smith,DC=example").key(), dn("CN=J Smith+OU=Sales,DC=example").key());
+        assert_eq!(
+            dn("OU=Sales+CN=J Smith,DC=example").key(),
+            dn("CN=J Smith+OU=Sales,DC=example").key()
+        );
         assert_ne!(dn("OU=Sales+CN=J Smith").key(), dn("OU=Sales,CN=J Smith").key());
         assert_eq!(dn("CN=x").reversed_key(), None);
     }
 
     #[test]
     fn formats_rfc4514() {
-        assert_eq!(to_rfc4514(&sample_name()).unwrap(), "CN=www.example.com,O=Example  Corp,C=US");
+        assert_eq!(
+            to_rfc4514(&sample_name()).unwrap(),
+            "CN=www.example.com,O=Example  Corp,C=US"
+        );
         assert_eq!(common_name(&sample_name()).as_deref(), Some("www.example.com"));
     }
 
@@ -320,7 +351,10 @@ mod tests {
     #[test]
     fn reports_dn_errors_with_input() {
         let err = "CN=x,".parse::<DistinguishedName>().unwrap_err();
-        assert!(matches!(err, ExportError::InvalidDistinguishedName { position: 5, .. }), "{err:?}");
+        assert!(
+            matches!(err, ExportError::InvalidDistinguishedName { position: 5, .. }),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("CN=x,"));
     }
 }

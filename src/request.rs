@@ -74,7 +74,10 @@ impl ExportRequest {
 
     /// Every lookup of the request, `lookup` first.
     pub(crate) fn lookups(&self) -> Vec<Lookup> {
-        std::iter::once(&self.lookup).chain(&self.also_matching).cloned().collect()
+        std::iter::once(&self.lookup)
+            .chain(&self.also_matching)
+            .cloned()
+            .collect()
     }
 }
 
@@ -169,14 +172,31 @@ macro_rules! parse_by_name {
     };
 }
 
-parse_by_name!(CertificateFormat, "format", [
-    CertificateFormat::Cer, CertificateFormat::Crt, CertificateFormat::Der,
-    CertificateFormat::Pem, CertificateFormat::P7b, CertificateFormat::Pfx
-]);
-parse_by_name!(FileExtension, "file extension", [
-    FileExtension::Cer, FileExtension::Crt, FileExtension::Pem, FileExtension::P7b,
-    FileExtension::Pfx, FileExtension::Key, FileExtension::P8
-]);
+parse_by_name!(
+    CertificateFormat,
+    "format",
+    [
+        CertificateFormat::Cer,
+        CertificateFormat::Crt,
+        CertificateFormat::Der,
+        CertificateFormat::Pem,
+        CertificateFormat::P7b,
+        CertificateFormat::Pfx
+    ]
+);
+parse_by_name!(
+    FileExtension,
+    "file extension",
+    [
+        FileExtension::Cer,
+        FileExtension::Crt,
+        FileExtension::Pem,
+        FileExtension::P7b,
+        FileExtension::Pfx,
+        FileExtension::Key,
+        FileExtension::P8
+    ]
+);
 
 /// The order of certificates in a multi-certificate output.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -308,7 +328,12 @@ impl PfxOptions {
 
 impl Default for PfxOptions {
     fn default() -> Self {
-        Self { profile: PfxProfile::Modern, iterations: Self::DEFAULT_ITERATIONS, friendly_name: None, target_csp: None }
+        Self {
+            profile: PfxProfile::Modern,
+            iterations: Self::DEFAULT_ITERATIONS,
+            friendly_name: None,
+            target_csp: None,
+        }
     }
 }
 
@@ -319,7 +344,10 @@ impl FromStr for PfxProfile {
         match s.trim().to_ascii_lowercase().as_str() {
             "modern" => Ok(PfxProfile::Modern),
             "legacy" => Ok(PfxProfile::Legacy),
-            _ => Err(ExportError::InvalidOption { what: "PFX profile", reason: format!("{s:?}; modern or legacy is accepted") }),
+            _ => Err(ExportError::InvalidOption {
+                what: "PFX profile",
+                reason: format!("{s:?}; modern or legacy is accepted"),
+            }),
         }
     }
 }

@@ -70,7 +70,11 @@ pub struct CertMetadata {
 
 impl CertMetadata {
     /// Metadata with nothing set.
-    pub const EMPTY: CertMetadata = CertMetadata { collections: Vec::new(), containers: Vec::new(), key_policy: None };
+    pub const EMPTY: CertMetadata = CertMetadata {
+        collections: Vec::new(),
+        containers: Vec::new(),
+        key_policy: None,
+    };
 }
 
 /// A named policy that allows or forbids exporting private keys.

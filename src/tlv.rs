@@ -68,15 +68,26 @@ impl<'a> Reader<'a> {
     pub(crate) fn next(&mut self) -> der::Result<Tlv<'a>> {
         let input = self.input;
         let err = |kind: ErrorKind, at: usize| der::Error::new(kind, offset(self.consumed + at));
-        let (&tag, rest) = input.split_first().ok_or_else(|| err(ErrorKind::Incomplete {
-            expected_len: offset(1),
-            actual_len: offset(0),
-        }, 0))?;
+        let (&tag, rest) = input.split_first().ok_or_else(|| {
+            err(
+                ErrorKind::Incomplete {
+                    expected_len: offset(1),
+                    actual_len: offset(0),
+                },
+                0,
+            )
+        })?;
         if tag & 0x1f == 0x1f {
             return Err(err(ErrorKind::TagNumberInvalid, 0));
         }
         let (&first, rest) = rest.split_first().ok_or_else(|| {
-            err(ErrorKind::Incomplete { expected_len: offset(2), actual_len: offset(1) }, 1)
+            err(
+                ErrorKind::Incomplete {
+                    expected_len: offset(2),
+                    actual_len: offset(1),
+                },
+                1,
+            )
         })?;
         let (len, header) = if first < 0x80 {
             (usize::from(first), 2)
@@ -104,7 +115,11 @@ impl<'a> Reader<'a> {
         let (raw, remaining) = input.split_at(total);
         self.input = remaining;
         self.consumed += total;
-        Ok(Tlv { tag, raw, value: &raw[header..] })
+        Ok(Tlv {
+            tag,
+            raw,
+            value: &raw[header..],
+        })
     }
 
     /// The next element, which must carry `expected`.
@@ -115,7 +130,10 @@ impl<'a> Reader<'a> {
             Ok(tlv)
         } else {
             Err(der::Error::new(
-                ErrorKind::TagUnexpected { expected: Some(tag_of(expected)), actual: tag_of(tlv.tag) },
+                ErrorKind::TagUnexpected {
+                    expected: Some(tag_of(expected)),
+                    actual: tag_of(tlv.tag),
+                },
                 offset(at),
             ))
         }
@@ -135,7 +153,10 @@ impl<'a> Reader<'a> {
             Ok(())
         } else {
             Err(der::Error::new(
-                ErrorKind::TrailingData { decoded: offset(self.consumed), remaining: offset(self.input.len()) },
+                ErrorKind::TrailingData {
+                    decoded: offset(self.consumed),
+                    remaining: offset(self.input.len()),
+                },
                 offset(self.consumed),
             ))
         }

@@ -7,11 +7,14 @@
 //! b.example.com fixed at id 100 in collection 6, container 3;
 //! c.example.com in collection 5, policy "Production", keys restricted).
 
+// A failed unwrap in a test is a failed test (STYLE.md: unwrap allowed in tests).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use certexport::{
-    Caller, CertId, CertificateFormat, CertificateStore, ExportError, ExportRequest, Exporter,
-    KeyAccess, KeyEncryption, KeyExport, KeyPlacement, KeyPolicy, MemoryStore, Password, Scope,
+    Caller, CertId, CertificateFormat, CertificateStore, ExportError, ExportRequest, Exporter, KeyAccess,
+    KeyEncryption, KeyExport, KeyPlacement, KeyPolicy, MemoryStore, Password, Scope,
 };
 
 // The claim strings of SPEC §7, as a caller's claims file spells them.
@@ -142,15 +145,24 @@ fn exporter_for(row: &Row) -> Exporter<MemoryStore> {
     metadata.containers = row.cert_containers.to_vec();
     metadata.key_policy = match row.policy {
         Unset => None,
-        Standard => Some(KeyPolicy { name: "Standard".into(), private_key_access: KeyAccess::Allowed }),
-        Production => Some(KeyPolicy { name: "Production".into(), private_key_access: KeyAccess::Restricted }),
+        Standard => Some(KeyPolicy {
+            name: "Standard".into(),
+            private_key_access: KeyAccess::Allowed,
+        }),
+        Production => Some(KeyPolicy {
+            name: "Production".into(),
+            private_key_access: KeyAccess::Restricted,
+        }),
     };
     Exporter::with_settings(store, common::settings())
 }
 
 fn request_for(row: &Row) -> ExportRequest {
     let mut r = ExportRequest::new(CERT);
-    r.scope = Scope { collection_id: row.collection_id, container_id: row.container_id };
+    r.scope = Scope {
+        collection_id: row.collection_id,
+        container_id: row.container_id,
+    };
     if row.wants_key {
         r.private_key = key_only("pw");
     } else {
@@ -172,9 +184,17 @@ fn every_case_of_spec_7() {
                 // own DER, or its key encrypted under the password.
                 if row.wants_key {
                     assert!(artifact.contains_private_key(), "row {i} ({})", row.why);
-                    assert!(artifact.bytes().starts_with(b"-----BEGIN ENCRYPTED PRIVATE KEY-----"), "row {i}");
+                    assert!(
+                        artifact.bytes().starts_with(b"-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+                        "row {i}"
+                    );
                 } else {
-                    assert_eq!(artifact.bytes(), stored.as_slice(), "row {i} ({}): wrong certificate", row.why);
+                    assert_eq!(
+                        artifact.bytes(),
+                        stored.as_slice(),
+                        "row {i} ({}): wrong certificate",
+                        row.why
+                    );
                     assert!(!artifact.contains_private_key(), "row {i}");
                 }
                 Allowed
@@ -184,10 +204,19 @@ fn every_case_of_spec_7() {
             Err(other) => panic!("row {i} ({}): unexpected error {other:?}", row.why),
         };
         if got != row.expected {
-            failures.push(format!("row {i} ({}): expected {:?}, got {:?}", row.why, row.expected, got));
+            failures.push(format!(
+                "row {i} ({}): expected {:?}, got {:?}",
+                row.why, row.expected, got
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} rows wrong:\n{}", failures.len(), TABLE.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows wrong:\n{}",
+        failures.len(),
+        TABLE.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -196,44 +225,78 @@ fn the_table_covers_every_scope_shape_and_policy() {
     let shape = |r: &Row| (r.collection_id.is_some(), r.container_id.is_some());
     for wanted in [(true, false), (false, true), (true, true), (false, false)] {
         for outcome in [Allowed, Denied] {
-            assert!(TABLE.iter().any(|r| shape(r) == wanted && r.expected == outcome), "{wanted:?} {outcome:?}");
+            assert!(
+                TABLE.iter().any(|r| shape(r) == wanted && r.expected == outcome),
+                "{wanted:?} {outcome:?}"
+            );
         }
     }
-    assert!(TABLE.iter().any(|r| r.wants_key && r.expected == Allowed && matches!(r.policy, Standard)));
-    assert!(TABLE.iter().any(|r| r.claims == EVERY && r.expected == Restricted("Production")));
+    assert!(
+        TABLE
+            .iter()
+            .any(|r| r.wants_key && r.expected == Allowed && matches!(r.policy, Standard))
+    );
+    assert!(
+        TABLE
+            .iter()
+            .any(|r| r.claims == EVERY && r.expected == Restricted("Production"))
+    );
 }
 
 #[test]
 fn restricted_policy_message_names_the_policy() {
-    let row = TABLE.iter().find(|r| r.claims == EVERY && matches!(r.policy, Production)).unwrap();
+    let row = TABLE
+        .iter()
+        .find(|r| r.claims == EVERY && matches!(r.policy, Production))
+        .unwrap();
     let error = exporter_for(row).export(&caller(EVERY), &request_for(row)).unwrap_err();
-    assert_eq!(error, ExportError::KeyExportRestricted { policy: "Production".into() });
-    assert_eq!(error.to_string(), "Private key access is restricted in Production policy");
+    assert_eq!(
+        error,
+        ExportError::KeyExportRestricted {
+            policy: "Production".into()
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "Private key access is restricted in Production policy"
+    );
 }
 
 #[test]
 fn single_tenant_full_access_is_still_refused_a_restricted_key() {
     let mut store = common::store("pki");
-    store.metadata_mut(CERT).unwrap().key_policy =
-        Some(KeyPolicy { name: "Production".into(), private_key_access: KeyAccess::Restricted });
+    store.metadata_mut(CERT).unwrap().key_policy = Some(KeyPolicy {
+        name: "Production".into(),
+        private_key_access: KeyAccess::Restricted,
+    });
     let exporter = Exporter::with_settings(store, common::settings());
     let mut r = ExportRequest::new(CERT);
     r.private_key = key_only("pw");
     assert_eq!(
         exporter.export(&Caller::single_tenant_full_access(), &r).unwrap_err(),
-        ExportError::KeyExportRestricted { policy: "Production".into() }
+        ExportError::KeyExportRestricted {
+            policy: "Production".into()
+        }
     );
     // Another certificate of the same store, without the policy, still gives its key.
     let mut other = ExportRequest::new(CertId(4));
     other.private_key = key_only("pw");
-    assert!(exporter.export(&Caller::single_tenant_full_access(), &other).unwrap().contains_private_key());
+    assert!(
+        exporter
+            .export(&Caller::single_tenant_full_access(), &other)
+            .unwrap()
+            .contains_private_key()
+    );
 }
 
 #[test]
 fn allowed_key_export_is_the_certificates_key() {
     // The per-collection caller's key, decrypted by openssl, is the key of
     // the certificate asked for.
-    let row = TABLE.iter().find(|r| r.claims == [COLL_5, KEYS_5] && matches!(r.policy, Standard)).unwrap();
+    let row = TABLE
+        .iter()
+        .find(|r| r.claims == [COLL_5, KEYS_5] && matches!(r.policy, Standard))
+        .unwrap();
     let exporter = exporter_for(row);
     let artifact = exporter.export(&caller(row.claims), &request_for(row)).unwrap();
     let key_public = common::openssl(&["pkey", "-pubout", "-passin", "pass:pw"], artifact.bytes());
@@ -243,13 +306,18 @@ fn allowed_key_export_is_the_certificates_key() {
 }
 
 fn certificate_pem(exporter: &Exporter<MemoryStore>, id: CertId) -> String {
-    let artifact = exporter.export(&Caller::single_tenant_full_access(), &ExportRequest::new(id)).unwrap();
+    let artifact = exporter
+        .export(&Caller::single_tenant_full_access(), &ExportRequest::new(id))
+        .unwrap();
     String::from_utf8(artifact.bytes().to_vec()).unwrap()
 }
 
 fn scoped(id: u64, collection_id: Option<u64>) -> ExportRequest {
     let mut r = ExportRequest::new(CertId(id));
-    r.scope = Scope { collection_id, container_id: None };
+    r.scope = Scope {
+        collection_id,
+        container_id: None,
+    };
     r
 }
 
@@ -269,12 +337,21 @@ fn a_denied_caller_cannot_tell_missing_from_forbidden() {
     // Looked up by thumbprint rather than id, a missing certificate is hidden too.
     let mut by_thumbprint = ExportRequest::new("00".repeat(20).parse::<certexport::Thumbprint>().unwrap());
     by_thumbprint.scope.collection_id = Some(5);
-    assert_eq!(exporter.export(&member, &by_thumbprint).unwrap_err(), ExportError::AccessDenied);
+    assert_eq!(
+        exporter.export(&member, &by_thumbprint).unwrap_err(),
+        ExportError::AccessDenied
+    );
 
     // A caller with system-wide rights may learn that it does not exist.
     let admin = caller(&[ALL_CERTS]);
-    assert!(matches!(exporter.export(&admin, &scoped(999, None)), Err(ExportError::NotFound { .. })));
-    assert!(matches!(exporter.export(&admin, &scoped(999, Some(5))), Err(ExportError::NotFound { .. })));
+    assert!(matches!(
+        exporter.export(&admin, &scoped(999, None)),
+        Err(ExportError::NotFound { .. })
+    ));
+    assert!(matches!(
+        exporter.export(&admin, &scoped(999, Some(5))),
+        Err(ExportError::NotFound { .. })
+    ));
 }
 
 #[test]
@@ -286,7 +363,10 @@ fn a_per_collection_key_caller_learns_nothing_about_a_missing_key_elsewhere() {
     let exporter = Exporter::with_settings(store, common::settings());
     let mut r = scoped(8, Some(5));
     r.private_key = key_only("pw");
-    assert_eq!(exporter.export(&caller(&[COLL_5, KEYS_5]), &r).unwrap_err(), ExportError::AccessDenied);
+    assert_eq!(
+        exporter.export(&caller(&[COLL_5, KEYS_5]), &r).unwrap_err(),
+        ExportError::AccessDenied
+    );
 }
 
 #[test]
@@ -326,33 +406,67 @@ fn manifest_metadata_reaches_the_access_check() {
     // (fixed id 100) in collection 6, c.example.com (4) under "Production".
     let exporter = common::exporter("manifest");
     let store = exporter.store();
-    assert_eq!(store.find_by_thumbprint(&common::by_cn(store, "a.example.com")).unwrap(), Some(CertId(3)));
-    assert_eq!(store.find_by_thumbprint(&common::by_cn(store, "b.example.com")).unwrap(), Some(CertId(100)));
-    assert_eq!(store.find_by_thumbprint(&common::by_cn(store, "c.example.com")).unwrap(), Some(CertId(4)));
+    assert_eq!(
+        store
+            .find_by_thumbprint(&common::by_cn(store, "a.example.com"))
+            .unwrap(),
+        Some(CertId(3))
+    );
+    assert_eq!(
+        store
+            .find_by_thumbprint(&common::by_cn(store, "b.example.com"))
+            .unwrap(),
+        Some(CertId(100))
+    );
+    assert_eq!(
+        store
+            .find_by_thumbprint(&common::by_cn(store, "c.example.com"))
+            .unwrap(),
+        Some(CertId(4))
+    );
     let member = caller(&[COLL_5]);
 
     let a = exporter.export(&member, &scoped(3, Some(5))).unwrap();
     assert_eq!(a.file_name(), "a.example.com.pem");
-    assert_eq!(exporter.export(&member, &scoped(100, Some(5))).unwrap_err(), ExportError::AccessDenied);
-    assert_eq!(exporter.export(&member, &scoped(3, None)).unwrap_err(), ExportError::AccessDenied);
+    assert_eq!(
+        exporter.export(&member, &scoped(100, Some(5))).unwrap_err(),
+        ExportError::AccessDenied
+    );
+    assert_eq!(
+        exporter.export(&member, &scoped(3, None)).unwrap_err(),
+        ExportError::AccessDenied
+    );
     // b sits in container 3 and a in container 2.
     let mut in_container = scoped(100, None);
     in_container.scope.container_id = Some(3);
-    assert!(exporter.export(&caller(&["/certificate_stores/read/3/"]), &in_container).is_ok());
+    assert!(
+        exporter
+            .export(&caller(&["/certificate_stores/read/3/"]), &in_container)
+            .is_ok()
+    );
     in_container.lookup = CertId(3).into();
     assert_eq!(
-        exporter.export(&caller(&["/certificate_stores/read/3/"]), &in_container).unwrap_err(),
+        exporter
+            .export(&caller(&["/certificate_stores/read/3/"]), &in_container)
+            .unwrap_err(),
         ExportError::AccessDenied
     );
 
     // Keys: a's "Standard" policy allows, c's "Production" policy refuses even every claim.
     let mut a_key = scoped(3, Some(5));
     a_key.private_key = key_only("pw");
-    assert!(exporter.export(&caller(&[COLL_5, KEYS_5]), &a_key).unwrap().contains_private_key());
+    assert!(
+        exporter
+            .export(&caller(&[COLL_5, KEYS_5]), &a_key)
+            .unwrap()
+            .contains_private_key()
+    );
     let mut c_key = scoped(4, Some(5));
     c_key.private_key = key_only("pw");
     assert_eq!(
         exporter.export(&caller(EVERY), &c_key).unwrap_err(),
-        ExportError::KeyExportRestricted { policy: "Production".into() }
+        ExportError::KeyExportRestricted {
+            policy: "Production".into()
+        }
     );
 }

@@ -3,6 +3,8 @@
 //!
 //! Fixtures: tests/data/pki (root → intermediate → p256.example.com).
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use certexport::{CertificateFormat, ChainOrder, ExportRequest, P7bEncoding};
@@ -12,7 +14,10 @@ const LEAF: &str = "CN=p256.example.com,O=certexport tests,C=US";
 const INTERMEDIATE: &str = "CN=Test Intermediate CA,O=certexport tests,C=US";
 const ROOT: &str = "CN=Test Root CA,O=certexport tests,C=US";
 
-fn chain_request(format: CertificateFormat, order: ChainOrder) -> (certexport::Exporter<certexport::MemoryStore>, ExportRequest) {
+fn chain_request(
+    format: CertificateFormat,
+    order: ChainOrder,
+) -> (certexport::Exporter<certexport::MemoryStore>, ExportRequest) {
     let exporter = exporter("pki");
     let mut request = ExportRequest::new(by_cn(exporter.store(), "p256.example.com"));
     request.format = format;
@@ -61,7 +66,10 @@ fn pem_p7b_keeps_both_orders() {
         let (exporter, mut request) = chain_request(CertificateFormat::P7b, order);
         request.p7b_encoding = P7bEncoding::Pem;
         let p7b = export(&exporter, &request).unwrap();
-        assert_eq!(openssl_subjects(&["pkcs7", "-print_certs", "-noout"], p7b.bytes()), expected(order));
+        assert_eq!(
+            openssl_subjects(&["pkcs7", "-print_certs", "-noout"], p7b.bytes()),
+            expected(order)
+        );
         let py: Vec<String> = python(PY_PEM_P7B, p7b.bytes()).lines().map(str::to_owned).collect();
         assert_eq!(py, expected(order));
     }
@@ -86,7 +94,10 @@ fn subject_headers_precede_every_block_and_match_python() {
     let headers: Vec<&str> = lines
         .windows(2)
         .filter(|w| w[1] == "-----BEGIN CERTIFICATE-----")
-        .map(|w| w[0].strip_prefix("subject=").expect("a subject= line directly before each block"))
+        .map(|w| {
+            w[0].strip_prefix("subject=")
+                .expect("a subject= line directly before each block")
+        })
         .collect();
     assert_eq!(headers, expected(ChainOrder::EndEntityFirst));
     // The header is the RFC 4514 form that Python prints for the same certificate.
@@ -118,6 +129,9 @@ fn subject_header_setting_is_ignored_for_der_and_p7b() {
         request.include_chain = false;
         request.include_subject_header = header;
         let der = export(&exporter, &request).unwrap();
-        assert_eq!(der.bytes(), common::der_of(exporter.store(), &by_cn(exporter.store(), "p256.example.com")));
+        assert_eq!(
+            der.bytes(),
+            common::der_of(exporter.store(), &by_cn(exporter.store(), "p256.example.com"))
+        );
     }
 }

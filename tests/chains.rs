@@ -5,13 +5,15 @@
 //! Fixtures (tests/data/make_fixtures.py): algorithms, pki, rollover,
 //! renewed, cross, cross-both, loop, deep, missing, crowded.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use certexport::{
     Budget, CertificateSummary, ChainPolicy, ExportError, ExportRequest, ExportSettings, Exporter, IncompleteChains,
     MemoryStore, RootCertificate,
 };
-use common::{by_cn, export, settings, tempdir, write, TEST_TIME};
+use common::{TEST_TIME, by_cn, export, settings, tempdir, write};
 
 /// The chain of the certificate named `cn`, end-entity first, as DER.
 fn chain(case: &str, cn: &str, settings: ExportSettings) -> Result<Vec<Vec<u8>>, ExportError> {
@@ -52,7 +54,15 @@ fn openssl_verifies(chain: &[Vec<u8>], partial: bool) {
     let leaf = write(dir.path(), "leaf.pem", &pem(&chain[..1]));
     let anchor = write(dir.path(), "anchor.pem", &pem(&chain[chain.len() - 1..]));
     let time = TEST_TIME.to_string();
-    let mut args = vec!["verify", "-attime", &time, "-auth_level", "0", "-CAfile", anchor.to_str().unwrap()];
+    let mut args = vec![
+        "verify",
+        "-attime",
+        &time,
+        "-auth_level",
+        "0",
+        "-CAfile",
+        anchor.to_str().unwrap(),
+    ];
     let untrusted;
     if chain.len() > 2 {
         untrusted = write(dir.path(), "untrusted.pem", &pem(&chain[1..chain.len() - 1]));
@@ -69,11 +79,25 @@ fn openssl_verifies(chain: &[Vec<u8>], partial: bool) {
 #[test]
 fn every_signature_algorithm_verifies() {
     for alg in [
-        "rsa-sha256", "rsa-sha384", "rsa-sha512", "rsa-pss-sha256", "rsa-pss-sha512", "p256-sha256", "p384-sha384",
-        "p521-sha512", "p256-sha384", "ed25519", "rsa-sha1",
+        "rsa-sha256",
+        "rsa-sha384",
+        "rsa-sha512",
+        "rsa-pss-sha256",
+        "rsa-pss-sha512",
+        "p256-sha256",
+        "p384-sha384",
+        "p521-sha512",
+        "p256-sha384",
+        "ed25519",
+        "rsa-sha1",
     ] {
-        let chain = chain("algorithms", &format!("{alg}.leaf.example"), settings()).unwrap_or_else(|e| panic!("{alg}: {e}"));
-        assert_eq!(cns(&chain), [format!("{alg}.leaf.example"), format!("{alg} Root")], "{alg}");
+        let chain =
+            chain("algorithms", &format!("{alg}.leaf.example"), settings()).unwrap_or_else(|e| panic!("{alg}: {e}"));
+        assert_eq!(
+            cns(&chain),
+            [format!("{alg}.leaf.example"), format!("{alg} Root")],
+            "{alg}"
+        );
         openssl_verifies(&chain, false);
     }
 }
@@ -103,7 +127,10 @@ fn ca_key_rollover_picks_the_ca_that_signed() {
         assert_eq!(cns(&chain), [leaf, "Rollover CA"]);
         openssl_verifies(&chain, false);
         let ca = CertificateSummary::from_der(&chain[1]).unwrap();
-        assert_eq!(ca.not_after, 3_786_912_000, "{leaf}: the new CA (notAfter 2090) signed it");
+        assert_eq!(
+            ca.not_after, 3_786_912_000,
+            "{leaf}: the new CA (notAfter 2090) signed it"
+        );
     }
 }
 
@@ -111,7 +138,10 @@ fn ca_key_rollover_picks_the_ca_that_signed() {
 fn a_renewed_ca_prefers_the_valid_copy() {
     let chain = chain("renewed", "renewed-leaf.example.com", settings()).unwrap();
     let ca = CertificateSummary::from_der(&chain[1]).unwrap();
-    assert!(ca.not_before <= TEST_TIME && TEST_TIME <= ca.not_after, "the copy valid at the export time");
+    assert!(
+        ca.not_before <= TEST_TIME && TEST_TIME <= ca.not_after,
+        "the copy valid at the export time"
+    );
     openssl_verifies(&chain, false);
 }
 
@@ -120,12 +150,18 @@ fn a_cross_signed_intermediate_reaches_a_root_deterministically() {
     // Root B is absent: the copy of the intermediate under B is preferred
     // (longer validity) but dead-ends, so the path goes through root A.
     let a = chain("cross", "cross-leaf.example.com", settings()).unwrap();
-    assert_eq!(cns(&a), ["cross-leaf.example.com", "Cross Intermediate", "Cross Root A"]);
+    assert_eq!(
+        cns(&a),
+        ["cross-leaf.example.com", "Cross Intermediate", "Cross Root A"]
+    );
     openssl_verifies(&a, false);
     // Both roots present: the preferred copy, under root B, every time.
     for _ in 0..3 {
         let b = chain("cross-both", "cross-leaf.example.com", settings()).unwrap();
-        assert_eq!(cns(&b), ["cross-leaf.example.com", "Cross Intermediate", "Cross Root B"]);
+        assert_eq!(
+            cns(&b),
+            ["cross-leaf.example.com", "Cross Intermediate", "Cross Root B"]
+        );
         openssl_verifies(&b, false);
     }
 }
@@ -143,9 +179,16 @@ fn a_loop_ends_with_incomplete_chain() {
 #[test]
 fn deep_chains_within_and_past_the_depth_limit() {
     let nine = chain("deep", "leaf-9.example.com", settings()).unwrap();
-    assert_eq!(nine.len(), 11, "leaf, 9 intermediates, root: 10 issuers, the default limit");
+    assert_eq!(
+        nine.len(),
+        11,
+        "leaf, 9 intermediates, root: 10 issuers, the default limit"
+    );
     openssl_verifies(&nine, false);
-    assert_eq!(chain("deep", "leaf-12.example.com", settings()), Err(ExportError::ChainTooLong { limit: 10 }));
+    assert_eq!(
+        chain("deep", "leaf-12.example.com", settings()),
+        Err(ExportError::ChainTooLong { limit: 10 })
+    );
     let mut s = settings();
     s.chain.max_depth = 13;
     let twelve = chain("deep", "leaf-12.example.com", s).unwrap();
@@ -177,19 +220,31 @@ fn a_crowded_store_is_bounded_by_the_budget() {
     // Without one, finding it takes more signature checks than the budget allows.
     assert_eq!(
         chain("crowded", "crowded-no-aki.example.com", settings()),
-        Err(ExportError::ChainBudgetExceeded { what: "signature checks", limit: 100 })
+        Err(ExportError::ChainBudgetExceeded {
+            what: "signature checks",
+            limit: 100
+        })
     );
     // A larger budget finds it.
     let mut s = settings();
-    s.chain.budget = Budget { signature_checks: 1_000, candidates: 1_000 };
+    s.chain.budget = Budget {
+        signature_checks: 1_000,
+        candidates: 1_000,
+    };
     let found = chain("crowded", "crowded-no-aki.example.com", s).unwrap();
     openssl_verifies(&found, false);
     // The candidate budget bounds the store reads too.
     let mut s = settings();
-    s.chain.budget = Budget { signature_checks: 1_000, candidates: 50 };
+    s.chain.budget = Budget {
+        signature_checks: 1_000,
+        candidates: 50,
+    };
     assert_eq!(
         chain("crowded", "crowded-no-aki.example.com", s),
-        Err(ExportError::ChainBudgetExceeded { what: "issuer candidates", limit: 50 })
+        Err(ExportError::ChainBudgetExceeded {
+            what: "issuer candidates",
+            limit: 50
+        })
     );
 }
 
@@ -197,5 +252,8 @@ fn a_crowded_store_is_bounded_by_the_budget() {
 fn the_default_policy_is_documented_numbers() {
     let policy = ChainPolicy::default();
     assert_eq!((policy.max_depth, policy.budget.signature_checks), (10, 100));
-    assert_eq!((policy.incomplete, policy.root), (IncompleteChains::Refuse, RootCertificate::Include));
+    assert_eq!(
+        (policy.incomplete, policy.root),
+        (IncompleteChains::Refuse, RootCertificate::Include)
+    );
 }

@@ -10,6 +10,9 @@
 //! certexport-store.json. Broken manifests are written to temporary copies
 //! of a few of those files.
 
+// A failed unwrap in a test is a failed test (STYLE.md: unwrap allowed in tests).
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -136,10 +139,20 @@ fn a_missing_certificate_looks_like_a_forbidden_one() {
 #[test]
 fn restricted_key_policy_refuses_every_caller() {
     let files = Files::new(EVERY);
-    let key = ["--key-only", "--password-file", &files.password(), "--iterations", "1000"];
+    let key = [
+        "--key-only",
+        "--password-file",
+        &files.password(),
+        "--iterations",
+        "1000",
+    ];
     // c.example.com (4) is under "Production": refused with every claim, with
     // or without a collection, and for the operator running without --claims.
-    for extra in [&["--claims", &files.claims(), "--collection-id", "5"][..], &["--claims", &files.claims()], &[]] {
+    for extra in [
+        &["--claims", &files.claims(), "--collection-id", "5"][..],
+        &["--claims", &files.claims()],
+        &[],
+    ] {
         let out = export("4", &[&key[..], extra].concat());
         assert_exit(&out, 5);
         assert_eq!(stderr(&out), RESTRICTED, "{extra:?}");
@@ -159,7 +172,10 @@ fn allowed_key_policy_gives_the_key_to_a_collection_key_caller() {
     let files = Files::new(&format!("{COLL_5}\n{KEYS_5}\n"));
     let password = files.password();
     let key = ["--key-only", "--password-file", &password, "--iterations", "1000"];
-    let out = export("3", &[&key[..], &["--claims", &files.claims(), "--collection-id", "5"]].concat());
+    let out = export(
+        "3",
+        &[&key[..], &["--claims", &files.claims(), "--collection-id", "5"]].concat(),
+    );
     assert_exit(&out, 0);
     // openssl decrypts it with the password, and it is a.example.com's key.
     let key_public = common::openssl(&["pkey", "-pubout", "-passin", "pass:pw"], &out.stdout);
@@ -168,14 +184,21 @@ fn allowed_key_policy_gives_the_key_to_a_collection_key_caller() {
 
     // Without the key claim the same request is refused.
     let read_only = Files::new(&format!("{COLL_5}\n"));
-    let out = export("3", &[&key[..], &["--claims", &read_only.claims(), "--collection-id", "5"]].concat());
+    let out = export(
+        "3",
+        &[&key[..], &["--claims", &read_only.claims(), "--collection-id", "5"]].concat(),
+    );
     assert_exit(&out, 5);
     assert_eq!(stderr(&out), DENIED);
 }
 
 #[test]
 fn malformed_claims_are_bad_usage_naming_the_claim() {
-    for bad in ["/certificates/collections/read/five/", "/certificate_stores/write/", "certificates/collections/read/"] {
+    for bad in [
+        "/certificates/collections/read/five/",
+        "/certificate_stores/write/",
+        "certificates/collections/read/",
+    ] {
         let files = Files::new(&format!("{COLL_5}\n{bad}\n"));
         let out = export("3", &["--claims", &files.claims(), "--collection-id", "5"]);
         assert_exit(&out, 2);
@@ -214,9 +237,18 @@ fn the_manifest_fixes_b_at_id_100() {
             (fields[0], fields[3])
         })
         .collect();
-    assert!(ids.contains(&("100", "CN=b.example.com,O=certexport tests,C=US")), "{listing}");
-    assert!(ids.contains(&("3", "CN=a.example.com,O=certexport tests,C=US")), "{listing}");
-    assert!(ids.contains(&("4", "CN=c.example.com,O=certexport tests,C=US")), "{listing}");
+    assert!(
+        ids.contains(&("100", "CN=b.example.com,O=certexport tests,C=US")),
+        "{listing}"
+    );
+    assert!(
+        ids.contains(&("3", "CN=a.example.com,O=certexport tests,C=US")),
+        "{listing}"
+    );
+    assert!(
+        ids.contains(&("4", "CN=c.example.com,O=certexport tests,C=US")),
+        "{listing}"
+    );
 
     // --id 100 exports b, for a caller of b's collection 6.
     let files = Files::new("/certificates/collections/read/6/\n");
@@ -232,7 +264,12 @@ fn the_manifest_fixes_b_at_id_100() {
 /// (not b or c), and `manifest` as its certexport-store.json.
 fn store_with_manifest(manifest: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = common::tempdir();
-    for name in ["01-root.pem", "02-intermediate.pem", "a.example.com.pem", "a.example.com.key"] {
+    for name in [
+        "01-root.pem",
+        "02-intermediate.pem",
+        "a.example.com.pem",
+        "a.example.com.key",
+    ] {
         let bytes = std::fs::read(common::data("manifest").join(name)).unwrap();
         common::write(dir.path(), name, &bytes);
     }
@@ -253,29 +290,43 @@ fn assert_bad_manifest(manifest: &str, what: &str) {
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.starts_with("error: bad store manifest "), "{err}");
-        assert!(err.contains(manifest_path.to_str().unwrap()), "{err} should name the manifest");
+        assert!(
+            err.contains(manifest_path.to_str().unwrap()),
+            "{err} should name the manifest"
+        );
         assert!(err.contains(what), "{err} should say {what}");
-        assert!(out.stdout.is_empty(), "nothing is listed or exported from a store that failed to load");
+        assert!(
+            out.stdout.is_empty(),
+            "nothing is listed or exported from a store that failed to load"
+        );
     }
 }
 
 #[test]
 fn a_manifest_naming_a_missing_file_is_a_load_error() {
-    assert_bad_manifest(r#"{"certificates": [{"file": "b.example.com.pem", "collections": [6]}]}"#, "b.example.com.pem");
+    assert_bad_manifest(
+        r#"{"certificates": [{"file": "b.example.com.pem", "collections": [6]}]}"#,
+        "b.example.com.pem",
+    );
 }
 
 #[test]
 fn a_manifest_naming_a_missing_thumbprint_is_a_load_error() {
-    // b.example.com's thumbprint; b is not in this store.
+    // b.example.com's SHA-1 thumbprint, as the fixture manifest names it;
+    // b is not in this copy of the store.
+    let b = common::by_cn(&common::store("manifest"), "b.example.com").to_string();
     assert_bad_manifest(
-        r#"{"certificates": [{"thumbprint": "55135d147779b686da209491de47e3ea83425a67", "id": 100}]}"#,
-        "55135d147779b686da209491de47e3ea83425a67",
+        &format!(r#"{{"certificates": [{{"thumbprint": "{b}", "id": 100}}]}}"#),
+        &b,
     );
 }
 
 #[test]
 fn a_manifest_with_an_unknown_field_is_a_load_error() {
-    assert_bad_manifest(r#"{"certificates": [{"file": "a.example.com.pem", "collection": [5]}]}"#, "\"collection\"");
+    assert_bad_manifest(
+        r#"{"certificates": [{"file": "a.example.com.pem", "collection": [5]}]}"#,
+        "\"collection\"",
+    );
     assert_bad_manifest(r#"{"certificates": [], "version": 2}"#, "\"version\"");
     assert_bad_manifest(
         r#"{"certificates": [{"file": "a.example.com.pem", "key_policy": {"name": "P", "private_key_access": false, "owner": "x"}}]}"#,
@@ -293,7 +344,17 @@ fn a_good_manifest_in_a_copied_store_applies() {
     );
     let store = path_str(dir.path());
     let files = Files::new("/certificates/collections/read/7/\n/certificates/collections/private_key/read/7/\n");
-    let out = common::cli(&["export", "--store", &store, "--id", "50", "--claims", &files.claims(), "--collection-id", "7"]);
+    let out = common::cli(&[
+        "export",
+        "--store",
+        &store,
+        "--id",
+        "50",
+        "--claims",
+        &files.claims(),
+        "--collection-id",
+        "7",
+    ]);
     assert_exit(&out, 0);
     assert_eq!(
         common::openssl_subjects(&["x509", "-noout", "-subject"], &out.stdout),
@@ -317,5 +378,8 @@ fn a_good_manifest_in_a_copied_store_applies() {
         "1000",
     ]);
     assert_exit(&out, 5);
-    assert_eq!(stderr(&out), "error: Private key access is restricted in Vault policy\n");
+    assert_eq!(
+        stderr(&out),
+        "error: Private key access is restricted in Vault policy\n"
+    );
 }

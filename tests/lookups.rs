@@ -4,6 +4,8 @@
 //! Fixtures: tests/data/pki; an ambiguous store is made on the fly with
 //! Python `cryptography`.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use certexport::{
@@ -30,7 +32,9 @@ fn cert_id_finds_the_certificate() {
     let exporter = exporter("pki");
     let (der, _) = summary(&exporter, "rsa.example.com");
     assert_eq!(exported(&exporter, vec![Lookup::CertId(CertId(3))]).unwrap(), der);
-    assert!(matches!(exported(&exporter, vec![Lookup::CertId(CertId(999))]), Err(ExportError::NotFound { lookup }) if lookup == "CertID 999"));
+    assert!(
+        matches!(exported(&exporter, vec![Lookup::CertId(CertId(999))]), Err(ExportError::NotFound { lookup }) if lookup == "CertID 999")
+    );
 }
 
 #[test]
@@ -38,15 +42,35 @@ fn thumbprints_in_every_spelling() {
     let exporter = exporter("pki");
     let (der, summary) = summary(&exporter, "p384.example.com");
     let hex = summary.sha1.to_string();
-    let upper_colons = hex.as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap().to_uppercase()).collect::<Vec<_>>().join(":");
-    let spaced = hex.as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(" ");
+    let upper_colons = hex
+        .as_bytes()
+        .chunks(2)
+        .map(|c| std::str::from_utf8(c).unwrap().to_uppercase())
+        .collect::<Vec<_>>()
+        .join(":");
+    let spaced = hex
+        .as_bytes()
+        .chunks(2)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
     let sha256 = Thumbprint::sha256_of(&der).to_string();
-    for spelling in [hex.clone(), hex.to_uppercase(), upper_colons, spaced, sha256.clone(), sha256.to_uppercase()] {
+    for spelling in [
+        hex.clone(),
+        hex.to_uppercase(),
+        upper_colons,
+        spaced,
+        sha256.clone(),
+        sha256.to_uppercase(),
+    ] {
         let t: Thumbprint = spelling.parse().unwrap_or_else(|e| panic!("{spelling}: {e}"));
         assert_eq!(exported(&exporter, vec![t.into()]).unwrap(), der, "{spelling}");
     }
     let unknown: Thumbprint = "00".repeat(20).parse().unwrap();
-    assert!(matches!(exported(&exporter, vec![unknown.into()]), Err(ExportError::NotFound { .. })));
+    assert!(matches!(
+        exported(&exporter, vec![unknown.into()]),
+        Err(ExportError::NotFound { .. })
+    ));
 }
 
 #[test]
@@ -55,7 +79,13 @@ fn serial_and_issuer_in_every_spelling() {
     let (der, summary) = summary(&exporter, "ed25519.example.com");
     assert_eq!(summary.issuer, "CN=Test Intermediate CA,O=certexport tests,C=US");
     let serial = summary.serial.to_string();
-    let serials = [serial.clone(), serial.to_uppercase(), format!("00{serial}"), format!("00:{}", spaced(&serial, ":")), spaced(&serial, " ")];
+    let serials = [
+        serial.clone(),
+        serial.to_uppercase(),
+        format!("00{serial}"),
+        format!("00:{}", spaced(&serial, ":")),
+        spaced(&serial, " "),
+    ];
     let issuers = [
         "CN=Test Intermediate CA,O=certexport tests,C=US",
         "cn=test intermediate ca, o=CERTEXPORT  TESTS, c=us",
@@ -68,20 +98,44 @@ fn serial_and_issuer_in_every_spelling() {
     ];
     for s in &serials {
         for i in issuers {
-            let lookup = Lookup::IssuerSerial { serial: s.parse().unwrap(), issuer: i.parse().unwrap() };
+            let lookup = Lookup::IssuerSerial {
+                serial: s.parse().unwrap(),
+                issuer: i.parse().unwrap(),
+            };
             assert_eq!(exported(&exporter, vec![lookup]).unwrap(), der, "{s} / {i}");
         }
     }
     // The serial of another certificate with this issuer names that one, not this.
-    let other = Lookup::IssuerSerial { serial: "1".parse().unwrap(), issuer: issuers[0].parse().unwrap() };
-    assert!(matches!(exported(&exporter, vec![other]), Err(ExportError::NotFound { .. })));
-    let wrong_issuer = Lookup::IssuerSerial { serial: serial.parse().unwrap(), issuer: "CN=Test Root CA,O=certexport tests,C=US".parse().unwrap() };
-    assert!(matches!(exported(&exporter, vec![wrong_issuer]), Err(ExportError::NotFound { .. })));
+    let other = Lookup::IssuerSerial {
+        serial: "1".parse().unwrap(),
+        issuer: issuers[0].parse().unwrap(),
+    };
+    assert!(matches!(
+        exported(&exporter, vec![other]),
+        Err(ExportError::NotFound { .. })
+    ));
+    let wrong_issuer = Lookup::IssuerSerial {
+        serial: serial.parse().unwrap(),
+        issuer: "CN=Test Root CA,O=certexport tests,C=US".parse().unwrap(),
+    };
+    assert!(matches!(
+        exported(&exporter, vec![wrong_issuer]),
+        Err(ExportError::NotFound { .. })
+    ));
 }
 
 fn spaced(hex: &str, separator: &str) -> String {
-    let padded = if hex.len() % 2 == 1 { format!("0{hex}") } else { hex.to_owned() };
-    padded.as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(separator)
+    let padded = if hex.len() % 2 == 1 {
+        format!("0{hex}")
+    } else {
+        hex.to_owned()
+    };
+    padded
+        .as_bytes()
+        .chunks(2)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 #[test]
@@ -93,43 +147,78 @@ fn several_lookups_must_agree() {
     let agreeing = vec![
         Lookup::CertId(CertId(3)),
         Lookup::Thumbprint(rsa.sha1),
-        Lookup::IssuerSerial { issuer: issuer.clone(), serial: rsa.serial.clone() },
+        Lookup::IssuerSerial {
+            issuer: issuer.clone(),
+            serial: rsa.serial.clone(),
+        },
     ];
     assert_eq!(exported(&exporter, agreeing).unwrap(), der);
 
     let conflicting = vec![Lookup::CertId(CertId(3)), Lookup::Thumbprint(p256.sha1)];
     match exported(&exporter, conflicting) {
-        Err(ExportError::ConflictingLookups { first_id: 3, second_id: 4, .. }) => {}
+        Err(ExportError::ConflictingLookups {
+            first_id: 3,
+            second_id: 4,
+            ..
+        }) => {}
         other => panic!("{other:?}"),
     }
     // A second lookup that names nothing conflicts too: never export a certificate the caller did not name.
     let absent = vec![Lookup::Thumbprint(rsa.sha1), Lookup::CertId(CertId(77))];
-    assert!(matches!(exported(&exporter, absent), Err(ExportError::ConflictingLookups { second_id: 0, .. })));
+    assert!(matches!(
+        exported(&exporter, absent),
+        Err(ExportError::ConflictingLookups { second_id: 0, .. })
+    ));
 }
 
 #[test]
 fn untyped_parts_parse_and_name_their_errors() {
     let exporter = exporter("pki");
     let (der, rsa) = summary(&exporter, "rsa.example.com");
-    let lookups = Lookup::from_parts(Some(3), Some(&rsa.sha1.to_string()), Some(&rsa.serial.to_string()), Some(&rsa.issuer)).unwrap();
+    let lookups = Lookup::from_parts(
+        Some(3),
+        Some(&rsa.sha1.to_string()),
+        Some(&rsa.serial.to_string()),
+        Some(&rsa.issuer),
+    )
+    .unwrap();
     assert_eq!(exported(&exporter, lookups).unwrap(), der);
     let bad = [
         (Lookup::from_parts(None, Some("xyz"), None, None), "xyz"),
         (Lookup::from_parts(None, None, Some("12g4"), Some("CN=x")), "12g4"),
-        (Lookup::from_parts(None, None, Some("01"), Some("CN=x,,O=y")), "CN=x,,O=y"),
+        (
+            Lookup::from_parts(None, None, Some("01"), Some("CN=x,,O=y")),
+            "CN=x,,O=y",
+        ),
         (Lookup::from_parts(None, None, Some("01"), Some("FOO=bar")), "FOO"),
     ];
     for (result, named) in bad {
         let err = result.unwrap_err();
         assert!(err.to_string().contains(named), "{err}");
     }
-    assert_eq!(Lookup::from_parts(None, None, None, None).unwrap_err(), ExportError::MissingLookup);
+    assert_eq!(
+        Lookup::from_parts(None, None, None, None).unwrap_err(),
+        ExportError::MissingLookup
+    );
 }
 
 #[test]
 fn malformed_inputs_are_errors_not_panics() {
     let inputs = [
-        "", " ", ":", "::", "0", "0g", "\u{0}", "\u{200e}ab", "ab:cd:", ":ab", "ab::cd", "é", "𝄞𝄞", "0x1234",
+        "",
+        " ",
+        ":",
+        "::",
+        "0",
+        "0g",
+        "\u{0}",
+        "\u{200e}ab",
+        "ab:cd:",
+        ":ab",
+        "ab::cd",
+        "é",
+        "𝄞𝄞",
+        "0x1234",
         "ab cd ef 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10 11 12 13",
     ];
     for input in inputs {
@@ -138,13 +227,33 @@ fn malformed_inputs_are_errors_not_panics() {
         let _ = input.parse::<DistinguishedName>();
     }
     let dns = [
-        "=", "CN=", "CN=\\", "CN=\\4", "CN=#", "CN=#zz", "CN=#3000ff", "+", ",", "CN=a+", "CN=a,+O=b", "1.2.3.=x",
-        "9999999999999999999999.1=x", "CN=\"", "CN=\"a\"b", "CN=\\c3\\28", "CN=a\u{0}", "OID.=x", "oid.1.2=\\",
+        "=",
+        "CN=",
+        "CN=\\",
+        "CN=\\4",
+        "CN=#",
+        "CN=#zz",
+        "CN=#3000ff",
+        "+",
+        ",",
+        "CN=a+",
+        "CN=a,+O=b",
+        "1.2.3.=x",
+        "9999999999999999999999.1=x",
+        "CN=\"",
+        "CN=\"a\"b",
+        "CN=\\c3\\28",
+        "CN=a\u{0}",
+        "OID.=x",
+        "oid.1.2=\\",
     ];
     for dn in dns {
         if let Err(e) = dn.parse::<DistinguishedName>() {
             assert!(matches!(e, ExportError::InvalidDistinguishedName { .. }), "{dn}: {e:?}");
-            assert!(e.to_string().contains(&format!("{dn:?}")), "the error names the input: {e}");
+            assert!(
+                e.to_string().contains(&format!("{dn:?}")),
+                "the error names the input: {e}"
+            );
         }
     }
 }
@@ -172,7 +281,10 @@ for i in range(2):
     );
     common::python(&script, b"");
     let exporter = Exporter::with_settings(certexport::MemoryStore::from_path(dir.path()).unwrap(), settings());
-    let lookup = Lookup::IssuerSerial { serial: "1092".parse().unwrap(), issuer: "CN=Sloppy CA".parse().unwrap() };
+    let lookup = Lookup::IssuerSerial {
+        serial: "1092".parse().unwrap(),
+        issuer: "CN=Sloppy CA".parse().unwrap(),
+    };
     match exported(&exporter, vec![lookup]) {
         Err(ExportError::AmbiguousLookup { count: 2, .. }) => {}
         other => panic!("{other:?}"),

@@ -2,6 +2,8 @@
 //!
 //! Fixtures: tests/data/pki (root → intermediate → rsa.example.com).
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use certexport::{
@@ -81,17 +83,32 @@ fn check(format: F, extension: Option<E>, include_chain: bool, expect: Expect) {
             assert_eq!(a.content_type(), "application/x-pem-file", "{case}");
             assert_eq!(a.certificate_count(), subjects.len(), "{case}");
             let pem = String::from_utf8(a.bytes().to_vec()).unwrap();
-            assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), subjects.len(), "{case}");
+            assert_eq!(
+                pem.matches("-----BEGIN CERTIFICATE-----").count(),
+                subjects.len(),
+                "{case}"
+            );
             // openssl reads every block of the file, in file order.
             let p7 = openssl(&["crl2pkcs7", "-nocrl", "-certfile", "/dev/stdin"], a.bytes());
-            assert_eq!(openssl_subjects(&["pkcs7", "-print_certs", "-noout"], p7.as_bytes()), subjects, "{case}");
+            assert_eq!(
+                openssl_subjects(&["pkcs7", "-print_certs", "-noout"], p7.as_bytes()),
+                subjects,
+                "{case}"
+            );
         }
         (Ok(a), Der(name)) => {
             assert_eq!(a.file_name(), name, "{case}");
             assert_eq!(a.content_type(), "application/pkix-cert", "{case}");
             assert_eq!(a.certificate_count(), 1);
-            assert_eq!(openssl_subjects(&["x509", "-inform", "DER", "-noout", "-subject"], a.bytes()), [LEAF], "{case}");
-            assert_eq!(a.bytes(), common::der_of(exporter.store(), &by_cn(exporter.store(), "rsa.example.com")));
+            assert_eq!(
+                openssl_subjects(&["x509", "-inform", "DER", "-noout", "-subject"], a.bytes()),
+                [LEAF],
+                "{case}"
+            );
+            assert_eq!(
+                a.bytes(),
+                common::der_of(exporter.store(), &by_cn(exporter.store(), "rsa.example.com"))
+            );
         }
         (Ok(a), P7b(name, subjects)) => {
             assert_eq!(a.file_name(), name, "{case}");
@@ -124,23 +141,39 @@ fn default_extensions_follow_the_format() {
     check(F::Crt, None, false, Pem("rsa.example.com.crt", &[LEAF]));
     check(F::Der, None, false, Der("rsa.example.com.cer"));
     check(F::Pem, None, false, Pem("rsa.example.com.pem", &[LEAF]));
-    check(F::P7b, None, true, P7b("rsa.example.com.p7b", &[LEAF, INTERMEDIATE, ROOT]));
+    check(
+        F::P7b,
+        None,
+        true,
+        P7b("rsa.example.com.p7b", &[LEAF, INTERMEDIATE, ROOT]),
+    );
 }
 
 #[test]
 fn include_chain_rules() {
     // DER holds one certificate: IncludeChain is an error.
     let err = export(&exporter("pki"), &request(F::Der, None, true)).unwrap_err();
-    assert!(matches!(&err, ExportError::IncompatibleOptions { first, second } if first.contains("DER") && second.contains("IncludeChain")), "{err}");
+    assert!(
+        matches!(&err, ExportError::IncompatibleOptions { first, second } if first.contains("DER") && second.contains("IncludeChain")),
+        "{err}"
+    );
     // P7B requires the chain.
     let err = export(&exporter("pki"), &request(F::P7b, None, false)).unwrap_err();
-    assert!(matches!(&err, ExportError::IncompatibleOptions { first, second } if first.contains("P7B") && second.contains("IncludeChain")), "{err}");
+    assert!(
+        matches!(&err, ExportError::IncompatibleOptions { first, second } if first.contains("P7B") && second.contains("IncludeChain")),
+        "{err}"
+    );
     // CER and CRT ignore it: end-entity only either way.
     check(F::Cer, None, true, Pem("rsa.example.com.cer", &[LEAF]));
     check(F::Crt, None, false, Pem("rsa.example.com.crt", &[LEAF]));
     // PEM honours it both ways.
     check(F::Pem, None, false, Pem("rsa.example.com.pem", &[LEAF]));
-    check(F::Pem, None, true, Pem("rsa.example.com.pem", &[LEAF, INTERMEDIATE, ROOT]));
+    check(
+        F::Pem,
+        None,
+        true,
+        Pem("rsa.example.com.pem", &[LEAF, INTERMEDIATE, ROOT]),
+    );
 }
 
 fn with_key(placement: KeyPlacement) -> KeyExport {
@@ -179,7 +212,11 @@ fn key_outputs_and_their_refusals() {
     // Key alone: PEM (.key or .pem) or DER (.p8).
     for (format, extension, ok) in [
         (F::Pem, None, Some(("rsa.example.com.key", "application/x-pem-file"))),
-        (F::Pem, Some(E::Pem), Some(("rsa.example.com.pem", "application/x-pem-file"))),
+        (
+            F::Pem,
+            Some(E::Pem),
+            Some(("rsa.example.com.pem", "application/x-pem-file")),
+        ),
         (F::Der, None, Some(("rsa.example.com.p8", "application/pkcs8"))),
         (F::Der, Some(E::Cer), None),
         (F::Cer, None, None),
@@ -190,7 +227,10 @@ fn key_outputs_and_their_refusals() {
         req.private_key = with_key(KeyPlacement::KeyOnly);
         match (export(&exporter, &req), ok) {
             (Ok(a), Some((name, mime))) => {
-                assert_eq!((a.file_name(), a.content_type(), a.certificate_count()), (name, mime, 0));
+                assert_eq!(
+                    (a.file_name(), a.content_type(), a.certificate_count()),
+                    (name, mime, 0)
+                );
             }
             (Err(ExportError::IncompatibleOptions { .. }), None) => {}
             (got, _) => panic!("key only {format} {extension:?}: {got:?}"),
@@ -199,10 +239,16 @@ fn key_outputs_and_their_refusals() {
     // A key alone with the chain makes no sense.
     let mut req = request(F::Pem, None, true);
     req.private_key = with_key(KeyPlacement::KeyOnly);
-    assert!(matches!(export(&exporter, &req), Err(ExportError::IncompatibleOptions { .. })));
+    assert!(matches!(
+        export(&exporter, &req),
+        Err(ExportError::IncompatibleOptions { .. })
+    ));
     // PFX needs a key.
     let req = request(F::Pfx, None, false);
-    assert!(matches!(export(&exporter, &req), Err(ExportError::IncompatibleOptions { .. })));
+    assert!(matches!(
+        export(&exporter, &req),
+        Err(ExportError::IncompatibleOptions { .. })
+    ));
 }
 
 #[test]
@@ -214,5 +260,8 @@ fn p7b_can_be_pem_for_openssl() {
     let text = std::str::from_utf8(a.bytes()).unwrap();
     assert!(text.starts_with("-----BEGIN PKCS7-----\n"), "{text}");
     assert_eq!(a.file_name(), "rsa.example.com.p7b");
-    assert_eq!(openssl_subjects(&["pkcs7", "-print_certs", "-noout"], a.bytes()), [LEAF, INTERMEDIATE, ROOT]);
+    assert_eq!(
+        openssl_subjects(&["pkcs7", "-print_certs", "-noout"], a.bytes()),
+        [LEAF, INTERMEDIATE, ROOT]
+    );
 }

@@ -3,6 +3,8 @@
 //! Fixtures: tests/data/names (leaves with periods, a wildcard, non-ASCII,
 //! no CN, a Windows device name, escapes, a multi-valued RDN, slashes).
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use certexport::{ExportRequest, ExportSettings, Exporter, Thumbprint};
@@ -13,7 +15,13 @@ fn artifact(file: &str, allow_periods: bool) -> certexport::ExportArtifact {
     let one = certexport::MemoryStore::from_path(common::data("names").join(file)).unwrap();
     let (cert, _) = one.iter().next().unwrap();
     let thumbprint = Thumbprint::sha1_of(&cert.der);
-    let exporter = Exporter::with_settings(store("names"), ExportSettings { allow_periods_in_filenames: allow_periods, ..settings() });
+    let exporter = Exporter::with_settings(
+        store("names"),
+        ExportSettings {
+            allow_periods_in_filenames: allow_periods,
+            ..settings()
+        },
+    );
     export(&exporter, &ExportRequest::new(thumbprint)).unwrap()
 }
 
@@ -31,7 +39,11 @@ fn file_names_follow_spec_4() {
         ("08-slashes.pem", true, "a_b_c_d.pem"),
     ];
     for (file, periods, expected) in cases {
-        assert_eq!(artifact(file, periods).file_name(), expected, "{file} periods={periods}");
+        assert_eq!(
+            artifact(file, periods).file_name(),
+            expected,
+            "{file} periods={periods}"
+        );
     }
 }
 
@@ -46,11 +58,22 @@ fn no_cn_gives_the_sha1_thumbprint() {
 
 #[test]
 fn file_names_are_never_paths() {
-    for file in ["01-periods.pem", "02-wildcard.pem", "03-unicode.pem", "04-no-cn.pem", "05-device.pem", "06-escapes.pem", "08-slashes.pem"] {
+    for file in [
+        "01-periods.pem",
+        "02-wildcard.pem",
+        "03-unicode.pem",
+        "04-no-cn.pem",
+        "05-device.pem",
+        "06-escapes.pem",
+        "08-slashes.pem",
+    ] {
         let name = artifact(file, true).file_name().to_owned();
         assert!(!name.contains(['/', '\\', ':', '*', '?', '"', '<', '>', '|']), "{name}");
         assert!(!name.starts_with('.'), "{name}");
-        assert_eq!(std::path::Path::new(&name).file_name().and_then(|n| n.to_str()), Some(name.as_str()));
+        assert_eq!(
+            std::path::Path::new(&name).file_name().and_then(|n| n.to_str()),
+            Some(name.as_str())
+        );
     }
 }
 
@@ -61,7 +84,13 @@ for c in x509.load_pem_x509_certificates(sys.stdin.buffer.read()):
 
 #[test]
 fn subject_headers_escape_as_python_does() {
-    for file in ["03-unicode.pem", "04-no-cn.pem", "06-escapes.pem", "07-multi-rdn.pem", "08-slashes.pem"] {
+    for file in [
+        "03-unicode.pem",
+        "04-no-cn.pem",
+        "06-escapes.pem",
+        "07-multi-rdn.pem",
+        "08-slashes.pem",
+    ] {
         let a = artifact(file, true);
         let text = std::str::from_utf8(a.bytes()).unwrap();
         let header = text.lines().next().unwrap().strip_prefix("subject=").unwrap();

@@ -4,6 +4,8 @@
 //! Fixtures: tests/data/pki, tests/data/bundles (the chain as PEM, DER and
 //! P7B), tests/data/keys-mismatch; bad files are written on the fly.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use certexport::store::{BadFiles, LoadOptions};
@@ -11,7 +13,10 @@ use certexport::{CertId, CertificateStore, CertificateSummary, ExportError, KeyK
 use common::{data, tempdir, write};
 
 fn subjects(store: &MemoryStore) -> Vec<(u64, String)> {
-    store.iter().map(|(c, _)| (c.id.0, CertificateSummary::from_der(&c.der).unwrap().subject)).collect()
+    store
+        .iter()
+        .map(|(c, _)| (c.id.0, CertificateSummary::from_der(&c.der).unwrap().subject))
+        .collect()
 }
 
 fn cn(subject: &str) -> &str {
@@ -21,7 +26,10 @@ fn cn(subject: &str) -> &str {
 #[test]
 fn a_directory_is_read_in_file_name_order() {
     let store = common::store("pki");
-    let names: Vec<(u64, String)> = subjects(&store).into_iter().map(|(id, s)| (id, cn(&s).to_owned())).collect();
+    let names: Vec<(u64, String)> = subjects(&store)
+        .into_iter()
+        .map(|(id, s)| (id, cn(&s).to_owned()))
+        .collect();
     assert_eq!(
         names,
         [
@@ -42,7 +50,11 @@ fn pem_der_and_p7b_files_load_in_file_order() {
     for file in ["chain.pem", "chain.p7b", "chain.p7b.pem"] {
         let store = MemoryStore::from_path(data("bundles").join(file)).unwrap();
         let cns: Vec<String> = subjects(&store).into_iter().map(|(_, s)| cn(&s).to_owned()).collect();
-        assert_eq!(cns, ["rsa.example.com", "Test Intermediate CA", "Test Root CA"], "{file}");
+        assert_eq!(
+            cns,
+            ["rsa.example.com", "Test Intermediate CA", "Test Root CA"],
+            "{file}"
+        );
     }
     let store = MemoryStore::from_path(data("bundles").join("chain.der")).unwrap();
     assert_eq!(store.len(), 1);
@@ -52,19 +64,39 @@ fn pem_der_and_p7b_files_load_in_file_order() {
 fn stored_der_is_kept_byte_for_byte() {
     let store = MemoryStore::from_path(data("bundles").join("chain.der")).unwrap();
     let (cert, _) = store.iter().next().unwrap();
-    assert_eq!(&*cert.der, std::fs::read(data("bundles").join("chain.der")).unwrap().as_slice());
+    assert_eq!(
+        &*cert.der,
+        std::fs::read(data("bundles").join("chain.der")).unwrap().as_slice()
+    );
 }
 
 #[test]
 fn a_certificate_seen_twice_keeps_its_first_id() {
     let mut store = MemoryStore::new();
     let report = store
-        .load_paths([data("bundles").join("chain.pem"), data("bundles").join("chain.p7b"), data("pki")], &LoadOptions::default())
+        .load_paths(
+            [
+                data("bundles").join("chain.pem"),
+                data("bundles").join("chain.p7b"),
+                data("pki"),
+            ],
+            &LoadOptions::default(),
+        )
         .unwrap();
     // chain.pem: 3 new; chain.p7b: the same 3 again; pki: root, intermediate and rsa again, 5 new.
     assert_eq!((report.certificates, report.duplicates), (8, 6));
-    let ids: Vec<(u64, String)> = subjects(&store).into_iter().map(|(id, s)| (id, cn(&s).to_owned())).collect();
-    assert_eq!(&ids[..3], &[(1, "rsa.example.com".into()), (2, "Test Intermediate CA".into()), (3, "Test Root CA".into())]);
+    let ids: Vec<(u64, String)> = subjects(&store)
+        .into_iter()
+        .map(|(id, s)| (id, cn(&s).to_owned()))
+        .collect();
+    assert_eq!(
+        &ids[..3],
+        &[
+            (1, "rsa.example.com".into()),
+            (2, "Test Intermediate CA".into()),
+            (3, "Test Root CA".into())
+        ]
+    );
     assert_eq!(ids[3], (4, "p256.example.com".into()));
 }
 
@@ -97,27 +129,63 @@ fn a_key_named_for_the_wrong_certificate_is_an_error_and_never_paired() {
     let err = MemoryStore::from_path(data("keys-mismatch")).unwrap_err();
     match &err {
         ExportError::KeyMismatch { key, certificate } => {
-            assert!(key.ends_with("alpha.key") && certificate.ends_with("alpha.pem"), "{err}");
+            assert!(
+                key.ends_with("alpha.key") && certificate.ends_with("alpha.pem"),
+                "{err}"
+            );
         }
         other => panic!("{other:?}"),
     }
     let mut store = MemoryStore::new();
-    let report = store.load_paths([data("keys-mismatch")], &LoadOptions { bad_files: BadFiles::SkipWithWarning }).unwrap();
-    assert!(store.iter().all(|(_, has_key)| !has_key), "beta's key, found beside alpha, is paired with neither");
+    let report = store
+        .load_paths(
+            [data("keys-mismatch")],
+            &LoadOptions {
+                bad_files: BadFiles::SkipWithWarning,
+            },
+        )
+        .unwrap();
+    assert!(
+        store.iter().all(|(_, has_key)| !has_key),
+        "beta's key, found beside alpha, is paired with neither"
+    );
     let warnings: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
-    assert!(warnings.iter().any(|w| w.contains("alpha.key") && w.contains("alpha.pem")), "{warnings:?}");
-    assert!(warnings.iter().any(|w| w.contains("lonely.key") && w.contains("matches no certificate")), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("alpha.key") && w.contains("alpha.pem")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("lonely.key") && w.contains("matches no certificate")),
+        "{warnings:?}"
+    );
 }
 
 #[test]
 fn attaching_a_key_checks_its_public_key() {
     let pki = common::store("pki");
     let mut store = MemoryStore::new();
-    let rsa = store.insert(pki.certificate(CertId(3)).unwrap().unwrap().der.into_owned()).unwrap();
-    let p256 = store.insert(pki.certificate(CertId(4)).unwrap().unwrap().der.into_owned()).unwrap();
-    let p256_key = certexport::PrivateKey::from_pem(&std::fs::read_to_string(data("pki").join("04-p256.example.com.key")).unwrap()).unwrap();
-    assert!(matches!(store.attach_private_key(rsa, p256_key), Err(ExportError::KeyMismatch { .. })));
-    let p256_key = certexport::PrivateKey::from_pem(&std::fs::read_to_string(data("pki").join("04-p256.example.com.key")).unwrap()).unwrap();
+    let rsa = store
+        .insert(pki.certificate(CertId(3)).unwrap().unwrap().der.into_owned())
+        .unwrap();
+    let p256 = store
+        .insert(pki.certificate(CertId(4)).unwrap().unwrap().der.into_owned())
+        .unwrap();
+    let p256_key = certexport::PrivateKey::from_pem(
+        &std::fs::read_to_string(data("pki").join("04-p256.example.com.key")).unwrap(),
+    )
+    .unwrap();
+    assert!(matches!(
+        store.attach_private_key(rsa, p256_key),
+        Err(ExportError::KeyMismatch { .. })
+    ));
+    let p256_key = certexport::PrivateKey::from_pem(
+        &std::fs::read_to_string(data("pki").join("04-p256.example.com.key")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(store.insert_private_key(p256_key), vec![p256]);
     assert!(store.private_key(rsa).unwrap().is_none());
 }
@@ -140,16 +208,48 @@ fn bad_files_are_errors_naming_the_file() {
     let der = std::fs::read(data("bundles").join("chain.der")).unwrap();
     let text = String::from_utf8(good.clone()).unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("garbage.bin", b"\x00\x01\x02 not a certificate".to_vec(), "neither PEM nor"),
+        (
+            "garbage.bin",
+            b"\x00\x01\x02 not a certificate".to_vec(),
+            "neither PEM nor",
+        ),
         ("empty.pem", Vec::new(), "neither PEM nor"),
         ("truncated.der", der[..der.len() / 2].to_vec(), "neither PEM nor"),
-        ("no-end.pem", text.replace("-----END CERTIFICATE-----", "").into_bytes(), "no END line"),
-        ("bad-base64.pem", text.replacen("MII", "M!I", 1).into_bytes(), "not base64"),
-        ("not-a-cert.pem", b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n".to_vec(), "not a certificate"),
-        ("unknown.pem", b"-----BEGIN FOO-----\nMAA=\n-----END FOO-----\n".to_vec(), "unknown PEM block"),
-        ("encrypted.key", b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n".to_vec(), "encrypted"),
-        ("bad.key", b"-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n".to_vec(), "PKCS#8"),
-        ("bad-p7b.pem", b"-----BEGIN PKCS7-----\nMAA=\n-----END PKCS7-----\n".to_vec(), "PKCS7"),
+        (
+            "no-end.pem",
+            text.replace("-----END CERTIFICATE-----", "").into_bytes(),
+            "no END line",
+        ),
+        (
+            "bad-base64.pem",
+            text.replacen("MII", "M!I", 1).into_bytes(),
+            "not base64",
+        ),
+        (
+            "not-a-cert.pem",
+            b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n".to_vec(),
+            "not a certificate",
+        ),
+        (
+            "unknown.pem",
+            b"-----BEGIN FOO-----\nMAA=\n-----END FOO-----\n".to_vec(),
+            "unknown PEM block",
+        ),
+        (
+            "encrypted.key",
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n".to_vec(),
+            "encrypted",
+        ),
+        (
+            "bad.key",
+            b"-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n".to_vec(),
+            "PKCS#8",
+        ),
+        (
+            "bad-p7b.pem",
+            b"-----BEGIN PKCS7-----\nMAA=\n-----END PKCS7-----\n".to_vec(),
+            "PKCS7",
+        ),
     ];
     for (name, bytes, reason) in cases {
         let dir = tempdir();
@@ -161,7 +261,14 @@ fn bad_files_are_errors_naming_the_file() {
         assert!(text.contains(reason), "{name}: {text}");
         // Skipped with a warning on request; the good file still loads.
         let mut store = MemoryStore::new();
-        let report = store.load_paths([dir.path()], &LoadOptions { bad_files: BadFiles::SkipWithWarning }).unwrap();
+        let report = store
+            .load_paths(
+                [dir.path()],
+                &LoadOptions {
+                    bad_files: BadFiles::SkipWithWarning,
+                },
+            )
+            .unwrap();
         assert_eq!(store.len(), 1, "{name}");
         assert_eq!(report.warnings.len(), 1, "{name}: {:?}", report.warnings);
     }
@@ -178,7 +285,10 @@ fn hidden_files_subdirectories_and_missing_paths() {
     assert_eq!(MemoryStore::from_path(dir.path()).unwrap().len(), 1);
     let missing = dir.path().join("nope");
     match MemoryStore::from_path(&missing) {
-        Err(ExportError::Io { path, kind: std::io::ErrorKind::NotFound }) => assert_eq!(path, missing),
+        Err(ExportError::Io {
+            path,
+            kind: std::io::ErrorKind::NotFound,
+        }) => assert_eq!(path, missing),
         other => panic!("{other:?}"),
     }
 }

@@ -13,14 +13,18 @@ use certexport::request::ReferenceRequest;
 use certexport::store::{BadFiles, LoadOptions};
 use certexport::{
     Caller, CertificateFormat, CertificateSummary, ChainOrder, CspPolicy, ExportError, ExportRequest, ExportSettings,
-    ExportTime, Exporter, FileExtension, IncompleteChains, KeyEncryption, KeyExport, KeyPlacement, Lookup,
-    MemoryStore, P7bEncoding, Password, PfxProfile, RootCertificate,
+    ExportTime, Exporter, FileExtension, IncompleteChains, KeyEncryption, KeyExport, KeyPlacement, Lookup, MemoryStore,
+    P7bEncoding, Password, PfxProfile, RootCertificate,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use zeroize::Zeroizing;
 
 #[derive(Parser)]
-#[command(name = "certexport", version, about = "Export X.509 certificates, chains and private keys")]
+#[command(
+    name = "certexport",
+    version,
+    about = "Export X.509 certificates, chains and private keys"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -187,7 +191,12 @@ enum Profile {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
@@ -234,7 +243,11 @@ fn exit_code(error: &ExportError) -> u8 {
 }
 
 fn load(args: &StoreArgs) -> Result<MemoryStore, ExportError> {
-    let bad_files = if args.skip_bad_files { BadFiles::SkipWithWarning } else { BadFiles::Fail };
+    let bad_files = if args.skip_bad_files {
+        BadFiles::SkipWithWarning
+    } else {
+        BadFiles::Fail
+    };
     let mut store = MemoryStore::new();
     let report = store.load_paths(&args.stores, &LoadOptions { bad_files })?;
     for warning in &report.warnings {
@@ -265,8 +278,19 @@ fn list(args: &StoreArgs) -> Result<(), ExportError> {
 
 fn export(args: &ExportArgs) -> Result<(), ExportError> {
     let json = args.request.as_deref().map(read_request).transpose()?;
-    let mut lookups = Lookup::from_parts(args.id, args.thumbprint.as_deref(), args.serial.as_deref(), args.issuer.as_deref())
-        .or_else(|e| if json.is_some() && e == ExportError::MissingLookup { Ok(Vec::new()) } else { Err(e) })?;
+    let mut lookups = Lookup::from_parts(
+        args.id,
+        args.thumbprint.as_deref(),
+        args.serial.as_deref(),
+        args.issuer.as_deref(),
+    )
+    .or_else(|e| {
+        if json.is_some() && e == ExportError::MissingLookup {
+            Ok(Vec::new())
+        } else {
+            Err(e)
+        }
+    })?;
     if let Some(json) = &json {
         lookups.extend(json.lookups()?);
     }
@@ -294,7 +318,11 @@ fn export(args: &ExportArgs) -> Result<(), ExportError> {
         Order::RootFirst => ChainOrder::RootFirst,
     };
     request.include_subject_header = !args.no_subject_header;
-    request.p7b_encoding = if args.p7b_pem { P7bEncoding::Pem } else { P7bEncoding::Der };
+    request.p7b_encoding = if args.p7b_pem {
+        P7bEncoding::Pem
+    } else {
+        P7bEncoding::Der
+    };
     request.pfx.profile = match args.pfx_profile {
         Profile::Modern => PfxProfile::Modern,
         Profile::Legacy => PfxProfile::Legacy,
@@ -334,7 +362,11 @@ fn export(args: &ExportArgs) -> Result<(), ExportError> {
                 None if json_has_password => Password::new("placeholder")?,
                 None => return Err(ExportError::PasswordRequired),
             };
-            KeyExport::Encrypted { placement, password, encryption }
+            KeyExport::Encrypted {
+                placement,
+                password,
+                encryption,
+            }
         }
     };
     if let Some(json) = json {
@@ -347,7 +379,10 @@ fn export(args: &ExportArgs) -> Result<(), ExportError> {
     };
     let mut settings = ExportSettings {
         allow_periods_in_filenames: !args.no_periods_in_filename,
-        csps: CspPolicy { allow: !args.allow_csp.is_empty(), names: args.allow_csp.clone() },
+        csps: CspPolicy {
+            allow: !args.allow_csp.is_empty(),
+            names: args.allow_csp.clone(),
+        },
         ..ExportSettings::default()
     };
     if args.allow_partial_chain {
@@ -364,20 +399,28 @@ fn export(args: &ExportArgs) -> Result<(), ExportError> {
     let artifact = exporter.export(&caller, &request)?;
     if let Some(dir) = &args.out {
         let path = dir.join(artifact.file_name());
-        std::fs::write(&path, artifact.bytes()).map_err(|e| ExportError::Io { path: path.clone(), kind: e.kind() })?;
+        std::fs::write(&path, artifact.bytes()).map_err(|e| ExportError::Io {
+            path: path.clone(),
+            kind: e.kind(),
+        })?;
         println!("{}", path.display());
     } else if args.json {
-        let text = Zeroizing::new(serde_json::to_string(&artifact).map_err(|e| ExportError::InvalidOption {
-            what: "JSON output",
-            reason: e.to_string(),
-        })?);
+        let text = Zeroizing::new(
+            serde_json::to_string(&artifact).map_err(|e| ExportError::InvalidOption {
+                what: "JSON output",
+                reason: e.to_string(),
+            })?,
+        );
         println!("{}", text.as_str());
     } else {
         let mut stdout = std::io::stdout().lock();
         stdout
             .write_all(artifact.bytes())
             .and_then(|()| stdout.flush())
-            .map_err(|e| ExportError::Io { path: "<stdout>".into(), kind: e.kind() })?;
+            .map_err(|e| ExportError::Io {
+                path: "<stdout>".into(),
+                kind: e.kind(),
+            })?;
     }
     Ok(())
 }
@@ -397,7 +440,10 @@ fn password(args: &ExportArgs) -> Result<Option<Password>, ExportError> {
 }
 
 fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, ExportError> {
-    std::fs::read(path).map(Zeroizing::new).map_err(|e| ExportError::Io { path: path.to_owned(), kind: e.kind() })
+    std::fs::read(path).map(Zeroizing::new).map_err(|e| ExportError::Io {
+        path: path.to_owned(),
+        kind: e.kind(),
+    })
 }
 
 fn read_request(path: &Path) -> Result<ReferenceRequest, ExportError> {

@@ -69,12 +69,20 @@ impl Hash {
 /// Checks `cert`'s signature with the public key `issuer_spki` (a DER
 /// `SubjectPublicKeyInfo`).
 pub(crate) fn check(issuer_spki: &[u8], cert: &CertificateView<'_>) -> Signature {
-    let Some(key) = PublicKey::parse(issuer_spki) else { return Signature::Unsupported };
-    let Some(algorithm) = Algorithm::parse(cert.signature_algorithm) else { return Signature::Unsupported };
+    let Some(key) = PublicKey::parse(issuer_spki) else {
+        return Signature::Unsupported;
+    };
+    let Some(algorithm) = Algorithm::parse(cert.signature_algorithm) else {
+        return Signature::Unsupported;
+    };
     let valid = match (key, algorithm) {
         (PublicKey::Rsa(der), Algorithm::RsaPkcs1(hash)) => rsa_pkcs1(der, hash, cert.tbs, cert.signature),
-        (PublicKey::Rsa(der), Algorithm::RsaPss { hash, salt_len }) => rsa_pss(der, hash, salt_len, cert.tbs, cert.signature),
-        (PublicKey::Ec { curve, point }, Algorithm::Ecdsa(hash)) => ecdsa(curve, point, &hash.digest(cert.tbs), cert.signature),
+        (PublicKey::Rsa(der), Algorithm::RsaPss { hash, salt_len }) => {
+            rsa_pss(der, hash, salt_len, cert.tbs, cert.signature)
+        }
+        (PublicKey::Ec { curve, point }, Algorithm::Ecdsa(hash)) => {
+            ecdsa(curve, point, &hash.digest(cert.tbs), cert.signature)
+        }
         (PublicKey::Ed25519(key), Algorithm::Ed25519) => ed25519(key, cert.tbs, cert.signature),
         _ => return Signature::Invalid,
     };
@@ -84,7 +92,10 @@ pub(crate) fn check(issuer_spki: &[u8], cert: &CertificateView<'_>) -> Signature
 enum PublicKey<'a> {
     /// The PKCS#1 `RSAPublicKey` DER.
     Rsa(&'a [u8]),
-    Ec { curve: &'a [u8], point: &'a [u8] },
+    Ec {
+        curve: &'a [u8],
+        point: &'a [u8],
+    },
     Ed25519(&'a [u8]),
 }
 
@@ -93,11 +104,16 @@ impl<'a> PublicKey<'a> {
         let info = tlv::single(spki, tag::SEQUENCE).ok()?;
         let mut fields = Reader::new(info.value);
         let algorithm = fields.expect(tag::SEQUENCE).ok()?;
-        let (&0, key) = fields.expect(tag::BIT_STRING).ok()?.value.split_first()? else { return None };
+        let (&0, key) = fields.expect(tag::BIT_STRING).ok()?.value.split_first()? else {
+            return None;
+        };
         let mut alg = Reader::new(algorithm.value);
         match alg.expect(tag::OID).ok()?.value {
             OID_RSA | OID_RSA_PSS => Some(PublicKey::Rsa(key)),
-            OID_EC_PUBLIC_KEY => Some(PublicKey::Ec { curve: alg.expect(tag::OID).ok()?.value, point: key }),
+            OID_EC_PUBLIC_KEY => Some(PublicKey::Ec {
+                curve: alg.expect(tag::OID).ok()?.value,
+                point: key,
+            }),
             OID_ED25519 => Some(PublicKey::Ed25519(key)),
             _ => None,
         }
@@ -212,8 +228,12 @@ fn ecdsa(curve: &[u8], point: &[u8], prehash: &[u8], signature: &[u8]) -> bool {
     use ecdsa::signature::hazmat::PrehashVerifier;
     macro_rules! verify {
         ($curve:ident) => {{
-            let Ok(key) = $curve::ecdsa::VerifyingKey::from_sec1_bytes(point) else { return false };
-            let Ok(signature) = $curve::ecdsa::DerSignature::from_bytes(signature) else { return false };
+            let Ok(key) = $curve::ecdsa::VerifyingKey::from_sec1_bytes(point) else {
+                return false;
+            };
+            let Ok(signature) = $curve::ecdsa::DerSignature::from_bytes(signature) else {
+                return false;
+            };
             key.verify_prehash(prehash, &signature).is_ok()
         }};
     }
@@ -226,8 +246,14 @@ fn ecdsa(curve: &[u8], point: &[u8], prehash: &[u8], signature: &[u8]) -> bool {
 }
 
 fn ed25519(key: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    let Ok(key) = <&[u8; 32]>::try_from(key) else { return false };
-    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(key) else { return false };
-    let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else { return false };
+    let Ok(key) = <&[u8; 32]>::try_from(key) else {
+        return false;
+    };
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(key) else {
+        return false;
+    };
+    let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else {
+        return false;
+    };
     key.verify_strict(message, &signature).is_ok()
 }

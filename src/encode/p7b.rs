@@ -25,7 +25,10 @@ pub(crate) fn encode(certificates: &[&[u8]]) -> Vec<u8> {
     );
     tlv::encode(
         tag::SEQUENCE,
-        &[&tlv::encode(tag::OID, &[SIGNED_DATA]), &tlv::encode(tag::CONTEXT_0, &[&signed_data])],
+        &[
+            &tlv::encode(tag::OID, &[SIGNED_DATA]),
+            &tlv::encode(tag::CONTEXT_0, &[&signed_data]),
+        ],
     )
 }
 

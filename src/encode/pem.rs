@@ -10,10 +10,14 @@ use crate::{ExportError, base64, name};
 pub(crate) fn certificates(out: &mut Vec<u8>, certificates: &[&[u8]], subject_header: bool) -> Result<(), ExportError> {
     for der in certificates {
         if subject_header {
-            let view = CertificateView::parse(der)
-                .map_err(|source| ExportError::MalformedCertificate { what: "in the chain".into(), source })?;
-            let subject = name::to_rfc4514(view.subject)
-                .map_err(|source| ExportError::MalformedCertificate { what: "subject".into(), source })?;
+            let view = CertificateView::parse(der).map_err(|source| ExportError::MalformedCertificate {
+                what: "in the chain".into(),
+                source,
+            })?;
+            let subject = name::to_rfc4514(view.subject).map_err(|source| ExportError::MalformedCertificate {
+                what: "subject".into(),
+                source,
+            })?;
             out.extend_from_slice(b"subject=");
             out.extend_from_slice(subject.as_bytes());
             out.push(b'\n');
@@ -45,7 +49,10 @@ pub(crate) fn key_block(out: &mut Zeroizing<Vec<u8>>, label: &'static str, der: 
     })?;
     let mut buf = Zeroizing::new(vec![0u8; len]);
     let written = pem_rfc7468::encode(label, line_ending, der, &mut buf)
-        .map_err(|_| ExportError::Encoding { what: "PEM key", source: der::ErrorKind::Overflow.into() })?
+        .map_err(|_| ExportError::Encoding {
+            what: "PEM key",
+            source: der::ErrorKind::Overflow.into(),
+        })?
         .len();
     out.extend_from_slice(&buf[..written]);
     if !out.ends_with(b"\n") {

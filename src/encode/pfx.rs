@@ -21,16 +21,22 @@
 //! certificates it makes Apple's importer drop them; `friendlyName` on the
 //! same two; the Microsoft CSP name (1.3.6.1.4.1.311.17.1) on the key bag
 //! when one is asked for.
+//!
+//! Iterations are bounded as for key encryption (1 to
+//! `KeyEncryption::MAX_ITERATIONS`) before anything is derived: OpenSSL
+//! refuses a PFX whose PBKDF2 runs 0 times, and neither the modern
+//! profile's PBES2 nor either profile's MAC passes through
+//! `KeyEncryption::encrypt`, which checks the count for PEM keys.
 
 use hmac::{KeyInit, Mac};
 use sha1::Digest;
 use zeroize::Zeroizing;
 
+use crate::ExportError;
 use crate::key::{Encrypted, KeyEncryption, Password, pbes2_aes256cbc};
 use crate::random::{self, RandomSource};
 use crate::request::PfxProfile;
 use crate::tlv::{self, tag};
-use crate::ExportError;
 
 const DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
 const ENCRYPTED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x06];
@@ -63,6 +69,7 @@ pub(crate) fn encode(
     iterations: u32,
     rng: &dyn RandomSource,
 ) -> Result<Vec<u8>, ExportError> {
+    check_iterations(iterations)?;
     let local_key_id: [u8; 20] = sha1::Sha1::digest(contents.end_entity).into();
     let friendly_name = attribute(FRIENDLY_NAME, &bmp_string(contents.friendly_name)?);
     let key_id = attribute(LOCAL_KEY_ID, &tlv::encode(tag::OCTET_STRING, &[&local_key_id]));
@@ -80,10 +87,16 @@ pub(crate) fn encode(
         .map(|der| {
             let cert_bag = tlv::encode(
                 tag::SEQUENCE,
-                &[&tlv::encode(tag::OID, &[X509_CERTIFICATE]), &explicit0(&tlv::encode(tag::OCTET_STRING, &[der]))],
+                &[
+                    &tlv::encode(tag::OID, &[X509_CERTIFICATE]),
+                    &explicit0(&tlv::encode(tag::OCTET_STRING, &[der])),
+                ],
             );
-            let attributes: Vec<&[u8]> =
-                if *der == contents.end_entity { vec![&friendly_name, &key_id] } else { Vec::new() };
+            let attributes: Vec<&[u8]> = if *der == contents.end_entity {
+                vec![&friendly_name, &key_id]
+            } else {
+                Vec::new()
+            };
             safe_bag(CERT_BAG, &cert_bag, &attributes)
         })
         .collect();
@@ -101,19 +114,44 @@ pub(crate) fn encode(
     let certs_info = content_info(ENCRYPTED_DATA, &encrypted_data);
 
     let shrouded_key = Zeroizing::new(encrypt(contents.pkcs8)?.to_encrypted_private_key_info());
-    let csp = contents.csp.map(|name| Ok::<_, ExportError>(attribute(MS_CSP_NAME, &bmp_string(name)?))).transpose()?;
+    let csp = contents
+        .csp
+        .map(|name| Ok::<_, ExportError>(attribute(MS_CSP_NAME, &bmp_string(name)?)))
+        .transpose()?;
     let mut key_attributes: Vec<&[u8]> = vec![&friendly_name, &key_id];
     key_attributes.extend(csp.as_deref());
-    let key_safe = tlv::encode(tag::SEQUENCE, &[&safe_bag(SHROUDED_KEY_BAG, &shrouded_key, &key_attributes)]);
+    let key_safe = tlv::encode(
+        tag::SEQUENCE,
+        &[&safe_bag(SHROUDED_KEY_BAG, &shrouded_key, &key_attributes)],
+    );
     let key_info = content_info(DATA, &tlv::encode(tag::OCTET_STRING, &[&key_safe]));
 
     let authenticated_safe = tlv::encode(tag::SEQUENCE, &[&certs_info, &key_info]);
     let mac_data = mac_data(&authenticated_safe, password, profile, iterations, rng)?;
     let auth_safe = content_info(DATA, &tlv::encode(tag::OCTET_STRING, &[&authenticated_safe]));
-    Ok(tlv::encode(tag::SEQUENCE, &[&[tag::INTEGER, 1, 3], &auth_safe, &mac_data]))
+    Ok(tlv::encode(
+        tag::SEQUENCE,
+        &[&[tag::INTEGER, 1, 3], &auth_safe, &mac_data],
+    ))
 }
 
-/// `MacData { DigestInfo { hash, HMAC }, salt, iterations }` (RFC 7292 §4).
+/// Refuses what no reader opens (0 iterations) or what would make an export
+/// run for minutes, with the bounds and words of PEM key encryption.
+fn check_iterations(iterations: u32) -> Result<(), ExportError> {
+    if (1..=KeyEncryption::MAX_ITERATIONS).contains(&iterations) {
+        return Ok(());
+    }
+    Err(ExportError::InvalidOption {
+        what: "iterations",
+        reason: format!(
+            "{iterations}; between 1 and {} are accepted",
+            KeyEncryption::MAX_ITERATIONS
+        ),
+    })
+}
+
+/// `MacData { DigestInfo { hash, HMAC }, salt, iterations DEFAULT 1 }`
+/// (RFC 7292 §4).
 fn mac_data(
     authenticated_safe: &[u8],
     password: &Password,
@@ -123,13 +161,16 @@ fn mac_data(
 ) -> Result<Vec<u8>, ExportError> {
     use pkcs12::kdf::{Pkcs12KeyType, derive_key_utf8};
     let salt = random::bytes::<16>(rng)?;
-    let rounds = i32::try_from(iterations)
-        .map_err(|_| ExportError::InvalidOption { what: "iterations", reason: iterations.to_string() })?;
+    let rounds = i32::try_from(iterations).map_err(|_| ExportError::InvalidOption {
+        what: "iterations",
+        reason: iterations.to_string(),
+    })?;
     let bmp = ExportError::encoding("the password as BMPString");
     let (hash_oid, mac) = match profile {
         PfxProfile::Modern => {
             let key = Zeroizing::new(
-                derive_key_utf8::<sha2::Sha256>(password.secret_str(), &salt, Pkcs12KeyType::Mac, rounds, 32).map_err(bmp)?,
+                derive_key_utf8::<sha2::Sha256>(password.secret_str(), &salt, Pkcs12KeyType::Mac, rounds, 32)
+                    .map_err(bmp)?,
             );
             let mut hmac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|_| mac_key_error())?;
             hmac.update(authenticated_safe);
@@ -137,7 +178,8 @@ fn mac_data(
         }
         PfxProfile::Legacy => {
             let key = Zeroizing::new(
-                derive_key_utf8::<sha1::Sha1>(password.secret_str(), &salt, Pkcs12KeyType::Mac, rounds, 20).map_err(bmp)?,
+                derive_key_utf8::<sha1::Sha1>(password.secret_str(), &salt, Pkcs12KeyType::Mac, rounds, 20)
+                    .map_err(bmp)?,
             );
             let mut hmac = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).map_err(|_| mac_key_error())?;
             hmac.update(authenticated_safe);
@@ -146,14 +188,20 @@ fn mac_data(
     };
     let algorithm = tlv::encode(tag::SEQUENCE, &[&tlv::encode(tag::OID, &[hash_oid]), &[tag::NULL, 0]]);
     let digest_info = tlv::encode(tag::SEQUENCE, &[&algorithm, &tlv::encode(tag::OCTET_STRING, &[&mac])]);
-    Ok(tlv::encode(
-        tag::SEQUENCE,
-        &[&digest_info, &tlv::encode(tag::OCTET_STRING, &[&salt]), &der_u32(iterations)],
-    ))
+    let salt = tlv::encode(tag::OCTET_STRING, &[&salt]);
+    // DER leaves out a field equal to its DEFAULT, as OpenSSL does; Python
+    // `cryptography` warns that a PFX with an explicit 1 is not DER.
+    if iterations == 1 {
+        return Ok(tlv::encode(tag::SEQUENCE, &[&digest_info, &salt]));
+    }
+    Ok(tlv::encode(tag::SEQUENCE, &[&digest_info, &salt, &der_u32(iterations)]))
 }
 
 fn mac_key_error() -> ExportError {
-    ExportError::InvalidOption { what: "MAC key", reason: "wrong length".into() }
+    ExportError::InvalidOption {
+        what: "MAC key",
+        reason: "wrong length".into(),
+    }
 }
 
 /// `SafeBag { bagId, [0] EXPLICIT value, attributes SET OF OPTIONAL }`.
@@ -165,16 +213,25 @@ fn safe_bag(bag_id: &[u8], value: &[u8], attributes: &[&[u8]]) -> Vec<u8> {
     // DER orders the elements of a SET OF by their encodings.
     let mut sorted = attributes.to_vec();
     sorted.sort();
-    tlv::encode(tag::SEQUENCE, &[&oid, &explicit0(value), &tlv::encode(tag::SET, &sorted)])
+    tlv::encode(
+        tag::SEQUENCE,
+        &[&oid, &explicit0(value), &tlv::encode(tag::SET, &sorted)],
+    )
 }
 
 /// `Attribute { type, SET { value } }`.
 fn attribute(oid: &[u8], value: &[u8]) -> Vec<u8> {
-    tlv::encode(tag::SEQUENCE, &[&tlv::encode(tag::OID, &[oid]), &tlv::encode(tag::SET, &[value])])
+    tlv::encode(
+        tag::SEQUENCE,
+        &[&tlv::encode(tag::OID, &[oid]), &tlv::encode(tag::SET, &[value])],
+    )
 }
 
 fn content_info(content_type: &[u8], content: &[u8]) -> Vec<u8> {
-    tlv::encode(tag::SEQUENCE, &[&tlv::encode(tag::OID, &[content_type]), &explicit0(content)])
+    tlv::encode(
+        tag::SEQUENCE,
+        &[&tlv::encode(tag::OID, &[content_type]), &explicit0(content)],
+    )
 }
 
 fn explicit0(content: &[u8]) -> Vec<u8> {
@@ -186,7 +243,9 @@ fn bmp_string(text: &str) -> Result<Vec<u8>, ExportError> {
     if text.chars().any(|c| u32::from(c) > 0xffff) {
         return Err(ExportError::InvalidOption {
             what: "PFX attribute",
-            reason: format!("{text:?} has characters outside the Basic Multilingual Plane, which a BMPString cannot hold"),
+            reason: format!(
+                "{text:?} has characters outside the Basic Multilingual Plane, which a BMPString cannot hold"
+            ),
         });
     }
     Ok(tlv::encode(tag::BMP_STRING, &[&bytes]))

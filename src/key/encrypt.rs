@@ -44,7 +44,9 @@ impl KeyEncryption {
 
     /// The legacy scheme at its default iteration count.
     pub fn legacy_pkcs12_triple_des() -> Self {
-        KeyEncryption::LegacyPkcs12TripleDes { iterations: Self::DEFAULT_LEGACY_ITERATIONS }
+        KeyEncryption::LegacyPkcs12TripleDes {
+            iterations: Self::DEFAULT_LEGACY_ITERATIONS,
+        }
     }
 
     /// The same scheme with another iteration count.
@@ -57,7 +59,9 @@ impl KeyEncryption {
 
     fn iterations(self) -> u32 {
         match self {
-            KeyEncryption::Pbes2Aes256Cbc { iterations } | KeyEncryption::LegacyPkcs12TripleDes { iterations } => iterations,
+            KeyEncryption::Pbes2Aes256Cbc { iterations } | KeyEncryption::LegacyPkcs12TripleDes { iterations } => {
+                iterations
+            }
         }
     }
 
@@ -77,14 +81,18 @@ impl KeyEncryption {
         }
         match self {
             KeyEncryption::Pbes2Aes256Cbc { .. } => pbes2_aes256cbc(password, plaintext, iterations, rng),
-            KeyEncryption::LegacyPkcs12TripleDes { .. } => legacy::pkcs12_pbe_3des(password, plaintext, iterations, rng),
+            KeyEncryption::LegacyPkcs12TripleDes { .. } => {
+                legacy::pkcs12_pbe_3des(password, plaintext, iterations, rng)
+            }
         }
     }
 }
 
 impl Default for KeyEncryption {
     fn default() -> Self {
-        KeyEncryption::Pbes2Aes256Cbc { iterations: Self::DEFAULT_PBES2_ITERATIONS }
+        KeyEncryption::Pbes2Aes256Cbc {
+            iterations: Self::DEFAULT_PBES2_ITERATIONS,
+        }
     }
 }
 
@@ -111,7 +119,9 @@ pub(crate) fn encrypt_pkcs8(
     encryption: KeyEncryption,
     rng: &dyn RandomSource,
 ) -> Result<Vec<u8>, ExportError> {
-    Ok(encryption.encrypt(password, pkcs8, rng)?.to_encrypted_private_key_info())
+    Ok(encryption
+        .encrypt(password, pkcs8, rng)?
+        .to_encrypted_private_key_info())
 }
 
 /// PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC (RFC 8018 §6.2). The
@@ -125,12 +135,19 @@ pub(crate) fn pbes2_aes256cbc(
 ) -> Result<Encrypted, ExportError> {
     let salt = random::bytes::<16>(rng)?;
     let iv = random::bytes::<16>(rng)?;
-    let params = pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, &salt, iv)
-        .map_err(|_| ExportError::InvalidOption { what: "iterations", reason: iterations.to_string() })?;
-    let algorithm = pkcs5::EncryptionScheme::from(params).to_der().map_err(ExportError::encoding("PBES2 parameters"))?;
+    let params = pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, &salt, iv).map_err(|_| {
+        ExportError::InvalidOption {
+            what: "iterations",
+            reason: iterations.to_string(),
+        }
+    })?;
+    let algorithm = pkcs5::EncryptionScheme::from(params)
+        .to_der()
+        .map_err(ExportError::encoding("PBES2 parameters"))?;
     let mut key = Zeroizing::new([0u8; 32]);
     pbkdf2_hmac_sha256(password.secret_bytes(), &salt, iterations, &mut key[..]);
-    let ciphertext = cbc::Encryptor::<aes::Aes256>::new(&(*key).into(), &iv.into()).encrypt_padded_vec::<Pkcs7>(plaintext);
+    let ciphertext =
+        cbc::Encryptor::<aes::Aes256>::new(&(*key).into(), &iv.into()).encrypt_padded_vec::<Pkcs7>(plaintext);
     Ok(Encrypted { algorithm, ciphertext })
 }
 
@@ -154,7 +171,13 @@ mod tests {
     fn pbes2_output_decrypts_with_pkcs8() {
         let password = Password::new("correct horse").unwrap();
         let secret = &tlv::encode(tag::SEQUENCE, &[b"not really a key, but DER"]);
-        let der = encrypt_pkcs8(secret, &password, KeyEncryption::Pbes2Aes256Cbc { iterations: 1000 }, &Counter(0.into())).unwrap();
+        let der = encrypt_pkcs8(
+            secret,
+            &password,
+            KeyEncryption::Pbes2Aes256Cbc { iterations: 1000 },
+            &Counter(0.into()),
+        )
+        .unwrap();
         let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der.as_slice()).unwrap();
         assert_eq!(info.decrypt("correct horse").unwrap().as_bytes(), secret);
         assert!(info.decrypt("wrong").is_err());
@@ -164,8 +187,16 @@ mod tests {
     fn iteration_counts_are_bounded() {
         let password = Password::new("x").unwrap();
         for bad in [0, KeyEncryption::MAX_ITERATIONS + 1] {
-            let result = encrypt_pkcs8(b"k", &password, KeyEncryption::default().with_iterations(bad), &Counter(0.into()));
-            assert!(matches!(result, Err(ExportError::InvalidOption { what: "iterations", .. })));
+            let result = encrypt_pkcs8(
+                b"k",
+                &password,
+                KeyEncryption::default().with_iterations(bad),
+                &Counter(0.into()),
+            );
+            assert!(matches!(
+                result,
+                Err(ExportError::InvalidOption { what: "iterations", .. })
+            ));
         }
     }
 }

@@ -5,8 +5,8 @@
 //! id 1 gives the 24-byte key, id 2 the 8-byte IV) and `des`'s 3DES in CBC
 //! mode with PKCS#7 padding, wrapped in `pkcs12`'s parameter type.
 
-use des::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
 use der::Encode;
+use des::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
 use pkcs12::kdf::{Pkcs12KeyType, derive_key_utf8};
 use zeroize::Zeroizing;
 
@@ -24,8 +24,10 @@ pub(crate) fn pkcs12_pbe_3des(
     rng: &dyn RandomSource,
 ) -> Result<Encrypted, ExportError> {
     let salt = random::bytes::<20>(rng)?;
-    let rounds = i32::try_from(iterations)
-        .map_err(|_| ExportError::InvalidOption { what: "iterations", reason: iterations.to_string() })?;
+    let rounds = i32::try_from(iterations).map_err(|_| ExportError::InvalidOption {
+        what: "iterations",
+        reason: iterations.to_string(),
+    })?;
     let derive = |kind, len| {
         derive_key_utf8::<sha1::Sha1>(password.secret_str(), &salt, kind, rounds, len)
             .map(Zeroizing::new)
@@ -33,8 +35,11 @@ pub(crate) fn pkcs12_pbe_3des(
     };
     let key = derive(Pkcs12KeyType::EncryptionKey, 24)?;
     let iv = derive(Pkcs12KeyType::Iv, 8)?;
-    let cipher = cbc::Encryptor::<des::TdesEde3>::new_from_slices(&key, &iv)
-        .map_err(|_| ExportError::InvalidOption { what: "3DES key", reason: "wrong length".into() })?;
+    let cipher =
+        cbc::Encryptor::<des::TdesEde3>::new_from_slices(&key, &iv).map_err(|_| ExportError::InvalidOption {
+            what: "3DES key",
+            reason: "wrong length".into(),
+        })?;
     let ciphertext = cipher.encrypt_padded_vec::<Pkcs7>(plaintext);
     let params = pkcs12::pbe_params::Pkcs12PbeParams {
         salt: der::asn1::OctetString::new(salt.to_vec()).map_err(ExportError::encoding("PBE salt"))?,

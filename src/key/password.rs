@@ -60,7 +60,10 @@ mod tests {
     #[test]
     fn empty_passwords_are_refused() {
         assert!(matches!(Password::new(""), Err(ExportError::PasswordRequired)));
-        assert!(matches!(Password::from_first_line(Zeroizing::new(b"\nsecond".to_vec())), Err(ExportError::PasswordRequired)));
+        assert!(matches!(
+            Password::from_first_line(Zeroizing::new(b"\nsecond".to_vec())),
+            Err(ExportError::PasswordRequired)
+        ));
     }
 
     #[test]
@@ -73,6 +76,9 @@ mod tests {
 
     #[test]
     fn debug_is_redacted() {
-        assert_eq!(format!("{:?}", Password::new("hunter2").unwrap()), "Password([redacted])");
+        assert_eq!(
+            format!("{:?}", Password::new("hunter2").unwrap()),
+            "Password([redacted])"
+        );
     }
 }

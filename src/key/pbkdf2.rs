@@ -38,7 +38,12 @@ pub(crate) fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], iterations: u32, 
             .chain_update(((index + 1) as u32).to_be_bytes())
             .finalize();
         let mut u = Zeroizing::new([0u8; OUT]);
-        u.copy_from_slice(&sha2::Sha256::new().chain_update(&opad[..]).chain_update(inner_hash).finalize());
+        u.copy_from_slice(
+            &sha2::Sha256::new()
+                .chain_update(&opad[..])
+                .chain_update(inner_hash)
+                .finalize(),
+        );
         let mut t = Zeroizing::new(*u);
 
         // U_j = HMAC(P, U_{j-1}): a 32-byte message, so one padded block

@@ -32,7 +32,9 @@ impl PublicKeyId {
         let algorithm = fields.expect(tag::SEQUENCE).ok()?;
         let bits = fields.expect(tag::BIT_STRING).ok()?;
         fields.finish().ok()?;
-        let (&0, key) = bits.value.split_first()? else { return None };
+        let (&0, key) = bits.value.split_first()? else {
+            return None;
+        };
         let mut alg = Reader::new(algorithm.value);
         match alg.expect(tag::OID).ok()?.value {
             OID_RSA | OID_RSA_PSS => {
@@ -46,7 +48,10 @@ impl PublicKeyId {
             OID_EC_PUBLIC_KEY => {
                 let curve = alg.expect(tag::OID).ok()?.value;
                 let (curve, _) = curve_of(curve)?;
-                Some(PublicKeyId::Ec { curve, point: uncompressed(curve, key)? })
+                Some(PublicKeyId::Ec {
+                    curve,
+                    point: uncompressed(curve, key)?,
+                })
             }
             OID_ED25519 => Some(PublicKeyId::Ed25519(key.try_into().ok()?)),
             _ => None,
@@ -61,13 +66,19 @@ impl PublicKeyId {
     pub(crate) fn spki_encodings(&self) -> Vec<Vec<u8>> {
         let spki = |algorithm: &[&[u8]], key: &[u8]| {
             let algorithm = tlv::encode(tag::SEQUENCE, algorithm);
-            tlv::encode(tag::SEQUENCE, &[&algorithm, &tlv::encode(tag::BIT_STRING, &[&[0], key])])
+            tlv::encode(
+                tag::SEQUENCE,
+                &[&algorithm, &tlv::encode(tag::BIT_STRING, &[&[0], key])],
+            )
         };
         let oid = |oid: &[u8]| tlv::encode(tag::OID, &[oid]);
         match self {
             PublicKeyId::Rsa { n, e } => {
                 let rsa_key = tlv::encode(tag::SEQUENCE, &[&der_uint(n), &der_uint(e)]);
-                vec![spki(&[&oid(OID_RSA), &[tag::NULL, 0]], &rsa_key), spki(&[&oid(OID_RSA)], &rsa_key)]
+                vec![
+                    spki(&[&oid(OID_RSA), &[tag::NULL, 0]], &rsa_key),
+                    spki(&[&oid(OID_RSA)], &rsa_key),
+                ]
             }
             PublicKeyId::Ec { curve, point } => {
                 let algorithm: [&[u8]; 2] = [&oid(OID_EC_PUBLIC_KEY), &oid(curve)];
@@ -91,11 +102,17 @@ fn der_uint(magnitude: &[u8]) -> Vec<u8> {
 }
 
 fn rsa_id(n: &[u8], e: &[u8]) -> PublicKeyId {
-    PublicKeyId::Rsa { n: trim_leading_zeros(n).into(), e: trim_leading_zeros(e).into() }
+    PublicKeyId::Rsa {
+        n: trim_leading_zeros(n).into(),
+        e: trim_leading_zeros(e).into(),
+    }
 }
 
 fn bad(key: &str, reason: &'static str) -> ExportError {
-    ExportError::BadPrivateKey { key: key.into(), reason }
+    ExportError::BadPrivateKey {
+        key: key.into(),
+        reason,
+    }
 }
 
 /// The public key of a PKCS#1 `RSAPrivateKey`, after checking that its
@@ -122,7 +139,11 @@ pub(super) fn ec_from_sec1(der: &[u8], curve: Option<&[u8]>) -> Result<(PublicKe
     }
     let scalar = fields.expect(tag::OCTET_STRING).map_err(malformed)?.value;
     let inner_curve = match fields.optional(tag::CONTEXT_0).map_err(malformed)? {
-        Some(params) => Some(tlv::single(params.value, tag::OID).map_err(|_| bad("EC", "EC key parameters are not a named curve"))?.value),
+        Some(params) => Some(
+            tlv::single(params.value, tag::OID)
+                .map_err(|_| bad("EC", "EC key parameters are not a named curve"))?
+                .value,
+        ),
         None => None,
     };
     let named = match (curve, inner_curve) {
@@ -133,9 +154,24 @@ pub(super) fn ec_from_sec1(der: &[u8], curve: Option<&[u8]>) -> Result<(PublicKe
     let (curve, kind) = curve_of(named).ok_or_else(|| bad("EC", "unsupported curve (P-256, P-384 and P-521 are)"))?;
     let invalid = |_| bad("EC", "the EC private scalar is out of range");
     let point: Box<[u8]> = match kind {
-        KeyKind::EcP256 => p256::SecretKey::from_slice(scalar).map_err(invalid)?.public_key().to_sec1_point(false).as_bytes().into(),
-        KeyKind::EcP384 => p384::SecretKey::from_slice(scalar).map_err(invalid)?.public_key().to_sec1_point(false).as_bytes().into(),
-        _ => p521::SecretKey::from_slice(scalar).map_err(invalid)?.public_key().to_sec1_point(false).as_bytes().into(),
+        KeyKind::EcP256 => p256::SecretKey::from_slice(scalar)
+            .map_err(invalid)?
+            .public_key()
+            .to_sec1_point(false)
+            .as_bytes()
+            .into(),
+        KeyKind::EcP384 => p384::SecretKey::from_slice(scalar)
+            .map_err(invalid)?
+            .public_key()
+            .to_sec1_point(false)
+            .as_bytes()
+            .into(),
+        _ => p521::SecretKey::from_slice(scalar)
+            .map_err(invalid)?
+            .public_key()
+            .to_sec1_point(false)
+            .as_bytes()
+            .into(),
     };
     Ok((PublicKeyId::Ec { curve, point }, kind))
 }
@@ -143,8 +179,12 @@ pub(super) fn ec_from_sec1(der: &[u8], curve: Option<&[u8]>) -> Result<(PublicKe
 /// The public key of an Ed25519 PKCS#8 `privateKey` (an OCTET STRING
 /// holding the 32-byte seed, RFC 8410).
 pub(super) fn ed25519_from_seed(private_key: &[u8]) -> Result<(PublicKeyId, KeyKind), ExportError> {
-    let seed = tlv::single(private_key, tag::OCTET_STRING).map_err(|_| bad("Ed25519", "malformed Ed25519 private key"))?;
-    let seed: &[u8; 32] = seed.value.try_into().map_err(|_| bad("Ed25519", "an Ed25519 seed has 32 bytes"))?;
+    let seed =
+        tlv::single(private_key, tag::OCTET_STRING).map_err(|_| bad("Ed25519", "malformed Ed25519 private key"))?;
+    let seed: &[u8; 32] = seed
+        .value
+        .try_into()
+        .map_err(|_| bad("Ed25519", "an Ed25519 seed has 32 bytes"))?;
     let public = ed25519_dalek::SigningKey::from_bytes(seed).verifying_key().to_bytes();
     Ok((PublicKeyId::Ed25519(public), KeyKind::Ed25519))
 }
@@ -161,9 +201,21 @@ fn curve_of(oid: &[u8]) -> Option<(&'static [u8], KeyKind)> {
 /// The uncompressed form of a SEC1 point on `curve`, checking it is on it.
 fn uncompressed(curve: &'static [u8], point: &[u8]) -> Option<Box<[u8]>> {
     let out: Box<[u8]> = match curve {
-        OID_P256 => p256::PublicKey::from_sec1_bytes(point).ok()?.to_sec1_point(false).as_bytes().into(),
-        OID_P384 => p384::PublicKey::from_sec1_bytes(point).ok()?.to_sec1_point(false).as_bytes().into(),
-        _ => p521::PublicKey::from_sec1_bytes(point).ok()?.to_sec1_point(false).as_bytes().into(),
+        OID_P256 => p256::PublicKey::from_sec1_bytes(point)
+            .ok()?
+            .to_sec1_point(false)
+            .as_bytes()
+            .into(),
+        OID_P384 => p384::PublicKey::from_sec1_bytes(point)
+            .ok()?
+            .to_sec1_point(false)
+            .as_bytes()
+            .into(),
+        _ => p521::PublicKey::from_sec1_bytes(point)
+            .ok()?
+            .to_sec1_point(false)
+            .as_bytes()
+            .into(),
     };
     Some(out)
 }

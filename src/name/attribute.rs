@@ -55,9 +55,9 @@ pub(crate) const COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
 
 /// The type named `name` (case-insensitive), if we know it.
 pub(crate) fn by_name(name: &str) -> Option<&'static AttributeType> {
-    TYPES.iter().find(|t| {
-        t.name.eq_ignore_ascii_case(name) || t.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
-    })
+    TYPES
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(name) || t.aliases.iter().any(|a| a.eq_ignore_ascii_case(name)))
 }
 
 /// The type with these OID content octets, if we know it.

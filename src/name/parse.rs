@@ -35,7 +35,10 @@ pub(crate) struct ParseError {
 
 /// The RDNs of `input`, in the order written (most specific first).
 pub(crate) fn parse(input: &str) -> Result<Vec<Vec<Attribute>>, ParseError> {
-    let mut parser = Parser { input: input.as_bytes(), pos: 0 };
+    let mut parser = Parser {
+        input: input.as_bytes(),
+        pos: 0,
+    };
     parser.skip_spaces();
     if parser.at_end() {
         return Err(parser.error("the distinguished name is empty"));
@@ -43,7 +46,9 @@ pub(crate) fn parse(input: &str) -> Result<Vec<Vec<Attribute>>, ParseError> {
     let mut rdns = vec![Vec::new()];
     loop {
         let attribute = parser.attribute()?;
-        rdns.last_mut().map(|rdn| rdn.push(attribute));
+        if let Some(rdn) = rdns.last_mut() {
+            rdn.push(attribute);
+        }
         parser.skip_spaces();
         match parser.peek() {
             None => return Ok(rdns),
@@ -82,7 +87,10 @@ impl Parser<'_> {
     }
 
     fn error(&self, reason: impl Into<String>) -> ParseError {
-        ParseError { position: self.pos, reason: reason.into() }
+        ParseError {
+            position: self.pos,
+            reason: reason.into(),
+        }
     }
 
     fn attribute(&mut self) -> Result<Attribute, ParseError> {
@@ -117,11 +125,17 @@ impl Parser<'_> {
         if dotted.starts_with(|c: char| c.is_ascii_digit()) {
             return der::asn1::ObjectIdentifier::new(dotted)
                 .map(|oid| oid.as_bytes().to_vec())
-                .map_err(|_| ParseError { position: start, reason: format!("{word:?} is not a valid OID") });
+                .map_err(|_| ParseError {
+                    position: start,
+                    reason: format!("{word:?} is not a valid OID"),
+                });
         }
         attribute::by_name(word)
             .map(|t| t.oid.to_vec())
-            .ok_or_else(|| ParseError { position: start, reason: format!("unknown attribute type {word:?}") })
+            .ok_or_else(|| ParseError {
+                position: start,
+                reason: format!("unknown attribute type {word:?}"),
+            })
     }
 
     fn hex_value(&mut self) -> Result<Value, ParseError> {
@@ -132,14 +146,19 @@ impl Parser<'_> {
             if !b.is_ascii_hexdigit() {
                 break;
             }
-            let pair = self.hex_pair().ok_or_else(|| self.error("a #hex value needs an even number of hex digits"))?;
+            let pair = self
+                .hex_pair()
+                .ok_or_else(|| self.error("a #hex value needs an even number of hex digits"))?;
             bytes.push(pair);
         }
         let element = tlv::single(&bytes, bytes.first().copied().unwrap_or(0)).map_err(|_| ParseError {
             position: start,
             reason: "the #hex value is not one DER element".into(),
         })?;
-        Ok(Value::Der { tag: element.tag, content: element.value.to_vec() })
+        Ok(Value::Der {
+            tag: element.tag,
+            content: element.value.to_vec(),
+        })
     }
 
     fn hex_pair(&mut self) -> Option<u8> {
@@ -181,7 +200,12 @@ impl Parser<'_> {
         let mut bytes = Vec::new();
         loop {
             match self.peek() {
-                None => return Err(ParseError { position: open, reason: "unterminated quoted value".into() }),
+                None => {
+                    return Err(ParseError {
+                        position: open,
+                        reason: "unterminated quoted value".into(),
+                    });
+                }
                 Some(b'"') => {
                     self.pos += 1;
                     return self.text(bytes);
@@ -199,7 +223,9 @@ impl Parser<'_> {
         self.pos += 1;
         match self.peek() {
             Some(b) if b.is_ascii_hexdigit() => {
-                let pair = self.hex_pair().ok_or_else(|| self.error("'\\' must be followed by two hex digits or a special character"))?;
+                let pair = self
+                    .hex_pair()
+                    .ok_or_else(|| self.error("'\\' must be followed by two hex digits or a special character"))?;
                 bytes.push(pair);
             }
             Some(b @ (b'"' | b'+' | b',' | b';' | b'<' | b'>' | b'\\' | b' ' | b'#' | b'=')) => {
@@ -229,19 +255,38 @@ mod tests {
     }
 
     fn values(input: &str) -> Vec<Vec<Value>> {
-        parse(input).unwrap().into_iter().map(|rdn| rdn.into_iter().map(|a| a.value).collect()).collect()
+        parse(input)
+            .unwrap()
+            .into_iter()
+            .map(|rdn| rdn.into_iter().map(|a| a.value).collect())
+            .collect()
     }
 
     #[test]
     fn parses_rfc4514_examples() {
         // RFC 4514 §4.
-        assert_eq!(values("UID=jsmith,DC=example,DC=net"), [[text("jsmith")], [text("example")], [text("net")]]);
-        assert_eq!(values("OU=Sales+CN=J.  Smith,DC=example,DC=net")[0], [text("Sales"), text("J.  Smith")]);
-        assert_eq!(values("CN=James \\\"Jim\\\" Smith\\, III,DC=example,DC=net")[0], [text("James \"Jim\" Smith, III")]);
-        assert_eq!(values("CN=Before\\0dAfter,DC=example,DC=net")[0], [text("Before\rAfter")]);
+        assert_eq!(
+            values("UID=jsmith,DC=example,DC=net"),
+            [[text("jsmith")], [text("example")], [text("net")]]
+        );
+        assert_eq!(
+            values("OU=Sales+CN=J.  Smith,DC=example,DC=net")[0],
+            [text("Sales"), text("J.  Smith")]
+        );
+        assert_eq!(
+            values("CN=James \\\"Jim\\\" Smith\\, III,DC=example,DC=net")[0],
+            [text("James \"Jim\" Smith, III")]
+        );
+        assert_eq!(
+            values("CN=Before\\0dAfter,DC=example,DC=net")[0],
+            [text("Before\rAfter")]
+        );
         assert_eq!(
             values("1.3.6.1.4.1.1466.0=#04024869,DC=example,DC=com")[0],
-            [Value::Der { tag: 0x04, content: b"Hi".to_vec() }]
+            [Value::Der {
+                tag: 0x04,
+                content: b"Hi".to_vec()
+            }]
         );
         assert_eq!(values("CN=Lu\\C4\\8Di\\C4\\87")[0], [text("Lučić")]);
     }

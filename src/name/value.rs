@@ -37,7 +37,10 @@ pub(crate) fn decode(tag: u8, bytes: &[u8]) -> Option<std::borrow::Cow<'_, str>>
                 return None;
             }
             let units = bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
-            char::decode_utf16(units).collect::<Result<String, _>>().ok().map(Cow::Owned)
+            char::decode_utf16(units)
+                .collect::<Result<String, _>>()
+                .ok()
+                .map(Cow::Owned)
         }
         tag::UNIVERSAL_STRING => {
             if bytes.len() % 4 != 0 {

@@ -61,8 +61,10 @@ pub struct ReferenceRequest {
 impl ReferenceRequest {
     /// Parses the JSON text of a request.
     pub fn from_json(json: &[u8]) -> Result<Self, ExportError> {
-        serde_json::from_slice(json)
-            .map_err(|e| ExportError::InvalidOption { what: "request JSON", reason: e.to_string() })
+        serde_json::from_slice(json).map_err(|e| ExportError::InvalidOption {
+            what: "request JSON",
+            reason: e.to_string(),
+        })
     }
 
     /// The lookups the request gives (possibly none).
@@ -109,7 +111,10 @@ impl ReferenceRequest {
         if legacy == Some(true) {
             request.pfx.profile = PfxProfile::Legacy;
         }
-        if let KeyExport::Encrypted { password, encryption, .. } = &mut request.private_key {
+        if let KeyExport::Encrypted {
+            password, encryption, ..
+        } = &mut request.private_key
+        {
             if let Some(p) = self.password {
                 *password = p;
             }

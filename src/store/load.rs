@@ -76,7 +76,12 @@ impl MemoryStore {
         paths: impl IntoIterator<Item = P>,
         options: &LoadOptions,
     ) -> Result<LoadReport, ExportError> {
-        let mut loader = Loader { store: self, options, report: LoadReport::default(), keys: Vec::new() };
+        let mut loader = Loader {
+            store: self,
+            options,
+            report: LoadReport::default(),
+            keys: Vec::new(),
+        };
         for path in paths {
             let path = path.as_ref();
             if path.is_dir() {
@@ -84,7 +89,11 @@ impl MemoryStore {
             } else if let Some(contents) = loader.file(path, &mut |_, _| None, &|_| false)? {
                 let named_for: Vec<_> = contents.certificates.iter().map(|&id| (id, path.to_owned())).collect();
                 for key in contents.keys {
-                    loader.keys.push(PendingKey { key, file: path.to_owned(), named_for: named_for.clone() });
+                    loader.keys.push(PendingKey {
+                        key,
+                        file: path.to_owned(),
+                        named_for: named_for.clone(),
+                    });
                 }
             }
         }
@@ -134,7 +143,10 @@ impl Loader<'_> {
     }
 
     fn directory(&mut self, dir: &Path) -> Result<(), ExportError> {
-        let io = |e: std::io::Error| ExportError::Io { path: dir.to_owned(), kind: e.kind() };
+        let io = |e: std::io::Error| ExportError::Io {
+            path: dir.to_owned(),
+            kind: e.kind(),
+        };
         let mut names = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io)? {
             let entry = entry.map_err(io)?;
@@ -147,7 +159,11 @@ impl Loader<'_> {
         names.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
 
         let manifest_path = dir.join(super::MANIFEST_FILE);
-        let mut manifest = if manifest_path.is_file() { Manifest::read(&manifest_path)? } else { Manifest::default() };
+        let mut manifest = if manifest_path.is_file() {
+            Manifest::read(&manifest_path)?
+        } else {
+            Manifest::default()
+        };
         let reserved = manifest.reserved_ids();
 
         let mut by_stem: HashMap<PathBuf, Vec<(CertId, PathBuf)>> = HashMap::new();
@@ -157,9 +173,25 @@ impl Loader<'_> {
             let path = dir.join(&name);
             let file_name = name.to_string_lossy().into_owned();
             let mut fixed = |count: usize, der: &[u8]| manifest.fixed_id(&file_name, count, der);
-            let Some(contents) = self.file(&path, &mut fixed, &|id| reserved.contains(&id))? else { continue };
+            let contents = match self.file(&path, &mut fixed, &|id| reserved.contains(&id)) {
+                // Only a manifest's fixed id can collide with another certificate's.
+                Err(ExportError::InvalidOption {
+                    what: "certificate id",
+                    reason,
+                }) => {
+                    return Err(ExportError::BadManifest {
+                        path: manifest_path,
+                        reason: format!("{file_name}: {reason}"),
+                    });
+                }
+                other => other?,
+            };
+            let Some(contents) = contents else { continue };
             let stem = path.with_extension("");
-            by_stem.entry(stem).or_default().extend(contents.certificates.iter().map(|&id| (id, path.clone())));
+            by_stem
+                .entry(stem)
+                .or_default()
+                .extend(contents.certificates.iter().map(|&id| (id, path.clone())));
             for key in contents.keys {
                 keys.push((key, path.clone(), contents.certificates.clone()));
             }
@@ -189,11 +221,25 @@ impl Loader<'_> {
     ) -> Result<Option<FileContents>, ExportError> {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => Zeroizing::new(bytes),
-            Err(e) => return self.bad(ExportError::Io { path: path.to_owned(), kind: e.kind() }).map(|()| None),
+            Err(e) => {
+                return self
+                    .bad(ExportError::Io {
+                        path: path.to_owned(),
+                        kind: e.kind(),
+                    })
+                    .map(|()| None);
+            }
         };
         let items = match read_items(&bytes) {
             Ok(items) => items,
-            Err(reason) => return self.bad(ExportError::BadStoreFile { path: path.to_owned(), reason }).map(|()| None),
+            Err(reason) => {
+                return self
+                    .bad(ExportError::BadStoreFile {
+                        path: path.to_owned(),
+                        reason,
+                    })
+                    .map(|()| None);
+            }
         };
         let count = items.iter().filter(|i| matches!(i, Item::Certificate(_))).count();
         let mut contents = FileContents::default();
@@ -213,7 +259,10 @@ impl Loader<'_> {
                         Err(e @ ExportError::InvalidOption { .. }) => return Err(e),
                         Err(e) => {
                             let reason = e.to_string();
-                            self.bad(ExportError::BadStoreFile { path: path.to_owned(), reason })?;
+                            self.bad(ExportError::BadStoreFile {
+                                path: path.to_owned(),
+                                reason,
+                            })?;
                         }
                     }
                 }
@@ -259,7 +308,10 @@ fn read_items(bytes: &[u8]) -> Result<Vec<Item>, String> {
         return Ok(vec![Item::Certificate(bytes.to_vec())]);
     }
     if let Ok(certificates) = p7b_certificates(bytes) {
-        return Ok(certificates.into_iter().map(|c| Item::Certificate(c.to_vec())).collect());
+        return Ok(certificates
+            .into_iter()
+            .map(|c| Item::Certificate(c.to_vec()))
+            .collect());
     }
     if let Ok(key) = PrivateKey::from_der(bytes) {
         return Ok(vec![Item::Key(key)]);
@@ -283,8 +335,11 @@ fn read_pem(bytes: &[u8], mut start: usize) -> Result<Vec<Item>, String> {
             "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
                 let der = base64::decode(body).map_err(|e| format!("the {label} block is not base64: {e}"))?;
                 // A TRUSTED CERTIFICATE carries OpenSSL trust settings after the certificate.
-                let certificate = Reader::new(&der).next().map_err(|e| format!("the {label} block: {e}"))?;
-                CertificateView::parse(certificate.raw).map_err(|e| format!("the {label} block is not a certificate: {e}"))?;
+                let certificate = Reader::new(&der)
+                    .next()
+                    .map_err(|e| format!("the {label} block: {e}"))?;
+                CertificateView::parse(certificate.raw)
+                    .map_err(|e| format!("the {label} block is not a certificate: {e}"))?;
                 items.push(Item::Certificate(certificate.raw.to_vec()));
             }
             "PKCS7" | "CMS" => {
@@ -315,7 +370,10 @@ pub(crate) fn p7b_certificates(der: &[u8]) -> der::Result<Vec<&[u8]>> {
     let content_info = tlv::single(der, tag::SEQUENCE)?;
     let mut fields = Reader::new(content_info.value);
     if fields.expect(tag::OID)?.value != SIGNED_DATA {
-        return Err(der::ErrorKind::OidUnknown { oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2") }.into());
+        return Err(der::ErrorKind::OidUnknown {
+            oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2"),
+        }
+        .into());
     }
     let explicit = fields.expect(tag::CONTEXT_0)?;
     fields.finish()?;

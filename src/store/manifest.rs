@@ -51,14 +51,23 @@ enum Selector {
 
 impl Manifest {
     pub(super) fn read(path: &Path) -> Result<Self, ExportError> {
-        let bad = |reason: String| ExportError::BadManifest { path: path.to_owned(), reason };
-        let text = std::fs::read(path).map_err(|e| ExportError::Io { path: path.to_owned(), kind: e.kind() })?;
+        let bad = |reason: String| ExportError::BadManifest {
+            path: path.to_owned(),
+            reason,
+        };
+        let text = std::fs::read(path).map_err(|e| ExportError::Io {
+            path: path.to_owned(),
+            kind: e.kind(),
+        })?;
         let json: Value = serde_json::from_slice(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
         let top = object(&json, "the manifest").map_err(&bad)?;
         if let Some(key) = top.keys().find(|k| *k != "certificates") {
             return Err(bad(format!("unknown field {key:?} (only \"certificates\" is allowed)")));
         }
-        let list = top.get("certificates").and_then(Value::as_array).ok_or_else(|| bad("\"certificates\" must be an array".into()))?;
+        let list = top
+            .get("certificates")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("\"certificates\" must be an array".into()))?;
         let mut entries = Vec::with_capacity(list.len());
         let mut ids = HashSet::new();
         for (i, value) in list.iter().enumerate() {
@@ -70,7 +79,11 @@ impl Manifest {
             }
             entries.push(entry);
         }
-        Ok(Self { path: path.to_owned(), entries, deferred: None })
+        Ok(Self {
+            path: path.to_owned(),
+            entries,
+            deferred: None,
+        })
     }
 
     /// The ids the manifest fixes: automatic numbering skips them.
@@ -112,7 +125,11 @@ impl Manifest {
 
     /// Gives the named certificates their collections, containers and key
     /// policies. `files` maps each file read to its certificates.
-    pub(super) fn apply(&self, store: &mut MemoryStore, files: &HashMap<String, Vec<CertId>>) -> Result<(), ExportError> {
+    pub(super) fn apply(
+        &self,
+        store: &mut MemoryStore,
+        files: &HashMap<String, Vec<CertId>>,
+    ) -> Result<(), ExportError> {
         for (i, entry) in self.entries.iter().enumerate() {
             let ids = match &entry.selector {
                 Selector::File(name) => files.get(name).filter(|ids| !ids.is_empty()).cloned(),
@@ -131,7 +148,9 @@ impl Manifest {
                 }
             }
             for id in ids {
-                let Some(metadata) = store.metadata_mut(id) else { continue };
+                let Some(metadata) = store.metadata_mut(id) else {
+                    continue;
+                };
                 extend_unique(&mut metadata.collections, &entry.collections);
                 extend_unique(&mut metadata.containers, &entry.containers);
                 if entry.key_policy.is_some() {
@@ -167,7 +186,15 @@ impl Entry {
             }
             _ => return Err("give exactly one of \"file\" and \"thumbprint\"".into()),
         };
-        let id = fields.get("id").map(|v| v.as_u64().map(CertId).ok_or("\"id\" must be a non-negative integer")).transpose()?;
+        let id = fields
+            .get("id")
+            .map(|v| {
+                v.as_u64()
+                    .filter(|&n| n > 0)
+                    .map(CertId)
+                    .ok_or("\"id\" must be a positive integer")
+            })
+            .transpose()?;
         let key_policy = fields.get("key_policy").map(key_policy).transpose()?;
         Ok(Entry {
             selector,
@@ -186,7 +213,12 @@ fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, St
 fn ids(value: Option<&Value>, what: &str) -> Result<Vec<u64>, String> {
     let Some(value) = value else { return Ok(Vec::new()) };
     let error = || format!("\"{what}\" must be an array of non-negative integers");
-    value.as_array().ok_or_else(error)?.iter().map(|v| v.as_u64().ok_or_else(error)).collect()
+    value
+        .as_array()
+        .ok_or_else(error)?
+        .iter()
+        .map(|v| v.as_u64().ok_or_else(error))
+        .collect()
 }
 
 fn key_policy(value: &Value) -> Result<KeyPolicy, String> {
@@ -194,11 +226,22 @@ fn key_policy(value: &Value) -> Result<KeyPolicy, String> {
     if let Some(key) = fields.keys().find(|k| *k != "name" && *k != "private_key_access") {
         return Err(format!("unknown field {key:?} in \"key_policy\""));
     }
-    let name = fields.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).ok_or("\"key_policy\" needs a \"name\"")?;
-    let access = fields.get("private_key_access").and_then(Value::as_bool).ok_or("\"key_policy\" needs \"private_key_access\": true or false")?;
+    let name = fields
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .ok_or("\"key_policy\" needs a \"name\"")?;
+    let access = fields
+        .get("private_key_access")
+        .and_then(Value::as_bool)
+        .ok_or("\"key_policy\" needs \"private_key_access\": true or false")?;
     Ok(KeyPolicy {
         name: name.to_owned(),
-        private_key_access: if access { KeyAccess::Allowed } else { KeyAccess::Restricted },
+        private_key_access: if access {
+            KeyAccess::Allowed
+        } else {
+            KeyAccess::Restricted
+        },
     })
 }
 

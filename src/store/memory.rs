@@ -62,20 +62,25 @@ pub(crate) struct Inserted {
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
-        Self { next_id: 1, ..Self::default() }
+        Self {
+            next_id: 1,
+            ..Self::default()
+        }
     }
 
     /// Adds a DER certificate and returns its id (its existing id if the
     /// store already holds it).
     pub fn insert(&mut self, der: impl Into<Vec<u8>>) -> Result<CertId, ExportError> {
-        self.insert_entry(der.into().into_boxed_slice(), None, &|_| false).map(|i| i.id)
+        self.insert_entry(der.into().into_boxed_slice(), None, &|_| false)
+            .map(|i| i.id)
     }
 
     /// Adds a DER certificate under a chosen id. Fails if the id is taken
     /// by another certificate, or the certificate is already stored under
     /// another id.
     pub fn insert_with_id(&mut self, der: impl Into<Vec<u8>>, id: CertId) -> Result<CertId, ExportError> {
-        self.insert_entry(der.into().into_boxed_slice(), Some(id), &|_| false).map(|i| i.id)
+        self.insert_entry(der.into().into_boxed_slice(), Some(id), &|_| false)
+            .map(|i| i.id)
     }
 
     /// Attaches `key` to every certificate whose public key is the key's,
@@ -96,10 +101,15 @@ impl MemoryStore {
     /// Attaches `key` to the certificate `id` only, which must hold the
     /// key's public key ([`ExportError::KeyMismatch`] otherwise).
     pub fn attach_private_key(&mut self, id: CertId, key: PrivateKey) -> Result<(), ExportError> {
-        let slot = self.slot(id).ok_or_else(|| ExportError::NotFound { lookup: format!("CertID {id}") })?;
+        let slot = self.slot(id).ok_or_else(|| ExportError::NotFound {
+            lookup: format!("CertID {id}"),
+        })?;
         let view = CertificateView::parse(&self.entries[slot].der).map_err(|source| malformed(id, source))?;
         if !key.matches_public_key(view.spki) {
-            return Err(ExportError::KeyMismatch { key: "key".into(), certificate: format!("CertID {id}") });
+            return Err(ExportError::KeyMismatch {
+                key: "key".into(),
+                certificate: format!("CertID {id}"),
+            });
         }
         self.entries[slot].key = Some(self.keys.len() as u32);
         self.keys.push(key);
@@ -145,7 +155,10 @@ impl MemoryStore {
             return match fixed {
                 Some(fixed) if fixed != id => Err(ExportError::InvalidOption {
                     what: "certificate id",
-                    reason: format!("certificate {} is already stored as {id}, not {fixed}", crate::lookup::hex(&sha1)),
+                    reason: format!(
+                        "certificate {} is already stored as {id}, not {fixed}",
+                        crate::lookup::hex(&sha1)
+                    ),
                 }),
                 _ => Ok(Inserted { id, new: false }),
             };
@@ -154,19 +167,27 @@ impl MemoryStore {
             what: crate::lookup::hex(&sha1),
             source,
         })?;
-        let bad_name = |source| ExportError::MalformedCertificate { what: crate::lookup::hex(&sha1), source };
+        let bad_name = |source| ExportError::MalformedCertificate {
+            what: crate::lookup::hex(&sha1),
+            source,
+        };
         let subject = self.name_hash(&NameKey::from_der(view.subject).map_err(bad_name)?);
         let issuer = self.name_hash(&NameKey::from_der(view.issuer).map_err(bad_name)?);
 
         let id = match fixed {
             Some(id) if self.by_id.contains_key(&id) => {
-                return Err(ExportError::InvalidOption { what: "certificate id", reason: format!("{id} is already taken") });
+                return Err(ExportError::InvalidOption {
+                    what: "certificate id",
+                    reason: format!("{id} is already taken"),
+                });
             }
             Some(id) => id,
             None => self.next_free_id(reserved),
         };
-        let slot = u32::try_from(self.entries.len())
-            .map_err(|_| ExportError::InvalidOption { what: "store size", reason: "more than 2^32 certificates".into() })?;
+        let slot = u32::try_from(self.entries.len()).map_err(|_| ExportError::InvalidOption {
+            what: "store size",
+            reason: "more than 2^32 certificates".into(),
+        })?;
         let sha256: [u8; 32] = sha2::Sha256::digest(&der).into();
         self.by_id.insert(id, slot);
         self.by_sha1.insert(sha1, slot);
@@ -184,7 +205,12 @@ impl MemoryStore {
         if let Some(by_spki) = &mut self.by_spki {
             by_spki.entry(self.hasher.hash_one(view.spki)).or_default().push(slot);
         }
-        self.entries.push(Entry { id, der, metadata: None, key: None });
+        self.entries.push(Entry {
+            id,
+            der,
+            metadata: None,
+            key: None,
+        });
         Ok(Inserted { id, new: true })
     }
 
@@ -207,15 +233,24 @@ impl MemoryStore {
             let mut index: HashMap<u64, Slots, Prehashed> = HashMap::default();
             for (slot, entry) in self.entries.iter().enumerate() {
                 if let Ok(view) = CertificateView::parse(&entry.der) {
-                    index.entry(self.hasher.hash_one(view.spki)).or_default().push(slot as u32);
+                    index
+                        .entry(self.hasher.hash_one(view.spki))
+                        .or_default()
+                        .push(slot as u32);
                 }
             }
             self.by_spki = Some(index);
         }
-        let Some(by_spki) = &self.by_spki else { return Vec::new() };
+        let Some(by_spki) = &self.by_spki else {
+            return Vec::new();
+        };
         let mut found = Vec::new();
         for spki in key.public_key_id().spki_encodings() {
-            for &slot in by_spki.get(&self.hasher.hash_one(spki.as_slice())).map(Slots::as_slice).unwrap_or_default() {
+            for &slot in by_spki
+                .get(&self.hasher.hash_one(spki.as_slice()))
+                .map(Slots::as_slice)
+                .unwrap_or_default()
+            {
                 let entry = &self.entries[slot as usize];
                 let matches = CertificateView::parse(&entry.der)
                     .is_ok_and(|view| PublicKeyId::from_spki(view.spki).as_ref() == Some(key.public_key_id()));
@@ -229,7 +264,12 @@ impl MemoryStore {
     }
 
     fn ids(&self, slots: Option<&Slots>) -> Vec<CertId> {
-        slots.map(Slots::as_slice).unwrap_or_default().iter().map(|&s| self.entries[s as usize].id).collect()
+        slots
+            .map(Slots::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|&s| self.entries[s as usize].id)
+            .collect()
     }
 }
 
@@ -244,7 +284,10 @@ impl Entry {
 }
 
 fn malformed(id: CertId, source: der::Error) -> ExportError {
-    ExportError::MalformedCertificate { what: format!("CertID {id}"), source }
+    ExportError::MalformedCertificate {
+        what: format!("CertID {id}"),
+        source,
+    }
 }
 
 impl CertificateStore for MemoryStore {

@@ -3,7 +3,7 @@
 //! what we write.
 //!
 //! Fixtures: tests/data/<case>/, written by tests/data/make_fixtures.py.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,7 +26,10 @@ pub fn store(case: &str) -> MemoryStore {
 }
 
 pub fn settings() -> ExportSettings {
-    ExportSettings { time: ExportTime::UnixSeconds(TEST_TIME), ..ExportSettings::default() }
+    ExportSettings {
+        time: ExportTime::UnixSeconds(TEST_TIME),
+        ..ExportSettings::default()
+    }
 }
 
 pub fn exporter(case: &str) -> Exporter<MemoryStore> {
@@ -83,7 +86,11 @@ pub fn run(program: &str, args: &[&str], stdin: &[u8]) -> Output {
 /// Runs `openssl` and returns stdout; panics with stderr if it fails.
 pub fn openssl(args: &[&str], stdin: &[u8]) -> String {
     let out = run("openssl", args, stdin);
-    assert!(out.status.success(), "openssl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -91,7 +98,11 @@ pub fn openssl(args: &[&str], stdin: &[u8]) -> String {
 /// from stdin; returns stdout, panicking with stderr on failure.
 pub fn python(script: &str, stdin: &[u8]) -> String {
     let out = run("python3", &["-c", script], stdin);
-    assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -126,6 +137,8 @@ pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 /// The `certexport` binary's output for `args` (tests that call it are
 /// compiled with feature `cli` only).
 pub fn cli(args: &[&str]) -> Output {
-    let binary = option_env!("CARGO_BIN_EXE_certexport").expect("the CLI tests need --features cli");
-    run(binary, args, b"")
+    match option_env!("CARGO_BIN_EXE_certexport") {
+        Some(binary) => run(binary, args, b""),
+        None => panic!("the CLI tests need --features cli"),
+    }
 }
