@@ -19,6 +19,7 @@ use crate::tlv::{self, Reader, tag};
 
 pub use encrypt::KeyEncryption;
 pub(crate) use encrypt::{Encrypted, encrypt_pkcs8, pbes2_aes256cbc};
+pub(crate) use legacy::pkcs12_kdf;
 pub use password::Password;
 pub(crate) use public::PublicKeyId;
 

@@ -187,10 +187,10 @@ fn pem_with_chain_and_key_opens_in_openssl_and_python() {
 #[test]
 fn non_ascii_passwords_work_in_both_schemes() {
     for encryption in schemes() {
-        let (exporter, request) = key_request("p256.example.com", KeyPlacement::KeyOnly, encryption, "pässwörd €");
+        let (exporter, request) = key_request("p256.example.com", KeyPlacement::KeyOnly, encryption, "pässwörd € 🔑");
         let key = export(&exporter, &request).unwrap();
         assert_eq!(
-            openssl(&["pkey", "-passin", "pass:pässwörd €", "-pubout"], key.bytes()),
+            openssl(&["pkey", "-passin", "pass:pässwörd € 🔑", "-pubout"], key.bytes()),
             cert_public_key(&exporter, "p256.example.com"),
             "{encryption:?}"
         );

@@ -33,7 +33,7 @@ use sha1::Digest;
 use zeroize::Zeroizing;
 
 use crate::ExportError;
-use crate::key::{Encrypted, KeyEncryption, Password, pbes2_aes256cbc};
+use crate::key::{Encrypted, KeyEncryption, Password, pbes2_aes256cbc, pkcs12_kdf};
 use crate::random::{self, RandomSource};
 use crate::request::PfxProfile;
 use crate::tlv::{self, tag};
@@ -69,7 +69,6 @@ pub(crate) fn encode(
     iterations: u32,
     rng: &dyn RandomSource,
 ) -> Result<Vec<u8>, ExportError> {
-    check_iterations(iterations)?;
     let local_key_id: [u8; 20] = sha1::Sha1::digest(contents.end_entity).into();
     let friendly_name = attribute(FRIENDLY_NAME, &bmp_string(contents.friendly_name)?);
     let key_id = attribute(LOCAL_KEY_ID, &tlv::encode(tag::OCTET_STRING, &[&local_key_id]));
@@ -135,21 +134,6 @@ pub(crate) fn encode(
     ))
 }
 
-/// Refuses what no reader opens (0 iterations) or what would make an export
-/// run for minutes, with the bounds and words of PEM key encryption.
-fn check_iterations(iterations: u32) -> Result<(), ExportError> {
-    if (1..=KeyEncryption::MAX_ITERATIONS).contains(&iterations) {
-        return Ok(());
-    }
-    Err(ExportError::InvalidOption {
-        what: "iterations",
-        reason: format!(
-            "{iterations}; between 1 and {} are accepted",
-            KeyEncryption::MAX_ITERATIONS
-        ),
-    })
-}
-
 /// `MacData { DigestInfo { hash, HMAC }, salt, iterations DEFAULT 1 }`
 /// (RFC 7292 §4).
 fn mac_data(
@@ -159,28 +143,17 @@ fn mac_data(
     iterations: u32,
     rng: &dyn RandomSource,
 ) -> Result<Vec<u8>, ExportError> {
-    use pkcs12::kdf::{Pkcs12KeyType, derive_key_utf8};
+    use pkcs12::kdf::Pkcs12KeyType;
     let salt = random::bytes::<16>(rng)?;
-    let rounds = i32::try_from(iterations).map_err(|_| ExportError::InvalidOption {
-        what: "iterations",
-        reason: iterations.to_string(),
-    })?;
-    let bmp = ExportError::encoding("the password as BMPString");
     let (hash_oid, mac) = match profile {
         PfxProfile::Modern => {
-            let key = Zeroizing::new(
-                derive_key_utf8::<sha2::Sha256>(password.secret_str(), &salt, Pkcs12KeyType::Mac, rounds, 32)
-                    .map_err(bmp)?,
-            );
+            let key = pkcs12_kdf::<sha2::Sha256>(password, &salt, Pkcs12KeyType::Mac, iterations, 32)?;
             let mut hmac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|_| mac_key_error())?;
             hmac.update(authenticated_safe);
             (SHA256, hmac.finalize().into_bytes().to_vec())
         }
         PfxProfile::Legacy => {
-            let key = Zeroizing::new(
-                derive_key_utf8::<sha1::Sha1>(password.secret_str(), &salt, Pkcs12KeyType::Mac, rounds, 20)
-                    .map_err(bmp)?,
-            );
+            let key = pkcs12_kdf::<sha1::Sha1>(password, &salt, Pkcs12KeyType::Mac, iterations, 20)?;
             let mut hmac = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).map_err(|_| mac_key_error())?;
             hmac.update(authenticated_safe);
             (SHA1, hmac.finalize().into_bytes().to_vec())

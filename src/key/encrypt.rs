@@ -73,12 +73,6 @@ impl KeyEncryption {
         rng: &dyn RandomSource,
     ) -> Result<Encrypted, ExportError> {
         let iterations = self.iterations();
-        if iterations == 0 || iterations > Self::MAX_ITERATIONS {
-            return Err(ExportError::InvalidOption {
-                what: "iterations",
-                reason: format!("{iterations}; between 1 and {} are accepted", Self::MAX_ITERATIONS),
-            });
-        }
         match self {
             KeyEncryption::Pbes2Aes256Cbc { .. } => pbes2_aes256cbc(password, plaintext, iterations, rng),
             KeyEncryption::LegacyPkcs12TripleDes { .. } => {
@@ -112,6 +106,21 @@ impl Encrypted {
     }
 }
 
+/// Refuses what no reader opens (0 iterations) and what would make one
+/// export run for minutes (more than [`KeyEncryption::MAX_ITERATIONS`]).
+pub(crate) fn check_iterations(iterations: u32) -> Result<(), ExportError> {
+    if (1..=KeyEncryption::MAX_ITERATIONS).contains(&iterations) {
+        return Ok(());
+    }
+    Err(ExportError::InvalidOption {
+        what: "iterations",
+        reason: format!(
+            "{iterations}; between 1 and {} are accepted",
+            KeyEncryption::MAX_ITERATIONS
+        ),
+    })
+}
+
 /// The DER `EncryptedPrivateKeyInfo` of an unencrypted PKCS#8 key.
 pub(crate) fn encrypt_pkcs8(
     pkcs8: &[u8],
@@ -133,6 +142,7 @@ pub(crate) fn pbes2_aes256cbc(
     iterations: u32,
     rng: &dyn RandomSource,
 ) -> Result<Encrypted, ExportError> {
+    check_iterations(iterations)?;
     let salt = random::bytes::<16>(rng)?;
     let iv = random::bytes::<16>(rng)?;
     let params = pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, &salt, iv).map_err(|_| {
