@@ -67,8 +67,137 @@ pub(crate) fn encode(data: &[u8]) -> String {
 
 /// Decodes base64 text, skipping ASCII white space (PEM line breaks).
 /// Padding is required to complete the last group and nothing may follow it.
-pub(crate) fn decode(text: &[u8]) -> Result<Vec<u8>, &'static str> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+#[cfg(test)]
+fn decode(text: &[u8]) -> Result<Vec<u8>, &'static str> {
+    let mut out = Vec::new();
+    if decode_pem_body(text, &mut out)? != text.len() {
+        return Err("invalid base64 character");
+    }
+    Ok(out)
+}
+
+/// Decodes the base64 body of a PEM block from the start of `text` into
+/// `out` (cleared first), stopping before the first line that starts with
+/// `-` (the END line). Returns how many bytes of `text` the body took.
+///
+/// The fast path takes the 64-character lines PEM writers produce as
+/// sixteen 4-character groups; any other shape of line goes through the
+/// careful decoder, which also names what is wrong.
+pub(crate) fn decode_pem_body(text: &[u8], out: &mut Vec<u8>) -> Result<usize, &'static str> {
+    out.clear();
+    out.reserve(text.len().min(1 << 20) / 4 * 3);
+    let mut pos = 0;
+    let mut ended = false;
+    loop {
+        while pos < text.len() && text[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        if pos >= text.len() || text[pos] == b'-' {
+            return Ok(pos);
+        }
+        if ended {
+            return Err("data after '=' padding");
+        }
+        if let Some(line) = text
+            .get(pos..pos + 64)
+            .filter(|_| text.get(pos + 64).is_some_and(u8::is_ascii_whitespace))
+        {
+            if let Some(bytes) = full_line(line) {
+                out.extend_from_slice(&bytes);
+                pos += 64;
+                continue;
+            }
+        }
+        let len = text[pos..].iter().position(|&b| b == b'\n').unwrap_or(text.len() - pos);
+        match decode_line(text[pos..pos + len].trim_ascii(), out) {
+            Some(padded) => ended = padded,
+            None => {
+                // Groups split across lines, or bad input: decode the whole
+                // body (up to the first '-', which base64 never holds) with
+                // the careful decoder, which also names what is wrong.
+                let end = text.iter().position(|&b| b == b'-').unwrap_or(text.len());
+                out.clear();
+                decode_any(&text[..end], out)?;
+                return Ok(end);
+            }
+        }
+        pos += len;
+    }
+}
+
+/// The 48 bytes of a 64-character line, or `None` if it has anything but
+/// alphabet characters.
+#[inline(always)]
+fn full_line(line: &[u8]) -> Option<[u8; 48]> {
+    let mut bytes = [0u8; 48];
+    let mut bad = 0u8;
+    for (quad, out) in line.chunks_exact(4).zip(bytes.chunks_exact_mut(3)) {
+        let [a, b, c, d] = [
+            DECODE[usize::from(quad[0])],
+            DECODE[usize::from(quad[1])],
+            DECODE[usize::from(quad[2])],
+            DECODE[usize::from(quad[3])],
+        ];
+        bad |= a | b | c | d;
+        let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+        out.copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    }
+    (bad & 0x80 == 0).then_some(bytes)
+}
+
+/// One line of whole groups, padding allowed in its last group; returns
+/// whether the line ended the data with padding, or `None` if the line is
+/// not whole groups of alphabet characters.
+fn decode_line(line: &[u8], out: &mut Vec<u8>) -> Option<bool> {
+    if line.len() % 4 != 0 {
+        return None;
+    }
+    let (body, last) = line.split_at(line.len() - 4);
+    let start = out.len();
+    for quad in body.chunks_exact(4) {
+        match quad_value(quad) {
+            Some(bytes) => out.extend_from_slice(&bytes),
+            None => {
+                out.truncate(start);
+                return None;
+            }
+        }
+    }
+    let (bytes, keep, padded) = match last {
+        [a, b, b'=', b'='] => (quad_value(&[*a, *b, b'A', b'A']), 1, true),
+        [a, b, c, b'='] => (quad_value(&[*a, *b, *c, b'A']), 2, true),
+        _ => (quad_value(last), 3, false),
+    };
+    match bytes {
+        Some(bytes) => {
+            out.extend_from_slice(&bytes[..keep]);
+            Some(padded)
+        }
+        None => {
+            out.truncate(start);
+            None
+        }
+    }
+}
+
+/// The three bytes of four alphabet characters, or `None`.
+#[inline(always)]
+fn quad_value(quad: &[u8]) -> Option<[u8; 3]> {
+    let [a, b, c, d] = [
+        DECODE[usize::from(quad[0])],
+        DECODE[usize::from(quad[1])],
+        DECODE[usize::from(quad[2])],
+        DECODE[usize::from(quad[3])],
+    ];
+    if (a | b | c | d) & 0x80 != 0 {
+        return None;
+    }
+    let n = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+    Some([(n >> 16) as u8, (n >> 8) as u8, n as u8])
+}
+
+/// Character by character, white space anywhere, with precise errors.
+fn decode_any(text: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
     let mut group = [0u8; 4];
     let mut filled = 0;
     let mut padding = 0;
@@ -108,7 +237,7 @@ pub(crate) fn decode(text: &[u8]) -> Result<Vec<u8>, &'static str> {
     if filled != 0 {
         return Err("truncated base64");
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -145,8 +274,38 @@ mod tests {
     }
 
     #[test]
+    fn decodes_groups_split_across_lines() {
+        assert_eq!(decode(b"Zm9vY\nmFy\n").unwrap(), b"foobar");
+        assert_eq!(decode(b" Zm9v\r\n YmFy \r\n").unwrap(), b"foobar");
+    }
+
+    #[test]
+    fn a_pem_body_stops_at_the_end_line() {
+        let mut data = vec![7u8; 100];
+        data.extend(0..=255);
+        let mut text = Vec::new();
+        encode_into(&mut text, &data, true);
+        let body_len = text.len();
+        text.extend_from_slice(b"-----END CERTIFICATE-----\n");
+        let mut out = Vec::new();
+        assert_eq!(decode_pem_body(&text, &mut out).unwrap(), body_len);
+        assert_eq!(out, data);
+    }
+
+    #[test]
     fn rejects_malformed_input() {
-        for bad in ["Zg=", "Z===", "Zg==Zg==", "Zm9v!", "Zm9", "=Zm9", "Zg=a"] {
+        for bad in [
+            "Zg=",
+            "Z===",
+            "Zg==Zg==",
+            "Zm9v!",
+            "Zm9",
+            "=Zm9",
+            "Zg=a",
+            "Zg==\nZm9v",
+            "Zm9v\nZ===",
+            "Zm9v\n!m9v",
+        ] {
             assert!(decode(bad.as_bytes()).is_err(), "{bad}");
         }
     }

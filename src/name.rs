@@ -96,19 +96,9 @@ pub struct NameKey(Box<[u8]>);
 impl NameKey {
     /// The key of a DER-encoded `Name`.
     pub fn from_der(name: &[u8]) -> Result<Self, der::Error> {
-        let mut rdns = Vec::new();
-        for rdn in rdn_sets(name)? {
-            let mut values = Vec::new();
-            for atv in attributes(rdn?) {
-                let (oid, tag, content) = atv?;
-                values.push(ParsedValue {
-                    oid,
-                    value: ValueRef::Der { tag, content },
-                });
-            }
-            rdns.push(values);
-        }
-        Ok(Self::from_rdns(rdns))
+        let mut out = Vec::with_capacity(96);
+        write_der_key(name, &mut out)?;
+        Ok(Self(out.into_boxed_slice()))
     }
 
     /// The canonical bytes.
@@ -122,21 +112,69 @@ impl NameKey {
         A: IntoIterator<Item = ParsedValue<'a>>,
     {
         let mut out = Vec::with_capacity(96);
-        let mut sorted: Vec<Vec<u8>> = Vec::new();
         for rdn in rdns {
-            sorted.clear();
-            for atv in rdn {
-                let mut one = Vec::with_capacity(32);
-                atv.write_key(&mut one);
-                sorted.push(one);
-            }
-            sorted.sort_unstable();
-            out.push(0xff);
-            for one in &sorted {
-                out.extend_from_slice(one);
-            }
+            write_rdn(&mut out, rdn);
         }
         Self(out.into_boxed_slice())
+    }
+}
+
+/// Appends the key bytes of a DER `Name` to `out`, allocating nothing for
+/// the usual single-valued RDNs (the store computes two keys per
+/// certificate it loads).
+pub(crate) fn write_der_key(name: &[u8], out: &mut Vec<u8>) -> der::Result<()> {
+    for rdn in rdn_sets(name)? {
+        let rdn = rdn?;
+        let mut atvs = attributes(rdn);
+        let first = atvs.next().transpose()?;
+        match (first, atvs.next().transpose()?) {
+            (Some((oid, tag, content)), None) => {
+                write_rdn(
+                    out,
+                    [ParsedValue {
+                        oid,
+                        value: ValueRef::Der { tag, content },
+                    }],
+                );
+            }
+            _ => {
+                let all = attributes(rdn)
+                    .map(|atv| {
+                        atv.map(|(oid, tag, content)| ParsedValue {
+                            oid,
+                            value: ValueRef::Der { tag, content },
+                        })
+                    })
+                    .collect::<der::Result<Vec<_>>>()?;
+                write_rdn(out, all);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One RDN: a marker, then its attributes' keys in sorted order (a
+/// multi-valued RDN is a SET: its order does not matter).
+fn write_rdn<'a>(out: &mut Vec<u8>, rdn: impl IntoIterator<Item = ParsedValue<'a>>) {
+    out.push(0xff);
+    let mut rdn = rdn.into_iter();
+    let Some(first) = rdn.next() else { return };
+    let Some(second) = rdn.next() else {
+        first.write_key(out);
+        return;
+    };
+    let mut sorted: Vec<Vec<u8>> = [first, second]
+        .into_iter()
+        .chain(rdn)
+        .map(|atv| {
+            let mut one = Vec::with_capacity(32);
+            atv.write_key(&mut one);
+            one
+        })
+        .collect();
+    sorted.sort_unstable();
+    for one in &sorted {
+        out.extend_from_slice(one);
     }
 }
 

@@ -48,6 +48,46 @@ pub(crate) struct Tlv<'a> {
     pub(crate) value: &'a [u8],
 }
 
+/// Why a byte string is not DER, and where. Eight bytes, so the reader's
+/// results stay in registers; it becomes a [`der::Error`] at the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TlvError {
+    kind: TlvErrorKind,
+    at: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TlvErrorKind {
+    Truncated,
+    MultiByteTag,
+    BadLength(u8),
+    Unexpected { expected: u8, actual: u8 },
+    Trailing,
+}
+
+impl From<TlvError> for der::Error {
+    fn from(e: TlvError) -> Self {
+        let at = Length::from(e.at);
+        let kind = match e.kind {
+            TlvErrorKind::Truncated => ErrorKind::Incomplete {
+                expected_len: at.saturating_add(Length::ONE),
+                actual_len: at,
+            },
+            TlvErrorKind::MultiByteTag => ErrorKind::TagNumberInvalid,
+            TlvErrorKind::BadLength(tag) => ErrorKind::Length { tag: tag_of(tag) },
+            TlvErrorKind::Unexpected { expected, actual } => ErrorKind::TagUnexpected {
+                expected: Some(tag_of(expected)),
+                actual: tag_of(actual),
+            },
+            TlvErrorKind::Trailing => ErrorKind::TrailingData {
+                decoded: at,
+                remaining: Length::ONE,
+            },
+        };
+        der::Error::new(kind, at)
+    }
+}
+
 /// Walks the elements of a byte string one by one.
 #[derive(Debug, Clone)]
 pub(crate) struct Reader<'a> {
@@ -64,54 +104,39 @@ impl<'a> Reader<'a> {
         self.input.is_empty()
     }
 
-    /// The next element, whatever its tag.
-    pub(crate) fn next(&mut self) -> der::Result<Tlv<'a>> {
-        let input = self.input;
-        let err = |kind: ErrorKind, at: usize| der::Error::new(kind, offset(self.consumed + at));
-        let (&tag, rest) = input.split_first().ok_or_else(|| {
-            err(
-                ErrorKind::Incomplete {
-                    expected_len: offset(1),
-                    actual_len: offset(0),
-                },
-                0,
-            )
-        })?;
-        if tag & 0x1f == 0x1f {
-            return Err(err(ErrorKind::TagNumberInvalid, 0));
+    fn error(&self, kind: TlvErrorKind, at: usize) -> TlvError {
+        TlvError {
+            kind,
+            at: u32::try_from(self.consumed + at).unwrap_or(u32::MAX),
         }
-        let (&first, rest) = rest.split_first().ok_or_else(|| {
-            err(
-                ErrorKind::Incomplete {
-                    expected_len: offset(2),
-                    actual_len: offset(1),
-                },
-                1,
-            )
-        })?;
+    }
+
+    /// The next element, whatever its tag.
+    pub(crate) fn next(&mut self) -> Result<Tlv<'a>, TlvError> {
+        let input = self.input;
+        let (&tag, rest) = input.split_first().ok_or(self.error(TlvErrorKind::Truncated, 0))?;
+        if tag & 0x1f == 0x1f {
+            return Err(self.error(TlvErrorKind::MultiByteTag, 0));
+        }
+        let (&first, rest) = rest.split_first().ok_or(self.error(TlvErrorKind::Truncated, 1))?;
         let (len, header) = if first < 0x80 {
             (usize::from(first), 2)
         } else {
             let n = usize::from(first & 0x7f);
             if n == 0 || n > 4 || rest.len() < n {
-                return Err(err(ErrorKind::Length { tag: tag_of(tag) }, 1));
+                return Err(self.error(TlvErrorKind::BadLength(tag), 1));
             }
             let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
             // DER: the shortest form, no leading zero octet.
             if len < 0x80 || rest[0] == 0 {
-                return Err(err(ErrorKind::Length { tag: tag_of(tag) }, 1));
+                return Err(self.error(TlvErrorKind::BadLength(tag), 1));
             }
             (len, 2 + n)
         };
-        let total = header.checked_add(len).filter(|&t| t <= input.len()).ok_or_else(|| {
-            err(
-                ErrorKind::Incomplete {
-                    expected_len: offset(header.saturating_add(len)),
-                    actual_len: offset(input.len()),
-                },
-                0,
-            )
-        })?;
+        let total = header + len;
+        if total > input.len() {
+            return Err(self.error(TlvErrorKind::Truncated, input.len()));
+        }
         let (raw, remaining) = input.split_at(total);
         self.input = remaining;
         self.consumed += total;
@@ -123,24 +148,24 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element, which must carry `expected`.
-    pub(crate) fn expect(&mut self, expected: u8) -> der::Result<Tlv<'a>> {
+    pub(crate) fn expect(&mut self, expected: u8) -> Result<Tlv<'a>, TlvError> {
         let at = self.consumed;
         let tlv = self.next()?;
         if tlv.tag == expected {
             Ok(tlv)
         } else {
-            Err(der::Error::new(
-                ErrorKind::TagUnexpected {
-                    expected: Some(tag_of(expected)),
-                    actual: tag_of(tlv.tag),
+            Err(TlvError {
+                kind: TlvErrorKind::Unexpected {
+                    expected,
+                    actual: tlv.tag,
                 },
-                offset(at),
-            ))
+                at: at as u32,
+            })
         }
     }
 
     /// The next element if it carries `tag`, leaving the reader untouched otherwise.
-    pub(crate) fn optional(&mut self, tag: u8) -> der::Result<Option<Tlv<'a>>> {
+    pub(crate) fn optional(&mut self, tag: u8) -> Result<Option<Tlv<'a>>, TlvError> {
         match self.input.first() {
             Some(&t) if t == tag => self.next().map(Some),
             _ => Ok(None),
@@ -148,31 +173,21 @@ impl<'a> Reader<'a> {
     }
 
     /// Fails unless every byte has been read.
-    pub(crate) fn finish(&self) -> der::Result<()> {
+    pub(crate) fn finish(&self) -> Result<(), TlvError> {
         if self.input.is_empty() {
             Ok(())
         } else {
-            Err(der::Error::new(
-                ErrorKind::TrailingData {
-                    decoded: offset(self.consumed),
-                    remaining: offset(self.input.len()),
-                },
-                offset(self.consumed),
-            ))
+            Err(self.error(TlvErrorKind::Trailing, 0))
         }
     }
 }
 
 /// Reads exactly one element that fills `input`.
-pub(crate) fn single(input: &[u8], expected: u8) -> der::Result<Tlv<'_>> {
+pub(crate) fn single(input: &[u8], expected: u8) -> Result<Tlv<'_>, TlvError> {
     let mut reader = Reader::new(input);
     let tlv = reader.expect(expected)?;
     reader.finish()?;
     Ok(tlv)
-}
-
-fn offset(n: usize) -> Length {
-    Length::try_from(n).unwrap_or(Length::MAX)
 }
 
 fn tag_of(byte: u8) -> Tag {

@@ -228,7 +228,7 @@ fn bad_files_are_errors_naming_the_file() {
         (
             "not-a-cert.pem",
             b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n".to_vec(),
-            "not a certificate",
+            "malformed certificate",
         ),
         (
             "unknown.pem",

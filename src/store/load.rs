@@ -119,7 +119,7 @@ struct PendingKey {
 
 /// One thing a file held.
 enum Item {
-    Certificate(Vec<u8>),
+    Certificate(Box<[u8]>),
     Key(PrivateKey),
 }
 
@@ -247,7 +247,7 @@ impl Loader<'_> {
             match item {
                 Item::Certificate(der) => {
                     let id = fixed(count, &der);
-                    match self.store.insert_entry(der.into_boxed_slice(), id, reserved) {
+                    match self.store.insert_entry(der, id, reserved) {
                         Ok(inserted) => {
                             if inserted.new {
                                 self.report.certificates += 1;
@@ -305,13 +305,10 @@ fn read_items(bytes: &[u8]) -> Result<Vec<Item>, String> {
         return read_pem(bytes, start);
     }
     if CertificateView::parse(bytes).is_ok() {
-        return Ok(vec![Item::Certificate(bytes.to_vec())]);
+        return Ok(vec![Item::Certificate(bytes.into())]);
     }
     if let Ok(certificates) = p7b_certificates(bytes) {
-        return Ok(certificates
-            .into_iter()
-            .map(|c| Item::Certificate(c.to_vec()))
-            .collect());
+        return Ok(certificates.into_iter().map(|c| Item::Certificate(c.into())).collect());
     }
     if let Ok(key) = PrivateKey::from_der(bytes) {
         return Ok(vec![Item::Key(key)]);
@@ -321,31 +318,41 @@ fn read_items(bytes: &[u8]) -> Result<Vec<Item>, String> {
 
 fn read_pem(bytes: &[u8], mut start: usize) -> Result<Vec<Item>, String> {
     let mut items = Vec::new();
+    let mut scratch = Vec::new();
     loop {
         let rest = &bytes[start + b"-----BEGIN ".len()..];
         let label_len = find(rest, b"-----").ok_or("a BEGIN line without its closing dashes")?;
         let label = std::str::from_utf8(&rest[..label_len]).map_err(|_| "a PEM label that is not text")?;
         let body_start = start + b"-----BEGIN ".len() + label_len + 5;
         let end_marker = format!("-----END {label}-----");
-        let body_len = find(&bytes[body_start..], end_marker.as_bytes())
-            .ok_or_else(|| format!("the {label} block has no END line"))?;
-        let body = &bytes[body_start..body_start + body_len];
+        // Certificate blocks are decoded as the END line is looked for: one pass.
+        let base64_block = matches!(
+            label,
+            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" | "PKCS7" | "CMS"
+        );
+        let body_len = if base64_block {
+            let used = base64::decode_pem_body(&bytes[body_start..], &mut scratch)
+                .map_err(|e| format!("the {label} block is not base64: {e}"))?;
+            bytes[body_start + used..]
+                .starts_with(end_marker.as_bytes())
+                .then_some(used)
+        } else {
+            find(&bytes[body_start..], end_marker.as_bytes())
+        }
+        .ok_or_else(|| format!("the {label} block has no END line"))?;
         let block_end = body_start + body_len + end_marker.len();
         match label {
             "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
-                let der = base64::decode(body).map_err(|e| format!("the {label} block is not base64: {e}"))?;
-                // A TRUSTED CERTIFICATE carries OpenSSL trust settings after the certificate.
-                let certificate = Reader::new(&der)
+                // A TRUSTED CERTIFICATE carries OpenSSL trust settings after the
+                // certificate. The certificate itself is checked when it is stored.
+                let certificate = Reader::new(&scratch)
                     .next()
-                    .map_err(|e| format!("the {label} block: {e}"))?;
-                CertificateView::parse(certificate.raw)
-                    .map_err(|e| format!("the {label} block is not a certificate: {e}"))?;
-                items.push(Item::Certificate(certificate.raw.to_vec()));
+                    .map_err(|e| format!("the {label} block: {}", der::Error::from(e)))?;
+                items.push(Item::Certificate(certificate.raw.into()));
             }
             "PKCS7" | "CMS" => {
-                let der = base64::decode(body).map_err(|e| format!("the {label} block is not base64: {e}"))?;
-                for certificate in p7b_certificates(&der).map_err(|e| format!("the {label} block: {e}"))? {
-                    items.push(Item::Certificate(certificate.to_vec()));
+                for certificate in p7b_certificates(&scratch).map_err(|e| format!("the {label} block: {e}"))? {
+                    items.push(Item::Certificate(certificate.into()));
                 }
             }
             "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => {

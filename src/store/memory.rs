@@ -40,6 +40,8 @@ pub struct MemoryStore {
     keys: Vec<PrivateKey>,
     hasher: RandomState,
     next_id: u64,
+    /// Reused while loading: the name key being hashed.
+    scratch: Vec<u8>,
 }
 
 static NO_METADATA: CertMetadata = CertMetadata::EMPTY;
@@ -171,8 +173,8 @@ impl MemoryStore {
             what: crate::lookup::hex(&sha1),
             source,
         };
-        let subject = self.name_hash(&NameKey::from_der(view.subject).map_err(bad_name)?);
-        let issuer = self.name_hash(&NameKey::from_der(view.issuer).map_err(bad_name)?);
+        let subject = self.name_hash_of_der(view.subject).map_err(bad_name)?;
+        let issuer = self.name_hash_of_der(view.issuer).map_err(bad_name)?;
 
         let id = match fixed {
             Some(id) if self.by_id.contains_key(&id) => {
@@ -225,6 +227,14 @@ impl MemoryStore {
 
     fn name_hash(&self, key: &NameKey) -> u64 {
         self.hasher.hash_one(key.as_bytes())
+    }
+
+    /// [`name_hash`](Self::name_hash) of a DER name's key, built in a
+    /// buffer the store keeps so loading allocates nothing for it.
+    fn name_hash_of_der(&mut self, name: &[u8]) -> der::Result<u64> {
+        self.scratch.clear();
+        crate::name::write_der_key(name, &mut self.scratch)?;
+        Ok(self.hasher.hash_one(self.scratch.as_slice()))
     }
 
     /// Slots of the certificates holding `key`'s public key.
@@ -338,32 +348,26 @@ impl std::fmt::Debug for MemoryStore {
 }
 
 /// The slots under one index key: almost always one, so no allocation then.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 enum Slots {
+    #[default]
+    Empty,
     One(u32),
     Many(Vec<u32>),
 }
 
-impl Default for Slots {
-    fn default() -> Self {
-        Slots::Many(Vec::new())
-    }
-}
-
 impl Slots {
     fn push(&mut self, slot: u32) {
-        *self = match std::mem::take(self) {
-            Slots::Many(v) if v.is_empty() => Slots::One(slot),
-            Slots::One(first) => Slots::Many(vec![first, slot]),
-            Slots::Many(mut v) => {
-                v.push(slot);
-                Slots::Many(v)
-            }
-        };
+        match self {
+            Slots::Empty => *self = Slots::One(slot),
+            Slots::One(first) => *self = Slots::Many(vec![*first, slot]),
+            Slots::Many(v) => v.push(slot),
+        }
     }
 
     fn as_slice(&self) -> &[u32] {
         match self {
+            Slots::Empty => &[],
             Slots::One(slot) => std::slice::from_ref(slot),
             Slots::Many(v) => v,
         }
