@@ -111,7 +111,7 @@ const MAX_STEM: usize = 200;
 /// - a Windows device name (`CON`, `NUL`, `COM1`, …, which Windows
 ///   reserves whatever the extension) gets a leading `_`;
 /// - at most 200 bytes, cut at a character boundary.
-pub(crate) fn file_stem(subject: &[u8], sha1_hex: &str, allow_periods: bool) -> String {
+pub(crate) fn file_stem(subject: &[u8], sha1_hex: impl FnOnce() -> String, allow_periods: bool) -> String {
     let cn = name::common_name(subject).unwrap_or_default();
     let mut stem: String = cn
         .trim()
@@ -132,7 +132,7 @@ pub(crate) fn file_stem(subject: &[u8], sha1_hex: &str, allow_periods: bool) -> 
     }
     let stem = stem.trim_end().to_owned();
     if stem.is_empty() {
-        return sha1_hex.to_owned();
+        return sha1_hex();
     }
     if is_windows_device_name(&stem) {
         format!("_{stem}")
@@ -145,21 +145,13 @@ pub(crate) fn file_stem(subject: &[u8], sha1_hex: &str, allow_periods: bool) -> 
 /// `.`, without trailing spaces, is CON, PRN, AUX, NUL, COM0–9 or LPT0–9
 /// (superscript digits included), in any case.
 fn is_windows_device_name(stem: &str) -> bool {
-    let base = stem
-        .split('.')
-        .next()
-        .unwrap_or_default()
-        .trim_end()
-        .to_ascii_uppercase();
-    match base.as_str() {
-        "CON" | "PRN" | "AUX" | "NUL" => true,
-        _ => {
-            let mut chars = base.chars();
-            let prefix: String = chars.by_ref().take(3).collect();
-            let rest: Vec<char> = chars.collect();
-            (prefix == "COM" || prefix == "LPT")
-                && matches!(rest.as_slice(), [d] if d.is_ascii_digit() || "¹²³".contains(*d))
-        }
+    let base = stem.split('.').next().unwrap_or_default().trim_end();
+    let (prefix, rest) = base.split_at(base.char_indices().nth(3).map_or(base.len(), |(i, _)| i));
+    let is = |word: &str| prefix.eq_ignore_ascii_case(word);
+    match rest {
+        "" => is("CON") || is("PRN") || is("AUX") || is("NUL"),
+        "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "¹" | "²" | "³" => is("COM") || is("LPT"),
+        _ => false,
     }
 }
 
@@ -181,7 +173,7 @@ mod tests {
                 )],
             )],
         );
-        file_stem(&subject, "abc123", periods)
+        file_stem(&subject, || "abc123".into(), periods)
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! field of `TBSCertificate` in order, DER lengths, no trailing bytes); the
 //! contents of extensions other than the key identifiers are not interpreted.
 
-use crate::tlv::{self, Reader, Tlv, tag};
+use crate::tlv::{self, Reader, Tlv, TlvError, tag};
 use crate::{ExportError, SerialNumber, Thumbprint, name};
 
 /// What a person reads about a certificate: the fields `certexport list`
@@ -159,6 +159,19 @@ impl<'a> CertificateView<'a> {
     pub(crate) fn is_valid_at(&self, time: i64) -> bool {
         self.not_before <= time && time <= self.not_after
     }
+}
+
+/// The subject `Name` element of a certificate, reading no further than it
+/// (the export path needs only the subject: for headers and file names).
+pub(crate) fn subject_of(der: &[u8]) -> Result<&[u8], TlvError> {
+    let cert = tlv::single(der, tag::SEQUENCE)?;
+    let tbs = Reader::new(cert.value).expect(tag::SEQUENCE)?;
+    let mut fields = Reader::new(tbs.value);
+    fields.optional(tag::CONTEXT_0)?;
+    for expected in [tag::INTEGER, tag::SEQUENCE, tag::SEQUENCE, tag::SEQUENCE] {
+        fields.expect(expected)?;
+    }
+    Ok(fields.expect(tag::SEQUENCE)?.raw)
 }
 
 /// `bytes` without leading zero octets, keeping at least one octet.

@@ -124,7 +124,7 @@ impl<S: CertificateStore> Exporter<S> {
         let grant = access::authorize(caller, request.scope, plan.output.needs_key())?;
 
         let store: &dyn CertificateStore = &self.store;
-        let id = lookup::resolve(store, &request.lookups()).map_err(|e| grant.hide(e))?;
+        let id = lookup::resolve(store, &request.lookup, &request.also_matching).map_err(|e| grant.hide(e))?;
         let leaf = store.certificate(id)?.ok_or_else(|| {
             grant.hide(ExportError::NotFound {
                 lookup: format!("CertID {id}"),
@@ -155,14 +155,13 @@ impl<S: CertificateStore> Exporter<S> {
             _ => chain.iter().map(|c| &*c.der).collect(),
         };
 
-        let view = crate::certificate::CertificateView::parse(&end_entity).map_err(|source| {
-            ExportError::MalformedCertificate {
-                what: format!("CertID {id}"),
-                source,
-            }
-        })?;
-        let sha1 = Thumbprint::sha1_of(&end_entity).to_string();
-        let stem = artifact::file_stem(view.subject, &sha1, self.settings.allow_periods_in_filenames);
+        let malformed = |source| ExportError::MalformedCertificate {
+            what: format!("CertID {id}"),
+            source,
+        };
+        let subject = crate::certificate::subject_of(&end_entity).map_err(|e| malformed(e.into()))?;
+        let sha1 = || Thumbprint::sha1_of(&end_entity).to_string();
+        let stem = artifact::file_stem(subject, sha1, self.settings.allow_periods_in_filenames);
 
         let inputs = Inputs {
             certificates: &certificates,

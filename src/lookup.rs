@@ -274,8 +274,7 @@ fn bad_char(c: char, at: usize) -> String {
 }
 
 /// The certificate every lookup of `lookups` names; they must agree.
-pub(crate) fn resolve(store: &dyn CertificateStore, lookups: &[Lookup]) -> Result<CertId, ExportError> {
-    let (first, rest) = lookups.split_first().ok_or(ExportError::MissingLookup)?;
+pub(crate) fn resolve(store: &dyn CertificateStore, first: &Lookup, rest: &[Lookup]) -> Result<CertId, ExportError> {
     let id = resolve_one(store, first)?;
     for other in rest {
         match resolve_one(store, other) {

@@ -265,7 +265,24 @@ fn attributes(rdn: &[u8]) -> impl Iterator<Item = der::Result<(&[u8], u8, &[u8])
 /// between RDNs, `+` inside one). Types we know print by short name;
 /// others, and values that are not strings, as `OID=#hex` (RFC 4514 §2.4).
 pub(crate) fn to_rfc4514(name: &[u8]) -> der::Result<String> {
-    let rdns: Vec<&[u8]> = rdn_sets(name)?.collect::<der::Result<_>>()?;
+    // Names rarely have more than a handful of RDNs: keep them on the stack.
+    let mut stack: [&[u8]; 12] = [&[]; 12];
+    let mut heap = Vec::new();
+    let mut count = 0;
+    for rdn in rdn_sets(name)? {
+        let rdn = rdn?;
+        match stack.get_mut(count) {
+            Some(slot) if heap.is_empty() => *slot = rdn,
+            _ => {
+                if heap.is_empty() {
+                    heap.extend_from_slice(&stack);
+                }
+                heap.push(rdn);
+            }
+        }
+        count += 1;
+    }
+    let rdns: &[&[u8]] = if heap.is_empty() { &stack[..count] } else { &heap };
     let mut out = String::with_capacity(name.len() + 16);
     for (i, rdn) in rdns.iter().rev().enumerate() {
         if i > 0 {
@@ -301,15 +318,16 @@ pub(crate) fn to_rfc4514(name: &[u8]) -> der::Result<String> {
 /// The most specific common name of a DER `Name` (the first `CN` in
 /// RFC 4514 order), if it has one that is text.
 pub(crate) fn common_name(name: &[u8]) -> Option<String> {
-    let rdns: Vec<&[u8]> = rdn_sets(name).ok()?.collect::<der::Result<_>>().ok()?;
-    rdns.iter().rev().find_map(|rdn| {
-        attributes(rdn).filter_map(Result::ok).find_map(|(oid, tag, content)| {
-            (oid == attribute::COMMON_NAME)
-                .then(|| value::decode(tag, content))
-                .flatten()
-                .map(|t| t.into_owned())
-        })
-    })
+    // DER lists RDNs root first, so the last CN is the most specific.
+    let mut found = None;
+    for rdn in rdn_sets(name).ok()? {
+        for (oid, tag, content) in attributes(rdn.ok()?).filter_map(Result::ok) {
+            if oid == attribute::COMMON_NAME {
+                found = value::decode(tag, content).or(found);
+            }
+        }
+    }
+    found.map(std::borrow::Cow::into_owned)
 }
 
 #[cfg(test)]

@@ -71,14 +71,6 @@ impl ExportRequest {
         request.also_matching = lookups.collect();
         Ok(request)
     }
-
-    /// Every lookup of the request, `lookup` first.
-    pub(crate) fn lookups(&self) -> Vec<Lookup> {
-        std::iter::once(&self.lookup)
-            .chain(&self.also_matching)
-            .cloned()
-            .collect()
-    }
 }
 
 /// Output formats (the reference API's `x-certificateformat`).

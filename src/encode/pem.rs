@@ -2,22 +2,26 @@
 
 use zeroize::Zeroizing;
 
-use crate::certificate::CertificateView;
+use crate::certificate;
 use crate::{ExportError, base64, name};
 
 /// Appends one `CERTIFICATE` block per DER certificate, each preceded by
 /// `subject=<RFC 4514 DN>` when `subject_header` is true.
 pub(crate) fn certificates(out: &mut Vec<u8>, certificates: &[&[u8]], subject_header: bool) -> Result<(), ExportError> {
+    out.reserve(
+        certificates
+            .iter()
+            .map(|der| der.len() / 3 * 4 + der.len() / 48 + 200)
+            .sum(),
+    );
     for der in certificates {
         if subject_header {
-            let view = CertificateView::parse(der).map_err(|source| ExportError::MalformedCertificate {
+            let malformed = |source| ExportError::MalformedCertificate {
                 what: "in the chain".into(),
                 source,
-            })?;
-            let subject = name::to_rfc4514(view.subject).map_err(|source| ExportError::MalformedCertificate {
-                what: "subject".into(),
-                source,
-            })?;
+            };
+            let subject = certificate::subject_of(der).map_err(|e| malformed(e.into()))?;
+            let subject = name::to_rfc4514(subject).map_err(malformed)?;
             out.extend_from_slice(b"subject=");
             out.extend_from_slice(subject.as_bytes());
             out.push(b'\n');

@@ -62,8 +62,18 @@ pub(crate) fn by_name(name: &str) -> Option<&'static AttributeType> {
 
 /// The type with these OID content octets, if we know it.
 pub(crate) fn by_oid(oid: &[u8]) -> Option<&'static AttributeType> {
+    // The X.520 types (2.5.4.n) that fill almost every name come first in
+    // the table: try them by their last byte before searching.
+    if let [0x55, 0x04, n] = oid {
+        if let Some(t) = TYPES.iter().take(X520_TYPES).find(|t| t.oid[2] == *n) {
+            return Some(t);
+        }
+    }
     TYPES.iter().find(|t| t.oid == oid)
 }
+
+/// How many entries at the start of the table are 2.5.4.n types.
+const X520_TYPES: usize = 20;
 
 #[cfg(test)]
 mod tests {
@@ -75,6 +85,19 @@ mod tests {
             let oid = der::asn1::ObjectIdentifier::from_bytes(t.oid).unwrap();
             assert_eq!(oid.as_bytes(), t.oid);
             assert_eq!(TYPES.iter().filter(|u| u.oid == t.oid).count(), 1, "{}", t.name);
+        }
+    }
+
+    #[test]
+    fn the_x520_types_lead_the_table() {
+        assert!(
+            TYPES[..X520_TYPES]
+                .iter()
+                .all(|t| t.oid.len() == 3 && t.oid[..2] == [0x55, 0x04])
+        );
+        assert!(TYPES[X520_TYPES..].iter().all(|t| t.oid[..2] != [0x55, 0x04]));
+        for t in TYPES {
+            assert_eq!(by_oid(t.oid).map(|found| found.name), Some(t.name));
         }
     }
 

@@ -97,6 +97,16 @@ pub(crate) fn push_normalized(out: &mut Vec<u8>, text: &str) {
 /// Appends `text` escaped as an RFC 4514 attribute value. Control
 /// characters are escaped as `\XX` too, so a DN always prints on one line.
 pub(crate) fn push_escaped(out: &mut String, text: &str) {
+    // Most values need no escape at all.
+    let plain = |b: u8| {
+        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'*' | b'@' | b'\'' | b'(' | b')' | b'/' | b':')
+    };
+    let bytes = text.as_bytes();
+    let edges_fine = bytes.first().is_none_or(|&b| b != b' ' && b != b'#') && bytes.last().is_none_or(|&b| b != b' ');
+    if edges_fine && bytes.iter().all(|&b| plain(b) || b == b' ') {
+        out.push_str(text);
+        return;
+    }
     let last = text.chars().count().saturating_sub(1);
     for (i, c) in text.chars().enumerate() {
         match c {

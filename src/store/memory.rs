@@ -3,7 +3,9 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+
+use super::hash::FoldHash;
 
 use sha1::Digest;
 
@@ -18,8 +20,8 @@ use crate::{CertId, ExportError, NameKey, SerialNumber, Thumbprint};
 /// and SHA-256 thumbprint, issuer + serial, subject, subject + key
 /// identifier; all hash maps, so a lookup or a chain step is O(1) in the
 /// number of certificates. Name indexes hold 64-bit keyed hashes of
-/// [`NameKey`]s (SipHash with a per-store random key, so a hostile store
-/// cannot aim collisions); callers re-check names, as the
+/// [`NameKey`]s (a folded-multiply hash with per-store random keys, so a
+/// hostile store cannot aim collisions); callers re-check names, as the
 /// [`CertificateStore`] contract says.
 ///
 /// Ids: [`insert`](Self::insert) gives 1, 2, 3, … in insertion order,
@@ -28,9 +30,9 @@ use crate::{CertId, ExportError, NameKey, SerialNumber, Thumbprint};
 #[derive(Default)]
 pub struct MemoryStore {
     entries: Vec<Entry>,
-    by_id: HashMap<CertId, u32>,
-    by_sha1: HashMap<[u8; 20], u32>,
-    by_sha256: HashMap<[u8; 32], u32>,
+    by_id: HashMap<CertId, u32, FoldHash>,
+    by_sha1: HashMap<[u8; 20], u32, FoldHash>,
+    by_sha256: HashMap<[u8; 32], u32, FoldHash>,
     by_issuer_serial: HashMap<u64, Slots, Prehashed>,
     by_subject: HashMap<u64, Slots, Prehashed>,
     by_subject_key_id: HashMap<u64, Slots, Prehashed>,
@@ -38,7 +40,7 @@ pub struct MemoryStore {
     /// Built when the first key is inserted: raw SPKI hash → entries.
     by_spki: Option<HashMap<u64, Slots, Prehashed>>,
     keys: Vec<PrivateKey>,
-    hasher: RandomState,
+    hasher: FoldHash,
     next_id: u64,
     /// Reused while loading: the name key being hashed.
     scratch: Vec<u8>,
@@ -374,7 +376,7 @@ impl Slots {
     }
 }
 
-/// Keys of the name indexes are already keyed SipHash values: hashing
+/// Keys of the name indexes are already keyed hash values: hashing
 /// them again would only cost time.
 type Prehashed = BuildHasherDefault<IdentityHasher>;
 
