@@ -2,7 +2,7 @@
 //! (claims), the collection and container scopes, and key policies.
 //!
 //! The check runs in two steps around the lookup. Before anything is read
-//! for the caller, [`authorize`] decides from the claims and the request's
+//! for the caller, the claim check decides from the claims and the request's
 //! scope alone whether the caller may export anything at all in that scope,
 //! and whether a membership check is still owed. After the lookup, the
 //! certificate's membership (and, for keys, its key policy) is checked. A
