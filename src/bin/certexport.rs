@@ -64,18 +64,18 @@ struct ExportArgs {
     /// Issuer DN (RFC 4514), with --serial.
     #[arg(long, value_name = "DN", requires = "serial")]
     issuer: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "pem")]
-    format: Format,
-    /// File extension (default: the format's).
-    #[arg(long, value_enum)]
-    extension: Option<Extension>,
+    /// Output format: cer, crt, der, pem, p7b or pfx.
+    #[arg(long, default_value = "pem")]
+    format: CertificateFormat,
+    /// File extension: cer, crt, pem, p7b, pfx, key or p8 (default: the format's).
+    #[arg(long)]
+    extension: Option<FileExtension>,
     /// Include the chain up to the root.
     #[arg(long)]
     include_chain: bool,
-    /// Order of a multi-certificate output.
-    #[arg(long, value_enum, default_value = "end-entity-first")]
-    chain_order: Order,
+    /// Order of a multi-certificate output: end-entity-first or root-first.
+    #[arg(long, default_value = "end-entity-first")]
+    chain_order: ChainOrder,
     /// No `subject=` line before PEM certificates.
     #[arg(long)]
     no_subject_header: bool,
@@ -103,9 +103,9 @@ struct ExportArgs {
     /// Iterations of the key derivation (default 600000 for aes-256-cbc, 2048 for legacy-3des and PFX).
     #[arg(long, value_name = "N")]
     iterations: Option<u32>,
-    /// PFX encryption profile.
-    #[arg(long, value_enum, default_value = "modern")]
-    pfx_profile: Profile,
+    /// PFX encryption profile: modern or legacy.
+    #[arg(long, default_value = "modern")]
+    pfx_profile: PfxProfile,
     /// Microsoft CSP to name in the PFX key bag (must be allowed with --allow-csp).
     #[arg(long, value_name = "NAME")]
     csp: Option<String>,
@@ -148,44 +148,11 @@ struct ExportArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Cer,
-    Crt,
-    Der,
-    Pem,
-    P7b,
-    Pfx,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Extension {
-    Cer,
-    Crt,
-    Pem,
-    P7b,
-    Pfx,
-    Key,
-    P8,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Order {
-    EndEntityFirst,
-    RootFirst,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
 enum KeyScheme {
     #[value(name = "aes-256-cbc")]
     Aes256Cbc,
     #[value(name = "legacy-3des")]
     Legacy3des,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Profile {
-    Modern,
-    Legacy,
 }
 
 fn main() -> ExitCode {
@@ -295,38 +262,17 @@ fn export(args: &ExportArgs) -> Result<(), ExportError> {
         lookups.extend(json.lookups()?);
     }
     let mut request = ExportRequest::from_lookups(lookups)?;
-    request.format = match args.format {
-        Format::Cer => CertificateFormat::Cer,
-        Format::Crt => CertificateFormat::Crt,
-        Format::Der => CertificateFormat::Der,
-        Format::Pem => CertificateFormat::Pem,
-        Format::P7b => CertificateFormat::P7b,
-        Format::Pfx => CertificateFormat::Pfx,
-    };
-    request.extension = args.extension.map(|e| match e {
-        Extension::Cer => FileExtension::Cer,
-        Extension::Crt => FileExtension::Crt,
-        Extension::Pem => FileExtension::Pem,
-        Extension::P7b => FileExtension::P7b,
-        Extension::Pfx => FileExtension::Pfx,
-        Extension::Key => FileExtension::Key,
-        Extension::P8 => FileExtension::P8,
-    });
+    request.format = args.format;
+    request.extension = args.extension;
     request.include_chain = args.include_chain;
-    request.chain_order = match args.chain_order {
-        Order::EndEntityFirst => ChainOrder::EndEntityFirst,
-        Order::RootFirst => ChainOrder::RootFirst,
-    };
+    request.chain_order = args.chain_order;
     request.include_subject_header = !args.no_subject_header;
     request.p7b_encoding = if args.p7b_pem {
         P7bEncoding::Pem
     } else {
         P7bEncoding::Der
     };
-    request.pfx.profile = match args.pfx_profile {
-        Profile::Modern => PfxProfile::Modern,
-        Profile::Legacy => PfxProfile::Legacy,
-    };
+    request.pfx.profile = args.pfx_profile;
     if let Some(n) = args.iterations {
         request.pfx.iterations = n;
     }
