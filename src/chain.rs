@@ -21,7 +21,10 @@
 //!   never added again, so loops end. The depth limit and the [`Budget`]
 //!   bound the work a hostile store can cause.
 
+mod cache;
 mod verify;
+
+pub(crate) use cache::SignatureCache;
 
 use std::collections::HashMap;
 
@@ -104,11 +107,13 @@ pub(crate) fn build<'s>(
     leaf: StoredCertificate<'s>,
     policy: &ChainPolicy,
     time: i64,
+    cache: &SignatureCache,
 ) -> Result<Vec<StoredCertificate<'s>>, ExportError> {
     let mut builder = Builder {
         store,
         policy,
         time,
+        cache,
         signature_checks: 0,
         candidates: 0,
         dead_end: None,
@@ -166,6 +171,7 @@ struct Builder<'s, 'p> {
     store: &'s dyn CertificateStore,
     policy: &'p ChainPolicy,
     time: i64,
+    cache: &'p SignatureCache,
     signature_checks: usize,
     candidates: usize,
     /// The first dead end met: the path so far and why it ended. The
@@ -258,7 +264,14 @@ impl<'s> Builder<'s, '_> {
                 limit: self.policy.budget.signature_checks,
             });
         }
-        Ok(verify::check(spki, certificate))
+        // A remembered answer still counts against the budget, so whether
+        // a build succeeds never depends on what the cache holds.
+        if let Some(answer) = self.cache.get(spki, certificate) {
+            return Ok(answer);
+        }
+        let answer = verify::check(spki, certificate);
+        self.cache.insert(spki, certificate, answer);
+        Ok(answer)
     }
 
     fn dead_end(&mut self, path: &[Node<'s>], error: ExportError) {

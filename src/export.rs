@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::ExportError;
 use crate::access::{self, Caller};
 use crate::artifact::{self, ExportArtifact};
-use crate::chain::{self, ChainPolicy};
+use crate::chain::{self, ChainPolicy, SignatureCache};
 use crate::encode::{self, Inputs};
 use crate::lookup::{self, Thumbprint};
 use crate::matrix;
@@ -76,10 +76,16 @@ pub struct CspPolicy {
 }
 
 /// Exports certificates and keys from a store.
+///
+/// An exporter remembers the signature checks of the chains it builds (a
+/// bounded cache keyed by the exact bytes checked), so exporting the same
+/// chain again costs no verification. Create one per store and share it:
+/// `export` takes `&self` and the exporter is `Send + Sync`.
 pub struct Exporter<S> {
     store: S,
     settings: ExportSettings,
     rng: Arc<dyn RandomSource>,
+    signatures: SignatureCache,
 }
 
 impl<S: CertificateStore> Exporter<S> {
@@ -94,6 +100,7 @@ impl<S: CertificateStore> Exporter<S> {
             store,
             settings,
             rng: Arc::new(OsRandom),
+            signatures: SignatureCache::default(),
         }
     }
 
@@ -143,7 +150,13 @@ impl<S: CertificateStore> Exporter<S> {
 
         let end_entity = leaf.der.clone();
         let mut chain = if plan.output.chain() {
-            chain::build(store, leaf, &self.settings.chain, self.settings.time.seconds())?
+            chain::build(
+                store,
+                leaf,
+                &self.settings.chain,
+                self.settings.time.seconds(),
+                &self.signatures,
+            )?
         } else {
             vec![leaf]
         };

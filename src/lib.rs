@@ -9,6 +9,7 @@ pub mod chain;
 mod encode;
 mod error;
 mod export;
+mod hash;
 pub mod key;
 mod lookup;
 mod matrix;

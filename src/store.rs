@@ -4,7 +4,6 @@
 //! program can plug in its own database; [`MemoryStore`] is the store this
 //! crate ships, loaded from PEM, DER and P7B files and directories.
 
-mod hash;
 mod load;
 mod manifest;
 mod memory;

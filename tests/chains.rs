@@ -257,3 +257,31 @@ fn the_default_policy_is_documented_numbers() {
         (IncompleteChains::Refuse, RootCertificate::Include)
     );
 }
+
+#[test]
+fn remembered_checks_never_vouch_for_a_forged_certificate() {
+    // The same exporter builds the genuine chain (its checks are now
+    // remembered), then meets a copy of the leaf with one byte of its
+    // signed part changed and the genuine signature kept.
+    let mut store = common::store("pki");
+    let genuine = common::der_of(&store, &by_cn(&store, "rsa.example.com"));
+    let at = genuine.windows(15).position(|w| w == b"rsa.example.com").unwrap();
+    let mut forged = genuine.clone();
+    forged[at] = b's';
+    let forged_id = store.insert(forged).unwrap();
+    let exporter = Exporter::with_settings(store, settings());
+    let chain_of = |lookup: certexport::Lookup| {
+        let mut request = ExportRequest::new(lookup);
+        request.include_chain = true;
+        export(&exporter, &request).map(|a| a.certificate_count())
+    };
+    for _ in 0..2 {
+        assert_eq!(chain_of(by_cn(exporter.store(), "rsa.example.com").into()), Ok(3));
+        match chain_of(forged_id.into()) {
+            Err(ExportError::IncompleteChain { missing_issuer }) => {
+                assert_eq!(missing_issuer, "CN=Test Intermediate CA,O=certexport tests,C=US");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

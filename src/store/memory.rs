@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
-use super::hash::FoldHash;
+use crate::hash::FoldHash;
 
 use sha1::Digest;
 

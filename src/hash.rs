@@ -1,17 +1,19 @@
-//! The store's index hasher: a keyed folded-multiply hash.
+//! The hasher of the store's indexes and the signature cache: a keyed
+//! folded-multiply hash.
 //!
-//! Index keys are thumbprints, ids and name keys of at most a few hundred
-//! bytes; SipHash spends more time on them than the rest of a lookup. The
+//! Index keys are thumbprints, ids and name keys of a few hundred bytes at
+//! most; SipHash spends more time on them than the rest of a lookup. The
 //! folded multiply (the 128-bit product of the state and a key, its halves
 //! XORed, as in foldhash) mixes eight bytes per multiplication. The keys are
 //! random per store, so a hostile store cannot aim certificates at one
-//! bucket without knowing them.
+//! bucket without knowing them. Callers compare the keys themselves on a hit
+//! wherever a wrong answer would matter.
 
 use std::hash::{BuildHasher, Hasher, RandomState};
 
 /// Builds [`FoldHasher`]s with the store's random keys.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct FoldHash {
+pub(crate) struct FoldHash {
     seed: u64,
     multiplier: u64,
 }
@@ -41,7 +43,7 @@ impl BuildHasher for FoldHash {
 
 /// The hasher of one value.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct FoldHasher {
+pub(crate) struct FoldHasher {
     state: u64,
     multiplier: u64,
 }
