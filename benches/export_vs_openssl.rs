@@ -224,36 +224,44 @@ fn main() {
         true => format!("export_vs_openssl_keys/{f}"),
         false => format!("export_vs_openssl/{f}"),
     };
-    ratios.pair(
-        "1. PEM by thumbprint (no header) / X509::to_pem",
-        &id("pem_ours_no_header"),
-        &id("pem_openssl"),
-    );
-    ratios.pair(
-        "1. PEM by thumbprint (subject header) / X509::to_pem",
-        &id("pem_ours_default"),
-        &id("pem_openssl"),
-    );
-    ratios.pair(
-        "2. P7B, chain built + verified / CMS certs-only",
-        &id("p7b_ours"),
-        &id("p7b_openssl"),
-    );
-    ratios.pair(
-        "2. P7B, chain built + verified / verify + CMS",
-        &id("p7b_ours"),
-        &id("p7b_openssl_verified"),
-    );
-    ratios.pair(
-        "3. PKCS#8 PBES2 600k AES-256-CBC PEM",
-        &id("pkcs8_ours"),
-        &id("pkcs8_openssl"),
-    );
-    ratios.pair(
-        "4. PFX modern with chain (2,048 iterations)",
-        &id("pfx_ours"),
-        &id("pfx_openssl"),
-    );
+    let rows = [
+        (
+            "1. PEM by thumbprint (no header) / X509::to_pem",
+            "pem_ours_no_header",
+            "pem_openssl",
+        ),
+        (
+            "1. PEM by thumbprint (subject header) / X509::to_pem",
+            "pem_ours_default",
+            "pem_openssl",
+        ),
+        (
+            "2. P7B, leaf checked, CA checks remembered / CMS",
+            "p7b_ours",
+            "p7b_openssl",
+        ),
+        (
+            "2. P7B, all 3 checks remembered / CMS",
+            "p7b_ours_cached",
+            "p7b_openssl",
+        ),
+        ("2. P7B, new exporter, 3 checks / CMS", "p7b_ours_cold", "p7b_openssl"),
+        (
+            "2. P7B, new exporter, 3 checks / verify + CMS",
+            "p7b_ours_cold",
+            "p7b_openssl_verified",
+        ),
+        (
+            "2. P7B, leaf checked / verify + CMS",
+            "p7b_ours",
+            "p7b_openssl_verified",
+        ),
+        ("3. PKCS#8 PBES2 600k AES-256-CBC PEM", "pkcs8_ours", "pkcs8_openssl"),
+        ("4. PFX modern with chain (2,048 iterations)", "pfx_ours", "pfx_openssl"),
+    ];
+    for (label, ours, reference) in rows {
+        ratios.pair(label, &id(ours), &id(reference));
+    }
     ratios.print("export_vs_openssl");
 }
 

@@ -24,7 +24,8 @@
 mod cache;
 mod verify;
 
-pub(crate) use cache::SignatureCache;
+pub(crate) use cache::Caches;
+use cache::TimeWindow;
 
 use std::collections::HashMap;
 
@@ -107,20 +108,27 @@ pub(crate) fn build<'s>(
     leaf: StoredCertificate<'s>,
     policy: &ChainPolicy,
     time: i64,
-    cache: &SignatureCache,
+    caches: &Caches,
 ) -> Result<Vec<StoredCertificate<'s>>, ExportError> {
+    let fixed = store.contents_are_fixed();
+    if fixed {
+        if let Some(chain) = remembered(store, &leaf, time, caches)? {
+            return Ok(without_root(chain, policy));
+        }
+    }
     let mut builder = Builder {
         store,
         policy,
         time,
-        cache,
+        cache: &caches.signatures,
+        window: TimeWindow::ALWAYS,
         signature_checks: 0,
         candidates: 0,
         dead_end: None,
     };
     let node = Node::new(leaf, time)?;
     let mut path = vec![node];
-    let mut chain: Vec<StoredCertificate<'s>> = match builder.extend(&mut path)? {
+    let chain: Vec<StoredCertificate<'s>> = match builder.extend(&mut path)? {
         Outcome::Root => path.into_iter().map(|n| n.certificate).collect(),
         Outcome::DeadEnd => {
             let (partial, error) = builder.dead_end.take().ok_or(ExportError::IncompleteChain {
@@ -132,10 +140,39 @@ pub(crate) fn build<'s>(
             }
         }
     };
+    if fixed {
+        caches
+            .chains
+            .insert(chain.iter().map(|c| c.id).collect(), builder.window);
+    }
+    Ok(without_root(chain, policy))
+}
+
+/// The chain remembered for `leaf` at `time`, fetched from the store.
+fn remembered<'s>(
+    store: &'s dyn CertificateStore,
+    leaf: &StoredCertificate<'s>,
+    time: i64,
+    caches: &Caches,
+) -> Result<Option<Vec<StoredCertificate<'s>>>, ExportError> {
+    let Some(ids) = caches.chains.get(leaf.id, time) else {
+        return Ok(None);
+    };
+    let mut chain = vec![leaf.clone()];
+    for &id in ids.iter().skip(1) {
+        match store.certificate(id)? {
+            Some(certificate) => chain.push(certificate),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(chain))
+}
+
+fn without_root<'s>(mut chain: Vec<StoredCertificate<'s>>, policy: &ChainPolicy) -> Vec<StoredCertificate<'s>> {
     if policy.root == RootCertificate::Exclude && chain.len() > 1 {
         chain.pop();
     }
-    Ok(chain)
+    chain
 }
 
 /// A certificate on the path, with what the search compares.
@@ -143,6 +180,7 @@ struct Node<'s> {
     certificate: StoredCertificate<'s>,
     subject: NameKey,
     spki: Box<[u8]>,
+    not_before: i64,
     not_after: i64,
     valid_now: bool,
 }
@@ -151,11 +189,13 @@ impl<'s> Node<'s> {
     fn new(certificate: StoredCertificate<'s>, time: i64) -> Result<Self, ExportError> {
         let view = parse(&certificate)?;
         let subject = NameKey::from_der(view.subject).map_err(|source| malformed(&certificate, source))?;
-        let (spki, not_after, valid_now) = (view.spki.into(), view.not_after, view.is_valid_at(time));
+        let (spki, not_before, not_after) = (view.spki.into(), view.not_before, view.not_after);
+        let valid_now = view.is_valid_at(time);
         Ok(Self {
             certificate,
             subject,
             spki,
+            not_before,
             not_after,
             valid_now,
         })
@@ -171,7 +211,9 @@ struct Builder<'s, 'p> {
     store: &'s dyn CertificateStore,
     policy: &'p ChainPolicy,
     time: i64,
-    cache: &'p SignatureCache,
+    cache: &'p cache::SignatureCache,
+    /// The times at which every candidate looked at is as valid as now.
+    window: TimeWindow,
     signature_checks: usize,
     candidates: usize,
     /// The first dead end met: the path so far and why it ended. The
@@ -217,6 +259,8 @@ impl<'s> Builder<'s, '_> {
             let node = Node::new(certificate, self.time)?;
             let on_path = path.iter().any(|n| n.subject == node.subject && n.spki == node.spki);
             if node.subject == issuer && !on_path {
+                // Its validity ranks it: the chain stands while that does not change.
+                self.window.narrow(self.time, node.not_before, node.not_after);
                 candidates.push(node);
             }
         }
@@ -289,5 +333,31 @@ fn malformed(certificate: &StoredCertificate<'_>, source: der::Error) -> ExportE
     ExportError::MalformedCertificate {
         what: format!("CertID {}", certificate.id),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CertId, MemoryStore};
+
+    /// tests/data/renewed: copy 1 of the CA is valid 2015–2025, copy 2 from
+    /// 2024 on; the leaf is id 3. A remembered chain must not outlive the
+    /// validity it was chosen by.
+    #[test]
+    fn a_remembered_chain_holds_only_in_its_time_window() {
+        let store = MemoryStore::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/renewed")).unwrap();
+        let caches = Caches::default();
+        let chain_at = |time: i64| {
+            let leaf = store.certificate(CertId(3)).unwrap().unwrap();
+            let chain = build(&store, leaf, &ChainPolicy::default(), time, &caches).unwrap();
+            chain.iter().map(|c| c.id.0).collect::<Vec<_>>()
+        };
+        let y2030 = 1_893_456_000;
+        let y2020 = 1_577_836_800;
+        for _ in 0..2 {
+            assert_eq!(chain_at(y2030), [3, 2]);
+            assert_eq!(chain_at(y2020), [3, 1]);
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::ExportError;
 use crate::access::{self, Caller};
 use crate::artifact::{self, ExportArtifact};
-use crate::chain::{self, ChainPolicy, SignatureCache};
+use crate::chain::{self, Caches, ChainPolicy};
 use crate::encode::{self, Inputs};
 use crate::lookup::{self, Thumbprint};
 use crate::matrix;
@@ -78,14 +78,16 @@ pub struct CspPolicy {
 /// Exports certificates and keys from a store.
 ///
 /// An exporter remembers the signature checks of the chains it builds (a
-/// bounded cache keyed by the exact bytes checked), so exporting the same
-/// chain again costs no verification. Create one per store and share it:
+/// bounded cache keyed by the exact bytes checked), and, over a store whose
+/// contents are fixed (such as [`MemoryStore`](crate::MemoryStore)), the
+/// chains themselves for as long as the same chain would be chosen, so
+/// exporting the same chain again costs no verification. Create one per store and share it:
 /// `export` takes `&self` and the exporter is `Send + Sync`.
 pub struct Exporter<S> {
     store: S,
     settings: ExportSettings,
     rng: Arc<dyn RandomSource>,
-    signatures: SignatureCache,
+    caches: Caches,
 }
 
 impl<S: CertificateStore> Exporter<S> {
@@ -100,7 +102,7 @@ impl<S: CertificateStore> Exporter<S> {
             store,
             settings,
             rng: Arc::new(OsRandom),
-            signatures: SignatureCache::default(),
+            caches: Caches::default(),
         }
     }
 
@@ -131,12 +133,8 @@ impl<S: CertificateStore> Exporter<S> {
         let grant = access::authorize(caller, request.scope, plan.output.needs_key())?;
 
         let store: &dyn CertificateStore = &self.store;
-        let id = lookup::resolve(store, &request.lookup, &request.also_matching).map_err(|e| grant.hide(e))?;
-        let leaf = store.certificate(id)?.ok_or_else(|| {
-            grant.hide(ExportError::NotFound {
-                lookup: format!("CertID {id}"),
-            })
-        })?;
+        let leaf = lookup::resolve(store, &request.lookup, &request.also_matching).map_err(|e| grant.hide(e))?;
+        let id = leaf.id;
         grant.check(&leaf.metadata)?;
 
         let key = if plan.output.needs_key() {
@@ -155,7 +153,7 @@ impl<S: CertificateStore> Exporter<S> {
                 leaf,
                 &self.settings.chain,
                 self.settings.time.seconds(),
-                &self.signatures,
+                &self.caches,
             )?
         } else {
             vec![leaf]

@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::certificate::CertificateView;
-use crate::store::CertificateStore;
+use crate::store::{CertificateStore, StoredCertificate};
 use crate::{DistinguishedName, ExportError, NameKey};
 
 /// A certificate's id in its store.
@@ -274,17 +274,21 @@ fn bad_char(c: char, at: usize) -> String {
 }
 
 /// The certificate every lookup of `lookups` names; they must agree.
-pub(crate) fn resolve(store: &dyn CertificateStore, first: &Lookup, rest: &[Lookup]) -> Result<CertId, ExportError> {
-    let id = resolve_one(store, first)?;
+pub(crate) fn resolve<'s>(
+    store: &'s dyn CertificateStore,
+    first: &Lookup,
+    rest: &[Lookup],
+) -> Result<StoredCertificate<'s>, ExportError> {
+    let certificate = resolve_one(store, first)?;
     for other in rest {
         match resolve_one(store, other) {
-            Ok(other_id) if other_id == id => {}
-            Ok(other_id) => return Err(conflict(first, id, other, other_id.0)),
-            Err(ExportError::NotFound { .. }) => return Err(conflict(first, id, other, 0)),
+            Ok(other) if other.id == certificate.id => {}
+            Ok(other_cert) => return Err(conflict(first, certificate.id, other, other_cert.id.0)),
+            Err(ExportError::NotFound { .. }) => return Err(conflict(first, certificate.id, other, 0)),
             Err(e) => return Err(e),
         }
     }
-    Ok(id)
+    Ok(certificate)
 }
 
 fn conflict(first: &Lookup, first_id: CertId, second: &Lookup, second_id: u64) -> ExportError {
@@ -296,13 +300,13 @@ fn conflict(first: &Lookup, first_id: CertId, second: &Lookup, second_id: u64) -
     }
 }
 
-fn resolve_one(store: &dyn CertificateStore, lookup: &Lookup) -> Result<CertId, ExportError> {
+fn resolve_one<'s>(store: &'s dyn CertificateStore, lookup: &Lookup) -> Result<StoredCertificate<'s>, ExportError> {
     let not_found = || ExportError::NotFound {
         lookup: lookup.to_string(),
     };
     match lookup {
-        Lookup::CertId(id) => store.certificate(*id)?.map(|c| c.id).ok_or_else(not_found),
-        Lookup::Thumbprint(t) => store.find_by_thumbprint(t)?.ok_or_else(not_found),
+        Lookup::CertId(id) => store.certificate(*id)?.ok_or_else(not_found),
+        Lookup::Thumbprint(t) => store.certificate_by_thumbprint(t)?.ok_or_else(not_found),
         Lookup::IssuerSerial { issuer, serial } => {
             let mut ids = matching(store, issuer.key(), serial)?;
             if let Some(reversed) = issuer.reversed_key() {
@@ -312,7 +316,7 @@ fn resolve_one(store: &dyn CertificateStore, lookup: &Lookup) -> Result<CertId, 
             }
             match ids[..] {
                 [] => Err(not_found()),
-                [id] => Ok(id),
+                [id] => store.certificate(id)?.ok_or_else(not_found),
                 _ => Err(ExportError::AmbiguousLookup {
                     lookup: lookup.to_string(),
                     count: ids.len(),

@@ -44,6 +44,24 @@ pub trait CertificateStore: Send + Sync {
 
     /// The private key of the certificate, if the store holds one.
     fn private_key(&self, id: CertId) -> Result<Option<KeyRef<'_>>, ExportError>;
+
+    /// The certificate with this thumbprint: [`find_by_thumbprint`](Self::find_by_thumbprint)
+    /// then [`certificate`](Self::certificate), unless the store can do it in one step.
+    fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
+        match self.find_by_thumbprint(thumbprint)? {
+            Some(id) => self.certificate(id),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether the certificates behind each id, and the set of
+    /// certificates, cannot change while the store is borrowed. When true,
+    /// an exporter remembers the chains it builds (for the time window in
+    /// which the same chain would be chosen). The default, false, suits a
+    /// database that others write to.
+    fn contents_are_fixed(&self) -> bool {
+        false
+    }
 }
 
 /// A certificate as the store holds it.
@@ -130,5 +148,11 @@ impl<S: CertificateStore + ?Sized> CertificateStore for &S {
     }
     fn private_key(&self, id: CertId) -> Result<Option<KeyRef<'_>>, ExportError> {
         (**self).private_key(id)
+    }
+    fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
+        (**self).certificate_by_thumbprint(thumbprint)
+    }
+    fn contents_are_fixed(&self) -> bool {
+        (**self).contents_are_fixed()
     }
 }

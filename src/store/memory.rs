@@ -338,6 +338,20 @@ impl CertificateStore for MemoryStore {
             .and_then(|slot| self.entries[slot].key)
             .map(|key| KeyRef::Borrowed(&self.keys[key as usize])))
     }
+
+    fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
+        let slot = match thumbprint {
+            Thumbprint::Sha1(d) => self.by_sha1.get(d),
+            Thumbprint::Sha256(d) => self.by_sha256.get(d),
+        };
+        Ok(slot.map(|&s| self.entries[s as usize].stored()))
+    }
+
+    /// A `MemoryStore` changes only through `&mut self`, so never while an
+    /// exporter borrows it.
+    fn contents_are_fixed(&self) -> bool {
+        true
+    }
 }
 
 impl std::fmt::Debug for MemoryStore {
