@@ -113,16 +113,19 @@ const MAX_STEM: usize = 200;
 /// - at most 200 bytes, cut at a character boundary.
 pub(crate) fn file_stem(subject: &[u8], sha1_hex: impl FnOnce() -> String, allow_periods: bool) -> String {
     let cn = name::common_name(subject).unwrap_or_default();
-    let mut stem: String = cn
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
-            '.' if !allow_periods => '_',
-            c if c.is_control() => '_',
-            c => c,
-        })
-        .collect();
+    let unsafe_char = |c: char| matches!(c, '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control();
+    let cn = cn.trim();
+    let mut stem: String = if allow_periods && !cn.contains(unsafe_char) {
+        cn.to_owned()
+    } else {
+        cn.chars()
+            .map(|c| match c {
+                c if unsafe_char(c) => '_',
+                '.' if !allow_periods => '_',
+                c => c,
+            })
+            .collect()
+    };
     if stem.starts_with('.') {
         stem.replace_range(..1, "_");
     }

@@ -183,7 +183,7 @@ impl<S: CertificateStore> Exporter<S> {
         let bytes = encode::encode(plan.output, &inputs, request, &*self.rng)?;
         Ok(ExportArtifact {
             bytes,
-            file_name: format!("{stem}.{}", plan.extension.as_str()),
+            file_name: [stem.as_str(), ".", plan.extension.as_str()].concat(),
             format: request.format,
             extension: plan.extension,
             content_type: plan.output.content_type(),

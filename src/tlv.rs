@@ -112,6 +112,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element, whatever its tag.
+    #[inline]
     pub(crate) fn next(&mut self) -> Result<Tlv<'a>, TlvError> {
         let input = self.input;
         let (&tag, rest) = input.split_first().ok_or(self.error(TlvErrorKind::Truncated, 0))?;
@@ -148,6 +149,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element, which must carry `expected`.
+    #[inline]
     pub(crate) fn expect(&mut self, expected: u8) -> Result<Tlv<'a>, TlvError> {
         let at = self.consumed;
         let tlv = self.next()?;
@@ -165,6 +167,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element if it carries `tag`, leaving the reader untouched otherwise.
+    #[inline]
     pub(crate) fn optional(&mut self, tag: u8) -> Result<Option<Tlv<'a>>, TlvError> {
         match self.input.first() {
             Some(&t) if t == tag => self.next().map(Some),
@@ -183,6 +186,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Reads exactly one element that fills `input`.
+#[inline]
 pub(crate) fn single(input: &[u8], expected: u8) -> Result<Tlv<'_>, TlvError> {
     let mut reader = Reader::new(input);
     let tlv = reader.expect(expected)?;
