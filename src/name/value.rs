@@ -25,11 +25,11 @@ pub(crate) fn decode(tag: u8, bytes: &[u8]) -> Option<std::borrow::Cow<'_, str>>
     match tag {
         tag::UTF8_STRING => std::str::from_utf8(bytes).ok().map(Cow::Borrowed),
         tag::PRINTABLE_STRING | tag::IA5_STRING | tag::VISIBLE_STRING | tag::NUMERIC_STRING => {
-            if bytes.is_ascii() {
-                std::str::from_utf8(bytes).ok().map(Cow::Borrowed)
-            } else {
-                None
-            }
+            // ASCII is UTF-8: one check serves both.
+            std::str::from_utf8(bytes)
+                .ok()
+                .filter(|text| text.is_ascii())
+                .map(Cow::Borrowed)
         }
         tag::TELETEX_STRING => Some(Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect())),
         tag::BMP_STRING => {
@@ -94,16 +94,25 @@ pub(crate) fn push_normalized(out: &mut Vec<u8>, text: &str) {
     }
 }
 
+/// The bytes that never need an escape inside a value: printable ASCII
+/// other than `" + , ; < > \` (and `#` and space only matter at the edges).
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        table[b] = !matches!(b as u8, b'"' | b'+' | b',' | b';' | b'<' | b'>' | b'\\');
+        b += 1;
+    }
+    table
+};
+
 /// Appends `text` escaped as an RFC 4514 attribute value. Control
 /// characters are escaped as `\XX` too, so a DN always prints on one line.
 pub(crate) fn push_escaped(out: &mut String, text: &str) {
     // Most values need no escape at all.
-    let plain = |b: u8| {
-        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'*' | b'@' | b'\'' | b'(' | b')' | b'/' | b':')
-    };
     let bytes = text.as_bytes();
     let edges_fine = bytes.first().is_none_or(|&b| b != b' ' && b != b'#') && bytes.last().is_none_or(|&b| b != b' ');
-    if edges_fine && bytes.iter().all(|&b| plain(b) || b == b' ') {
+    if edges_fine && bytes.iter().all(|&b| PLAIN[usize::from(b)]) {
         out.push_str(text);
         return;
     }
