@@ -394,7 +394,8 @@ fn header_and_length(der: &[u8]) -> (usize, usize) {
     }
 }
 
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+/// A DER element (lengths up to 65,535), for the generator and the twins.
+pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(content.len() + 4);
     out.push(tag);
     match content.len() {
@@ -406,7 +407,8 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
-fn seq(parts: &[&[u8]]) -> Vec<u8> {
+/// A DER SEQUENCE of `parts`.
+pub(crate) fn seq(parts: &[&[u8]]) -> Vec<u8> {
     tlv(0x30, &parts.concat())
 }
 

@@ -3,6 +3,8 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use openssl::stack::Stack;
+
+use super::generate::{seq, tlv};
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::verify::X509VerifyParam;
 use openssl::x509::{X509, X509StoreContext};
@@ -159,19 +161,4 @@ pub(crate) fn modern_pfx(
         .unwrap()
         .to_der()
         .unwrap()
-}
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    match content.len() {
-        n if n < 0x80 => out.push(n as u8),
-        n if n < 0x100 => out.extend_from_slice(&[0x81, n as u8]),
-        n => out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]),
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-fn seq(parts: &[&[u8]]) -> Vec<u8> {
-    tlv(0x30, &parts.concat())
 }
