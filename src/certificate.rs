@@ -7,7 +7,7 @@
 //! field of `TBSCertificate` in order, DER lengths, no trailing bytes); the
 //! contents of extensions other than the key identifiers are not interpreted.
 
-use crate::tlv::{self, Reader, Tlv, TlvError, tag};
+use crate::tlv::{self, Reader, Tlv, tag};
 use crate::{ExportError, SerialNumber, Thumbprint, name};
 
 /// What a person reads about a certificate: the fields `certexport list`
@@ -32,16 +32,13 @@ impl CertificateSummary {
     /// The summary of a DER certificate.
     pub fn from_der(der: &[u8]) -> Result<Self, ExportError> {
         let sha1 = Thumbprint::sha1_of(der);
-        let malformed = |source| ExportError::MalformedCertificate {
-            what: sha1.to_string(),
-            source,
-        };
-        let view = CertificateView::parse(der).map_err(malformed)?;
+        let malformed = ExportError::malformed(sha1.to_string());
+        let view = CertificateView::parse(der).map_err(&malformed)?;
         Ok(Self {
             sha1,
             serial: SerialNumber::from_der_content(view.serial),
-            subject: name::to_rfc4514(view.subject).map_err(malformed)?,
-            issuer: name::to_rfc4514(view.issuer).map_err(malformed)?,
+            subject: name::to_rfc4514(view.subject).map_err(&malformed)?,
+            issuer: name::to_rfc4514(view.issuer).map_err(&malformed)?,
             not_before: view.not_before,
             not_after: view.not_after,
         })
@@ -163,7 +160,7 @@ impl<'a> CertificateView<'a> {
 
 /// The subject `Name` element of a certificate, reading no further than it
 /// (the export path needs only the subject: for headers and file names).
-pub(crate) fn subject_of(der: &[u8]) -> Result<&[u8], TlvError> {
+pub(crate) fn subject_of(der: &[u8]) -> der::Result<&[u8]> {
     let cert = tlv::single(der, tag::SEQUENCE)?;
     let tbs = Reader::new(cert.value).expect(tag::SEQUENCE)?;
     let mut fields = Reader::new(tbs.value);

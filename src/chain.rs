@@ -188,7 +188,7 @@ struct Node<'s> {
 impl<'s> Node<'s> {
     fn new(certificate: StoredCertificate<'s>, time: i64) -> Result<Self, ExportError> {
         let view = parse(&certificate)?;
-        let subject = NameKey::from_der(view.subject).map_err(|source| malformed(&certificate, source))?;
+        let subject = NameKey::from_der(view.subject).map_err(malformed(&certificate))?;
         let (spki, not_before, not_after) = (view.spki.into(), view.not_before, view.not_after);
         let valid_now = view.is_valid_at(time);
         Ok(Self {
@@ -230,7 +230,7 @@ impl<'s> Builder<'s, '_> {
         // path can grow while the view of it is in use.
         let certificate = last.certificate.clone();
         let current = parse(&certificate)?;
-        let issuer = NameKey::from_der(current.issuer).map_err(|source| malformed(&certificate, source))?;
+        let issuer = NameKey::from_der(current.issuer).map_err(malformed(&certificate))?;
         if issuer == last.subject && self.verify(current.spki, &current)? == Signature::Valid {
             return Ok(Outcome::Root);
         }
@@ -326,14 +326,11 @@ impl<'s> Builder<'s, '_> {
 }
 
 fn parse<'a>(certificate: &'a StoredCertificate<'_>) -> Result<CertificateView<'a>, ExportError> {
-    CertificateView::parse(&certificate.der).map_err(|source| malformed(certificate, source))
+    CertificateView::parse(&certificate.der).map_err(malformed(certificate))
 }
 
-fn malformed(certificate: &StoredCertificate<'_>, source: der::Error) -> ExportError {
-    ExportError::MalformedCertificate {
-        what: format!("CertID {}", certificate.id),
-        source,
-    }
+fn malformed(certificate: &StoredCertificate<'_>) -> impl Fn(der::Error) -> ExportError {
+    ExportError::malformed(format!("CertID {}", certificate.id))
 }
 
 #[cfg(test)]

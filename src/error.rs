@@ -250,6 +250,14 @@ impl ExportError {
     pub(crate) fn encoding(what: &'static str) -> impl FnOnce(der::Error) -> Self {
         move |source| Self::Encoding { what, source }
     }
+
+    /// [`ExportError::MalformedCertificate`] for the certificate `what`.
+    pub(crate) fn malformed(what: String) -> impl Fn(der::Error) -> Self {
+        move |source| Self::MalformedCertificate {
+            what: what.clone(),
+            source,
+        }
+    }
 }
 
 /// The error of a user-supplied [`CertificateStore`](crate::CertificateStore)

@@ -166,11 +166,8 @@ impl<S: CertificateStore> Exporter<S> {
             _ => chain.iter().map(|c| &*c.der).collect(),
         };
 
-        let malformed = |source| ExportError::MalformedCertificate {
-            what: format!("CertID {id}"),
-            source,
-        };
-        let subject = crate::certificate::subject_of(&end_entity).map_err(|e| malformed(e.into()))?;
+        let subject =
+            crate::certificate::subject_of(&end_entity).map_err(ExportError::malformed(format!("CertID {id}")))?;
         let sha1 = || Thumbprint::sha1_of(&end_entity).to_string();
         let stem = artifact::file_stem(subject, sha1, self.settings.allow_periods_in_filenames);
 

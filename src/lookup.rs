@@ -308,18 +308,18 @@ fn resolve_one<'s>(store: &'s dyn CertificateStore, lookup: &Lookup) -> Result<S
         Lookup::CertId(id) => store.certificate(*id)?.ok_or_else(not_found),
         Lookup::Thumbprint(t) => store.certificate_by_thumbprint(t)?.ok_or_else(not_found),
         Lookup::IssuerSerial { issuer, serial } => {
-            let mut ids = matching(store, issuer.key(), serial)?;
+            let mut found = matching(store, issuer.key(), serial)?;
             if let Some(reversed) = issuer.reversed_key() {
-                ids.extend(matching(store, reversed, serial)?);
-                ids.sort_unstable();
-                ids.dedup();
+                found.extend(matching(store, reversed, serial)?);
+                found.sort_unstable_by_key(|c| c.id);
+                found.dedup_by_key(|c| c.id);
             }
-            match ids[..] {
-                [] => Err(not_found()),
-                [id] => store.certificate(id)?.ok_or_else(not_found),
-                _ => Err(ExportError::AmbiguousLookup {
+            match found.len() {
+                0 => Err(not_found()),
+                1 => found.pop().ok_or_else(not_found),
+                count => Err(ExportError::AmbiguousLookup {
                     lookup: lookup.to_string(),
-                    count: ids.len(),
+                    count,
                 }),
             }
         }
@@ -329,8 +329,12 @@ fn resolve_one<'s>(store: &'s dyn CertificateStore, lookup: &Lookup) -> Result<S
 /// The store's candidates for `issuer` + `serial`, each checked against
 /// the certificate itself: a store's index may return extra candidates,
 /// and the wrong certificate must never be exported.
-fn matching(store: &dyn CertificateStore, issuer: &NameKey, serial: &SerialNumber) -> Result<Vec<CertId>, ExportError> {
-    let mut ids = Vec::new();
+fn matching<'s>(
+    store: &'s dyn CertificateStore,
+    issuer: &NameKey,
+    serial: &SerialNumber,
+) -> Result<Vec<StoredCertificate<'s>>, ExportError> {
+    let mut found = Vec::new();
     for id in store.find_by_issuer_serial(issuer, serial)? {
         let Some(certificate) = store.certificate(id)? else {
             continue;
@@ -339,10 +343,10 @@ fn matching(store: &dyn CertificateStore, issuer: &NameKey, serial: &SerialNumbe
             continue;
         };
         if view.serial_magnitude() == serial.as_bytes() && NameKey::from_der(view.issuer).is_ok_and(|k| k == *issuer) {
-            ids.push(id);
+            found.push(certificate);
         }
     }
-    Ok(ids)
+    Ok(found)
 }
 
 #[cfg(test)]

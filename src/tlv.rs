@@ -232,6 +232,16 @@ pub(crate) fn write(out: &mut Vec<u8>, tag: u8, parts: &[&[u8]]) {
     }
 }
 
+/// A DER `INTEGER` of an unsigned magnitude (given without leading zeros):
+/// a zero octet goes first when the top bit is set, so it stays positive.
+pub(crate) fn unsigned_integer(magnitude: &[u8]) -> Vec<u8> {
+    if magnitude.first().is_none_or(|&b| b & 0x80 != 0) {
+        encode(tag::INTEGER, &[&[0], magnitude])
+    } else {
+        encode(tag::INTEGER, &[magnitude])
+    }
+}
+
 /// A whole element whose content is the concatenation of `parts`.
 pub(crate) fn encode(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len: usize = parts.iter().map(|p| p.len()).sum();

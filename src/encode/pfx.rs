@@ -167,7 +167,14 @@ fn mac_data(
     if iterations == 1 {
         return Ok(tlv::encode(tag::SEQUENCE, &[&digest_info, &salt]));
     }
-    Ok(tlv::encode(tag::SEQUENCE, &[&digest_info, &salt, &der_u32(iterations)]))
+    Ok(tlv::encode(
+        tag::SEQUENCE,
+        &[
+            &digest_info,
+            &salt,
+            &tlv::unsigned_integer(crate::certificate::trim_leading_zeros(&iterations.to_be_bytes())),
+        ],
+    ))
 }
 
 fn mac_key_error() -> ExportError {
@@ -222,15 +229,4 @@ fn bmp_string(text: &str) -> Result<Vec<u8>, ExportError> {
         });
     }
     Ok(tlv::encode(tag::BMP_STRING, &[&bytes]))
-}
-
-fn der_u32(n: u32) -> Vec<u8> {
-    let bytes = n.to_be_bytes();
-    let skip = bytes.iter().take_while(|&&b| b == 0).count().min(3);
-    let magnitude = &bytes[skip..];
-    if magnitude[0] & 0x80 != 0 {
-        tlv::encode(tag::INTEGER, &[&[0], magnitude])
-    } else {
-        tlv::encode(tag::INTEGER, &[magnitude])
-    }
 }

@@ -74,7 +74,7 @@ impl PublicKeyId {
         let oid = |oid: &[u8]| tlv::encode(tag::OID, &[oid]);
         match self {
             PublicKeyId::Rsa { n, e } => {
-                let rsa_key = tlv::encode(tag::SEQUENCE, &[&der_uint(n), &der_uint(e)]);
+                let rsa_key = tlv::encode(tag::SEQUENCE, &[&tlv::unsigned_integer(n), &tlv::unsigned_integer(e)]);
                 vec![
                     spki(&[&oid(OID_RSA), &[tag::NULL, 0]], &rsa_key),
                     spki(&[&oid(OID_RSA)], &rsa_key),
@@ -89,15 +89,6 @@ impl PublicKeyId {
             }
             PublicKeyId::Ed25519(key) => vec![spki(&[&oid(OID_ED25519)], key)],
         }
-    }
-}
-
-/// A DER `INTEGER` of an unsigned magnitude.
-fn der_uint(magnitude: &[u8]) -> Vec<u8> {
-    if magnitude.first().is_some_and(|&b| b & 0x80 != 0) {
-        tlv::encode(tag::INTEGER, &[&[0], magnitude])
-    } else {
-        tlv::encode(tag::INTEGER, &[magnitude])
     }
 }
 

@@ -108,7 +108,8 @@ impl MemoryStore {
         let slot = self.slot(id).ok_or_else(|| ExportError::NotFound {
             lookup: format!("CertID {id}"),
         })?;
-        let view = CertificateView::parse(&self.entries[slot].der).map_err(|source| malformed(id, source))?;
+        let view =
+            CertificateView::parse(&self.entries[slot].der).map_err(ExportError::malformed(format!("CertID {id}")))?;
         if !key.matches_public_key(view.spki) {
             return Err(ExportError::KeyMismatch {
                 key: "key".into(),
@@ -167,16 +168,10 @@ impl MemoryStore {
                 _ => Ok(Inserted { id, new: false }),
             };
         }
-        let view = CertificateView::parse(&der).map_err(|source| ExportError::MalformedCertificate {
-            what: crate::lookup::hex(&sha1),
-            source,
-        })?;
-        let bad_name = |source| ExportError::MalformedCertificate {
-            what: crate::lookup::hex(&sha1),
-            source,
-        };
-        let subject = self.name_hash_of_der(view.subject).map_err(bad_name)?;
-        let issuer = self.name_hash_of_der(view.issuer).map_err(bad_name)?;
+        let bad = ExportError::malformed(crate::lookup::hex(&sha1));
+        let view = CertificateView::parse(&der).map_err(&bad)?;
+        let subject = self.name_hash_of_der(view.subject).map_err(&bad)?;
+        let issuer = self.name_hash_of_der(view.issuer).map_err(&bad)?;
 
         let id = match fixed {
             Some(id) if self.by_id.contains_key(&id) => {
@@ -292,13 +287,6 @@ impl Entry {
             der: Cow::Borrowed(&self.der),
             metadata: Cow::Borrowed(self.metadata.as_deref().unwrap_or(&NO_METADATA)),
         }
-    }
-}
-
-fn malformed(id: CertId, source: der::Error) -> ExportError {
-    ExportError::MalformedCertificate {
-        what: format!("CertID {id}"),
-        source,
     }
 }
 
