@@ -32,7 +32,7 @@ impl CertificateSummary {
     /// The summary of a DER certificate.
     pub fn from_der(der: &[u8]) -> Result<Self, ExportError> {
         let sha1 = Thumbprint::sha1_of(der);
-        let malformed = ExportError::malformed(sha1.to_string());
+        let malformed = ExportError::malformed(|| sha1.to_string());
         let view = CertificateView::parse(der).map_err(&malformed)?;
         Ok(Self {
             sha1,

@@ -330,7 +330,7 @@ fn parse<'a>(certificate: &'a StoredCertificate<'_>) -> Result<CertificateView<'
 }
 
 fn malformed(certificate: &StoredCertificate<'_>) -> impl Fn(der::Error) -> ExportError {
-    ExportError::malformed(format!("CertID {}", certificate.id))
+    ExportError::malformed(move || format!("CertID {}", certificate.id))
 }
 
 #[cfg(test)]

@@ -251,12 +251,10 @@ impl ExportError {
         move |source| Self::Encoding { what, source }
     }
 
-    /// [`ExportError::MalformedCertificate`] for the certificate `what`.
-    pub(crate) fn malformed(what: String) -> impl Fn(der::Error) -> Self {
-        move |source| Self::MalformedCertificate {
-            what: what.clone(),
-            source,
-        }
+    /// [`ExportError::MalformedCertificate`] for the certificate `what`
+    /// names; the name is made only if there is an error.
+    pub(crate) fn malformed(what: impl Fn() -> String) -> impl Fn(der::Error) -> Self {
+        move |source| Self::MalformedCertificate { what: what(), source }
     }
 }
 

@@ -167,7 +167,7 @@ impl<S: CertificateStore> Exporter<S> {
         };
 
         let subject =
-            crate::certificate::subject_of(&end_entity).map_err(ExportError::malformed(format!("CertID {id}")))?;
+            crate::certificate::subject_of(&end_entity).map_err(ExportError::malformed(|| format!("CertID {id}")))?;
         let sha1 = || Thumbprint::sha1_of(&end_entity).to_string();
         let stem = artifact::file_stem(subject, sha1, self.settings.allow_periods_in_filenames);
 

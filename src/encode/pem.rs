@@ -16,7 +16,7 @@ pub(crate) fn certificates(out: &mut Vec<u8>, certificates: &[&[u8]], subject_he
     );
     for der in certificates {
         if subject_header {
-            let malformed = ExportError::malformed("in the chain".into());
+            let malformed = ExportError::malformed(|| "in the chain".into());
             let subject = certificate::subject_of(der).map_err(&malformed)?;
             let subject = name::to_rfc4514(subject).map_err(malformed)?;
             out.extend_from_slice(b"subject=");

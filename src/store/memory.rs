@@ -108,8 +108,8 @@ impl MemoryStore {
         let slot = self.slot(id).ok_or_else(|| ExportError::NotFound {
             lookup: format!("CertID {id}"),
         })?;
-        let view =
-            CertificateView::parse(&self.entries[slot].der).map_err(ExportError::malformed(format!("CertID {id}")))?;
+        let view = CertificateView::parse(&self.entries[slot].der)
+            .map_err(ExportError::malformed(|| format!("CertID {id}")))?;
         if !key.matches_public_key(view.spki) {
             return Err(ExportError::KeyMismatch {
                 key: "key".into(),
@@ -168,7 +168,7 @@ impl MemoryStore {
                 _ => Ok(Inserted { id, new: false }),
             };
         }
-        let bad = ExportError::malformed(crate::lookup::hex(&sha1));
+        let bad = ExportError::malformed(|| crate::lookup::hex(&sha1));
         let view = CertificateView::parse(&der).map_err(&bad)?;
         let subject = self.name_hash_of_der(view.subject).map_err(&bad)?;
         let issuer = self.name_hash_of_der(view.issuer).map_err(&bad)?;
