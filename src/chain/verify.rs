@@ -196,9 +196,9 @@ fn small_uint(content: &[u8]) -> Option<usize> {
     Some(content.iter().fold(0usize, |acc, &b| acc << 8 | usize::from(b)))
 }
 
-fn rsa_public_key(der: &[u8]) -> Option<rsa::RsaPublicKey> {
+fn rsa_public_key(der: &[u8]) -> Option<rsa::PublicKey> {
     use rsa::pkcs1::DecodeRsaPublicKey;
-    rsa::RsaPublicKey::from_pkcs1_der(der).ok()
+    rsa::PublicKey::from_pkcs1_der(der).ok()
 }
 
 fn rsa_pkcs1(key: &[u8], hash: Hash, message: &[u8], signature: &[u8]) -> bool {

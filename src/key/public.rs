@@ -111,7 +111,7 @@ fn bad(key: &str, reason: &'static str) -> ExportError {
 pub(super) fn rsa_from_pkcs1(der: &[u8]) -> Result<(PublicKeyId, KeyKind), ExportError> {
     use rsa::pkcs1::DecodeRsaPrivateKey;
     use rsa::traits::PublicKeyParts;
-    let key = rsa::RsaPrivateKey::from_pkcs1_der(der).map_err(|_| bad("RSA", "malformed RSA private key"))?;
+    let key = rsa::PrivateKey::from_pkcs1_der(der).map_err(|_| bad("RSA", "malformed RSA private key"))?;
     key.validate().map_err(|_| bad("RSA", "inconsistent RSA private key"))?;
     let n = key.n().to_be_bytes();
     let e = key.e().to_be_bytes();
