@@ -268,8 +268,12 @@ fn main() {
 }
 
 fn der_of(store: &MemoryStore, thumbprint: &Thumbprint) -> Vec<u8> {
-    let id = store.find_by_thumbprint(thumbprint).unwrap().unwrap();
-    store.certificate(id).unwrap().unwrap().der.into_owned()
+    store
+        .certificate_by_thumbprint(thumbprint)
+        .unwrap()
+        .unwrap()
+        .der
+        .into_owned()
 }
 
 /// Shows once that each twin makes what ours makes: the same PEM bytes,

@@ -116,8 +116,8 @@ fn main() {
                 .iter()
                 .take(1_000)
                 .map(|t| {
-                    let id = exporter.store().find_by_thumbprint(t).unwrap().unwrap();
-                    openssl::x509::X509::from_der(&exporter.store().certificate(id).unwrap().unwrap().der).unwrap()
+                    let certificate = exporter.store().certificate_by_thumbprint(t).unwrap().unwrap();
+                    openssl::x509::X509::from_der(&certificate.der).unwrap()
                 })
                 .collect();
             let mut verifier = twins::Verifier::new(&pki.root, &[&pki.intermediate], generate::EXPORT_TIME);

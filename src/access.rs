@@ -13,8 +13,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::ExportError;
-use crate::store::{CertMetadata, KeyAccess};
+use crate::error::ExportError;
+use crate::lookup::Miss;
+use crate::store::{CertMetadata, KeyAccess, KeyPolicy};
 
 /// One permission a caller holds (the reference API's claim strings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,9 +38,9 @@ impl FromStr for Claim {
     type Err = ExportError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let err = |reason: &str| ExportError::InvalidClaim {
-            input: input.to_owned(),
-            reason: reason.to_owned(),
+        let err = |reason: &'static str| ExportError::InvalidClaim {
+            input: crate::error::shown(input),
+            reason,
         };
         let text = input.trim();
         let inner = text
@@ -190,24 +191,32 @@ impl Grant {
         self.read == Reach::SystemWide
     }
 
-    /// A lookup failure as the caller may see it: without system-wide
-    /// rights, "not found" (or any answer that tells which certificates
-    /// exist) is "access denied".
-    pub(crate) fn hide(&self, error: ExportError) -> ExportError {
+    /// A lookup that named no single certificate, as the caller may see
+    /// it: without system-wide rights, "not found" (or any answer that
+    /// tells which certificates exist) is "access denied", and nothing
+    /// else is even formatted.
+    pub(crate) fn hide(&self, miss: Miss<'_>) -> ExportError {
+        if self.is_system_wide() {
+            miss.into_error()
+        } else {
+            ExportError::AccessDenied
+        }
+    }
+
+    /// A store error met while resolving a lookup, as the caller may see
+    /// it: an id that may have moved tells that something holds it, so a
+    /// caller without system-wide rights sees "access denied".
+    pub(crate) fn hide_error(&self, error: ExportError) -> ExportError {
         match error {
-            ExportError::NotFound { .. }
-            | ExportError::AmbiguousLookup { .. }
-            | ExportError::ConflictingLookups { .. }
-                if !self.is_system_wide() =>
-            {
-                ExportError::AccessDenied
-            }
+            ExportError::UnstableId { .. } if !self.is_system_wide() => ExportError::AccessDenied,
             other => other,
         }
     }
 
     /// The checks owed once the certificate is known: membership of the
-    /// scope, and for a key export the key claim's scope and the key policy.
+    /// scope, and for a key export the key claim's scope and the
+    /// certificate's own key policy (checked again on every holder of the
+    /// key by [`check_key_holders`](Self::check_key_holders)).
     pub(crate) fn check(&self, metadata: &CertMetadata) -> Result<(), ExportError> {
         let reaches = |reach: Reach| match reach {
             Reach::SystemWide => true,
@@ -218,16 +227,28 @@ impl Grant {
             return Err(ExportError::AccessDenied);
         }
         if self.key.is_some() {
-            if let Some(policy) = &metadata.key_policy {
-                if policy.private_key_access == KeyAccess::Restricted {
-                    return Err(ExportError::KeyExportRestricted {
-                        policy: policy.name.clone(),
-                    });
-                }
-            }
+            restricted(metadata.key_policy.iter())?;
         }
         Ok(())
     }
+
+    /// A key is one secret: the policy of every certificate holding it
+    /// applies, whichever of them was asked for. The first restricting
+    /// policy is named.
+    pub(crate) fn check_key_holders(&self, holder_policies: &[KeyPolicy]) -> Result<(), ExportError> {
+        restricted(holder_policies.iter())
+    }
+}
+
+fn restricted<'a>(policies: impl Iterator<Item = &'a KeyPolicy>) -> Result<(), ExportError> {
+    for policy in policies {
+        if policy.private_key_access == KeyAccess::Restricted {
+            return Err(ExportError::KeyExportRestricted {
+                policy: policy.name.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

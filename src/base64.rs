@@ -191,7 +191,7 @@ fn full_line(line: &[u8]) -> Option<[u8; 48]> {
 /// whether the line ended the data with padding, or `None` if the line is
 /// not whole groups of alphabet characters.
 fn decode_line(line: &[u8], out: &mut Vec<u8>) -> Option<bool> {
-    if line.len() % 4 != 0 {
+    if !line.len().is_multiple_of(4) {
         return None;
     }
     let (body, last) = line.split_at(line.len() - 4);

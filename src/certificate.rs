@@ -7,8 +7,10 @@
 //! field of `TBSCertificate` in order, DER lengths, no trailing bytes); the
 //! contents of extensions other than the key identifiers are not interpreted.
 
+use crate::error::ExportError;
+use crate::ids::{SerialNumber, Thumbprint, trim_leading_zeros};
+use crate::name;
 use crate::tlv::{self, Reader, Tlv, tag};
-use crate::{ExportError, SerialNumber, Thumbprint, name};
 
 /// What a person reads about a certificate: the fields `certexport list`
 /// prints.
@@ -169,12 +171,6 @@ pub(crate) fn subject_of(der: &[u8]) -> der::Result<&[u8]> {
         fields.expect(expected)?;
     }
     Ok(fields.expect(tag::SEQUENCE)?.raw)
-}
-
-/// `bytes` without leading zero octets, keeping at least one octet.
-pub(crate) fn trim_leading_zeros(bytes: &[u8]) -> &[u8] {
-    let zeros = bytes.iter().take_while(|&&b| b == 0).count();
-    &bytes[zeros.min(bytes.len().saturating_sub(1))..]
 }
 
 fn bit_string(tlv: Tlv<'_>) -> der::Result<&[u8]> {

@@ -30,8 +30,9 @@ use cache::TimeWindow;
 use std::collections::HashMap;
 
 use crate::certificate::CertificateView;
+use crate::error::ExportError;
+use crate::name::{self, NameKey};
 use crate::store::{CertificateStore, StoredCertificate};
-use crate::{ExportError, NameKey, name};
 
 use verify::Signature;
 
@@ -81,16 +82,23 @@ pub enum RootCertificate {
 }
 
 /// Limits on the work of one chain build, so that a store crowded with
-/// same-named CAs cannot make an export run long.
+/// same-named CAs, or holding huge certificates, cannot make an export run
+/// long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Budget {
     /// Signature verifications per build. 100, as rustls-webpki, which takes
     /// the figure from mozilla::pkix.
     pub signature_checks: usize,
-    /// Issuer candidates examined per build (each costs a store read).
+    /// Issuer candidates examined per build (each is read from the store).
     /// 1,000: well above any real PKI, where a name has a handful of CA
     /// certificates (key rollovers, renewals, cross-signs).
     pub candidates: usize,
+    /// Bytes of signed data (`TBSCertificate`s) that the signature checks
+    /// of one build may cover. 16 MiB: a real chain's checks cover a few
+    /// kilobytes, and 100 checks of a 1 MiB certificate (the largest a
+    /// store loads by default) would hash 100 MiB.
+    pub signed_bytes: usize,
 }
 
 impl Default for Budget {
@@ -98,6 +106,7 @@ impl Default for Budget {
         Self {
             signature_checks: 100,
             candidates: 1_000,
+            signed_bytes: 16 << 20,
         }
     }
 }
@@ -124,6 +133,7 @@ pub(crate) fn build<'s>(
         window: TimeWindow::ALWAYS,
         signature_checks: 0,
         candidates: 0,
+        signed_bytes: 0,
         dead_end: None,
     };
     let node = Node::new(leaf, time)?;
@@ -131,9 +141,13 @@ pub(crate) fn build<'s>(
     let chain: Vec<StoredCertificate<'s>> = match builder.extend(&mut path)? {
         Outcome::Root => path.into_iter().map(|n| n.certificate).collect(),
         Outcome::DeadEnd => {
-            let (partial, error) = builder.dead_end.take().ok_or(ExportError::IncompleteChain {
-                missing_issuer: String::new(),
-            })?;
+            let Some((partial, error)) = builder.dead_end.take() else {
+                // Every dead end is recorded where it is met; this only
+                // keeps the function total.
+                let leaf = parse(&path[0].certificate)?;
+                let missing_issuer = name::to_rfc4514(leaf.issuer).map_err(malformed(&path[0].certificate))?;
+                return Err(ExportError::IncompleteChain { missing_issuer });
+            };
             match (policy.incomplete, &error) {
                 (IncompleteChains::AllowPartial, ExportError::IncompleteChain { .. }) => return Ok(partial),
                 _ => return Err(error),
@@ -160,9 +174,11 @@ fn remembered<'s>(
     };
     let mut chain = vec![leaf.clone()];
     for &id in ids.iter().skip(1) {
-        match store.certificate(id)? {
-            Some(certificate) => chain.push(certificate),
-            None => return Ok(None),
+        match store.certificate(id) {
+            Ok(Some(certificate)) => chain.push(certificate),
+            // Gone, or no longer to be named by id: build the chain afresh.
+            Ok(None) | Err(ExportError::UnstableId { .. }) => return Ok(None),
+            Err(e) => return Err(e),
         }
     }
     Ok(Some(chain))
@@ -178,6 +194,8 @@ fn without_root<'s>(mut chain: Vec<StoredCertificate<'s>>, policy: &ChainPolicy)
 /// A certificate on the path, with what the search compares.
 struct Node<'s> {
     certificate: StoredCertificate<'s>,
+    /// SHA-256 of its DER: what the signature cache knows it by.
+    digest: [u8; 32],
     subject: NameKey,
     spki: Box<[u8]>,
     not_before: i64,
@@ -191,8 +209,13 @@ impl<'s> Node<'s> {
         let subject = NameKey::from_der(view.subject).map_err(malformed(&certificate))?;
         let (spki, not_before, not_after) = (view.spki.into(), view.not_before, view.not_after);
         let valid_now = view.is_valid_at(time);
+        let digest = certificate.sha256.unwrap_or_else(|| {
+            use sha2::Digest;
+            sha2::Sha256::digest(&certificate.der).into()
+        });
         Ok(Self {
             certificate,
+            digest,
             subject,
             spki,
             not_before,
@@ -216,6 +239,7 @@ struct Builder<'s, 'p> {
     window: TimeWindow,
     signature_checks: usize,
     candidates: usize,
+    signed_bytes: usize,
     /// The first dead end met: the path so far and why it ended. The
     /// search meets the most preferred path's end first.
     dead_end: Option<(Vec<StoredCertificate<'s>>, ExportError)>,
@@ -229,9 +253,10 @@ impl<'s> Builder<'s, '_> {
         // A handle on the certificate (a borrow for stores in memory), so the
         // path can grow while the view of it is in use.
         let certificate = last.certificate.clone();
+        let digest = last.digest;
         let current = parse(&certificate)?;
         let issuer = NameKey::from_der(current.issuer).map_err(malformed(&certificate))?;
-        if issuer == last.subject && self.verify(current.spki, &current)? == Signature::Valid {
+        if issuer == last.subject && self.verify(current.spki, digest, &current, digest)? == Signature::Valid {
             return Ok(Outcome::Root);
         }
         if path.len() > self.policy.max_depth {
@@ -245,7 +270,7 @@ impl<'s> Builder<'s, '_> {
         }
 
         let mut candidates = Vec::new();
-        for id in self.store.find_issuers(&issuer, current.authority_key_id)? {
+        for certificate in self.store.issuer_candidates(&issuer, current.authority_key_id)? {
             self.candidates += 1;
             if self.candidates > self.policy.budget.candidates {
                 return Err(ExportError::ChainBudgetExceeded {
@@ -253,9 +278,6 @@ impl<'s> Builder<'s, '_> {
                     limit: self.policy.budget.candidates,
                 });
             }
-            let Some(certificate) = self.store.certificate(id)? else {
-                continue;
-            };
             let node = Node::new(certificate, self.time)?;
             let on_path = path.iter().any(|n| n.subject == node.subject && n.spki == node.spki);
             if node.subject == issuer && !on_path {
@@ -278,7 +300,7 @@ impl<'s> Builder<'s, '_> {
             let signature = match checked.get(&node.spki) {
                 Some(&s) => s,
                 None => {
-                    let s = self.verify(&node.spki, &current)?;
+                    let s = self.verify(&node.spki, node.digest, &current, digest)?;
                     checked.insert(node.spki.clone(), s);
                     s
                 }
@@ -300,7 +322,15 @@ impl<'s> Builder<'s, '_> {
         Ok(Outcome::DeadEnd)
     }
 
-    fn verify(&mut self, spki: &[u8], certificate: &CertificateView<'_>) -> Result<Signature, ExportError> {
+    /// Whether `issuer_spki` (of the certificate whose DER digest is
+    /// `issuer`) verifies `certificate` (whose DER digest is `subject`).
+    fn verify(
+        &mut self,
+        issuer_spki: &[u8],
+        issuer: [u8; 32],
+        certificate: &CertificateView<'_>,
+        subject: [u8; 32],
+    ) -> Result<Signature, ExportError> {
         self.signature_checks += 1;
         if self.signature_checks > self.policy.budget.signature_checks {
             return Err(ExportError::ChainBudgetExceeded {
@@ -308,13 +338,20 @@ impl<'s> Builder<'s, '_> {
                 limit: self.policy.budget.signature_checks,
             });
         }
-        // A remembered answer still counts against the budget, so whether
+        // A remembered answer still counts against the budgets, so whether
         // a build succeeds never depends on what the cache holds.
-        if let Some(answer) = self.cache.get(spki, certificate) {
+        self.signed_bytes = self.signed_bytes.saturating_add(certificate.tbs.len());
+        if self.signed_bytes > self.policy.budget.signed_bytes {
+            return Err(ExportError::ChainBudgetExceeded {
+                what: "bytes of signed data",
+                limit: self.policy.budget.signed_bytes,
+            });
+        }
+        if let Some(answer) = self.cache.get(subject, issuer) {
             return Ok(answer);
         }
-        let answer = verify::check(spki, certificate);
-        self.cache.insert(spki, certificate, answer);
+        let answer = verify::check(issuer_spki, certificate);
+        self.cache.insert(subject, issuer, answer);
         Ok(answer)
     }
 

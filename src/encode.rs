@@ -54,8 +54,8 @@ pub(crate) fn encode(
             let KeyExport::Encrypted { password, .. } = &request.private_key else {
                 return Err(ExportError::PasswordRequired);
             };
-            let key = inputs.key.ok_or(ExportError::NoPrivateKey {
-                certificate: String::new(),
+            let key = inputs.key.ok_or_else(|| ExportError::NoPrivateKey {
+                certificate: crate::ids::Thumbprint::sha1_of(inputs.end_entity).to_string(),
             })?;
             let contents = pfx::PfxContents {
                 pkcs8: key.secret_pkcs8_der(),
@@ -85,8 +85,8 @@ fn key(
     rng: &dyn RandomSource,
     der: bool,
 ) -> Result<(), ExportError> {
-    let key = inputs.key.ok_or(ExportError::NoPrivateKey {
-        certificate: String::new(),
+    let key = inputs.key.ok_or_else(|| ExportError::NoPrivateKey {
+        certificate: crate::ids::Thumbprint::sha1_of(inputs.end_entity).to_string(),
     })?;
     let (label, bytes) = match &request.private_key {
         KeyExport::Encrypted {

@@ -2,11 +2,16 @@
 //!
 //! Every variant carries what a caller needs to act on it — the bad input,
 //! the file, the missing issuer's DN, the policy name — and never key
-//! material or passwords. Wrapped errors are reachable through
+//! material or passwords. Input quoted back is cut to a bounded length
+//! ([`shown`]), so hostile input cannot make an error line huge, and it is
+//! printed with Rust's escaping, so control and bidirectional characters
+//! show as escapes. Wrapped errors are reachable through
 //! [`std::error::Error::source`] and are not repeated in `Display`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use crate::ids::{CertId, Thumbprint};
 
 /// Everything that can go wrong while loading a store or exporting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,7 +20,7 @@ pub enum ExportError {
     /// A thumbprint string is not 40 or 64 hex digits.
     #[error("invalid thumbprint {input:?}: {reason}")]
     InvalidThumbprint {
-        /// The string as given.
+        /// The string as given (cut to a bounded length).
         input: String,
         /// What is wrong with it.
         reason: String,
@@ -24,18 +29,27 @@ pub enum ExportError {
     /// A serial-number string is not hex.
     #[error("invalid serial number {input:?}: {reason}")]
     InvalidSerialNumber {
-        /// The string as given.
+        /// The string as given (cut to a bounded length).
         input: String,
         /// What is wrong with it.
         reason: String,
     },
 
+    /// A `uuId` is not 1–64 characters of `[A-Za-z0-9-]`.
+    #[error("invalid uuId {input:?}: {reason}")]
+    InvalidUuid {
+        /// The string as given (cut to a bounded length).
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
     /// A distinguished-name string does not follow RFC 4514.
     #[error("invalid distinguished name {input:?}: {reason} (at byte {position})")]
     InvalidDistinguishedName {
-        /// The string as given.
+        /// The string as given (cut to a bounded length).
         input: String,
-        /// Byte offset of the problem in `input`.
+        /// Byte offset of the problem in the string.
         position: usize,
         /// What is wrong there.
         reason: String,
@@ -44,14 +58,60 @@ pub enum ExportError {
     /// A permission (claim) string is not one of the forms of SPEC §7.
     #[error("invalid claim {input:?}: {reason}")]
     InvalidClaim {
-        /// The string as given.
+        /// The string as given (cut to a bounded length).
         input: String,
         /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// A named choice (format, extension, chain order, profile, …) is not
+    /// one of the values it takes.
+    #[error("invalid {option} {input:?}: {accepted} is accepted")]
+    UnknownChoice {
+        /// The option, e.g. `format`.
+        option: &'static str,
+        /// The value as given (cut to a bounded length).
+        input: String,
+        /// The values it takes, e.g. `one of CER, CRT, DER, PEM, P7B, PFX`.
+        accepted: &'static str,
+    },
+
+    /// An iteration count is outside what readers open and what finishes
+    /// in reasonable time.
+    #[error("invalid iteration count {iterations}: between 1 and {max} are accepted")]
+    InvalidIterations {
+        /// The count given.
+        iterations: u32,
+        /// The largest count accepted.
+        max: u32,
+    },
+
+    /// A password cannot be used (it is never quoted).
+    #[error("unusable password: {reason}")]
+    InvalidPassword {
+        /// Why, e.g. that it holds a NUL character.
+        reason: &'static str,
+    },
+
+    /// Text that must be a BMPString (PKCS#12 attributes) holds characters
+    /// outside the Basic Multilingual Plane.
+    #[error("the {what} {text:?} has characters outside the Basic Multilingual Plane, which a BMPString cannot hold")]
+    NotBmpString {
+        /// Which attribute, e.g. `friendly name`.
+        what: &'static str,
+        /// The text (cut to a bounded length).
+        text: String,
+    },
+
+    /// A request in JSON cannot be read.
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// What is wrong (never a field's value).
         reason: String,
     },
 
     /// The request names no certificate.
-    #[error("no certificate named: give a CertID, a thumbprint, or a serial number with an issuer DN")]
+    #[error("no certificate named: give a CertID, a thumbprint, a serial number with an issuer DN, or a uuId")]
     MissingLookup,
 
     /// A serial number was given without an issuer DN, or the reverse.
@@ -64,16 +124,16 @@ pub enum ExportError {
     },
 
     /// Several lookups were given and they name different certificates.
-    #[error("conflicting lookups: {first} names certificate {first_id}, {second} names {second_id}")]
+    #[error("conflicting lookups: {first} names certificate {first_id}, {second} names {}", second_id.map_or_else(|| "none".to_owned(), |id| id.to_string()))]
     ConflictingLookups {
         /// The first lookup, as text.
         first: String,
         /// The certificate it names.
-        first_id: u64,
+        first_id: CertId,
         /// The lookup that disagrees.
         second: String,
-        /// The certificate that one names (0 when it names none).
-        second_id: u64,
+        /// The certificate that one names, if any.
+        second_id: Option<CertId>,
     },
 
     /// No certificate in the store matches the lookup.
@@ -92,6 +152,20 @@ pub enum ExportError {
         count: usize,
     },
 
+    /// A store id that may name another certificate than the caller
+    /// thinks: files were skipped while the store was loaded, so the
+    /// automatic ids after them moved.
+    #[error(
+        "CertID {id} may have moved: {skipped} was skipped while loading, so automatic ids after it shift; \
+         name the certificate by thumbprint, or give it a fixed id in the manifest"
+    )]
+    UnstableId {
+        /// The id asked for.
+        id: CertId,
+        /// The first file that was skipped.
+        skipped: PathBuf,
+    },
+
     /// Two options of the request cannot be used together (SPEC §3).
     #[error("incompatible options: {first} cannot be used with {second}")]
     IncompatibleOptions {
@@ -101,8 +175,15 @@ pub enum ExportError {
         second: String,
     },
 
+    /// A Microsoft CSP was named that the exporter's settings do not allow.
+    #[error("cryptographic service provider {csp:?} is not allowed by the exporter's settings")]
+    CspNotAllowed {
+        /// The CSP as requested (cut to a bounded length).
+        csp: String,
+    },
+
     /// The chain cannot be completed from the store's certificates.
-    #[error("incomplete chain: no issuer \"{missing_issuer}\" in the store")]
+    #[error("incomplete chain: no issuer {missing_issuer:?} in the store")]
     IncompleteChain {
         /// RFC 4514 DN of the issuer that is missing.
         missing_issuer: String,
@@ -116,7 +197,7 @@ pub enum ExportError {
     },
 
     /// Chain building used up its budget (a hostile or very crowded store).
-    #[error("chain building gave up after {limit} {what}; the store holds too many candidate issuers")]
+    #[error("chain building gave up after {limit} {what}; the store holds too many or too large candidate issuers")]
     ChainBudgetExceeded {
         /// The budget that ran out.
         what: &'static str,
@@ -134,13 +215,46 @@ pub enum ExportError {
         source: der::Error,
     },
 
-    /// A file of a store could not be read.
+    /// A certificate is larger than a store accepts.
+    #[error("certificate of {size} bytes in {what} is larger than the {limit} bytes a store accepts")]
+    CertificateTooLarge {
+        /// Where it came from.
+        what: String,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+
+    /// A file could not be read.
     #[error("cannot read {path}: {kind}")]
     Io {
         /// The file.
         path: PathBuf,
         /// What the OS said.
         kind: std::io::ErrorKind,
+    },
+
+    /// A path that must be a regular file is something else.
+    #[error(
+        "{path} is {kind}, not a regular file; only regular files are read, so a device or pipe cannot feed endless or blocking input"
+    )]
+    NotARegularFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is, e.g. `a FIFO`.
+        kind: &'static str,
+    },
+
+    /// A file is larger than the limit for its kind.
+    #[error("{path} holds more than {limit} bytes, the limit for {what}")]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// What kind of file, e.g. `a store file`.
+        what: &'static str,
+        /// The limit.
+        limit: u64,
     },
 
     /// A file of a store holds something that is not a certificate, P7B or
@@ -160,6 +274,42 @@ pub enum ExportError {
         path: PathBuf,
         /// What is wrong with it.
         reason: String,
+    },
+
+    /// A fixed id is already taken by another certificate.
+    #[error("id {id} is already taken by certificate {by}")]
+    IdTaken {
+        /// The id.
+        id: CertId,
+        /// SHA-1 thumbprint of the certificate that holds it.
+        by: Thumbprint,
+    },
+
+    /// A certificate is already stored under another id than the one asked for.
+    #[error("certificate {certificate} is already stored as {stored}, not {wanted}")]
+    AlreadyStored {
+        /// SHA-1 thumbprint of the certificate.
+        certificate: Thumbprint,
+        /// Its id.
+        stored: CertId,
+        /// The id asked for.
+        wanted: CertId,
+    },
+
+    /// A `uuId` is already given to another certificate.
+    #[error("uuId {uuid} is already given to certificate {by}")]
+    UuidTaken {
+        /// The uuId.
+        uuid: String,
+        /// The certificate that has it.
+        by: CertId,
+    },
+
+    /// A store cannot hold more certificates.
+    #[error("the store is full ({limit} certificates)")]
+    StoreFull {
+        /// How many it holds.
+        limit: usize,
     },
 
     /// A private key does not belong to the certificate it was given for.
@@ -195,11 +345,11 @@ pub enum ExportError {
     /// The store holds no private key for the certificate.
     #[error("no private key for certificate {certificate}")]
     NoPrivateKey {
-        /// SHA-1 thumbprint of the certificate.
+        /// SHA-1 thumbprint of the certificate, lower-case hex.
         certificate: String,
     },
 
-    /// The certificate's key policy forbids private-key export.
+    /// A key policy forbids private-key export.
     #[error("Private key access is restricted in {policy} policy")]
     KeyExportRestricted {
         /// The policy's name.
@@ -211,27 +361,11 @@ pub enum ExportError {
     #[error("access denied")]
     AccessDenied,
 
-    /// A Microsoft CSP was named that the exporter's settings do not allow.
-    #[error("cryptographic service provider {csp:?} is not allowed by the exporter's settings")]
-    CspNotAllowed {
-        /// The CSP as requested.
-        csp: String,
-    },
-
-    /// A setting or option value is out of range.
-    #[error("invalid {what}: {reason}")]
-    InvalidOption {
-        /// Which option.
-        what: &'static str,
-        /// Why.
-        reason: String,
-    },
-
     /// The random source failed (salts and IVs could not be made).
     #[error("the random number source failed")]
     Random,
 
-    /// Encoding or encrypting the output failed.
+    /// Encoding the output failed.
     #[error("cannot encode {what}")]
     Encoding {
         /// What was being encoded.
@@ -241,12 +375,34 @@ pub enum ExportError {
         source: der::Error,
     },
 
+    /// An output file could not be written.
+    #[error("cannot write {path}: {kind}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        kind: std::io::ErrorKind,
+    },
+
+    /// An output file exists already and replacing it was not asked for.
+    #[error("{path} exists; it is not replaced unless asked (--force)")]
+    OutputExists {
+        /// The file.
+        path: PathBuf,
+    },
+
     /// A user-supplied store backend failed.
     #[error("certificate store failed")]
     Backend(#[source] BackendError),
 }
 
 impl ExportError {
+    /// An [`ExportError::Backend`] wrapping the error of a custom
+    /// [`CertificateStore`](crate::store::CertificateStore) (a database driver's, say).
+    pub fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Backend(BackendError(Arc::new(error)))
+    }
+
     pub(crate) fn encoding(what: &'static str) -> impl FnOnce(der::Error) -> Self {
         move |source| Self::Encoding { what, source }
     }
@@ -258,10 +414,18 @@ impl ExportError {
     }
 }
 
-/// The error of a user-supplied [`CertificateStore`](crate::CertificateStore)
-/// backend, shared so that [`ExportError`] stays `Clone`.
+/// The error of a user-supplied [`CertificateStore`](crate::store::CertificateStore)
+/// backend, shared so that [`ExportError`] stays `Clone`. Make one with
+/// [`ExportError::backend`].
 #[derive(Debug, Clone)]
-pub struct BackendError(pub Arc<dyn std::error::Error + Send + Sync>);
+pub struct BackendError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl BackendError {
+    /// The backend's own error.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
 
 impl PartialEq for BackendError {
     fn eq(&self, other: &Self) -> bool {
@@ -280,5 +444,41 @@ impl std::fmt::Display for BackendError {
 impl std::error::Error for BackendError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&*self.0)
+    }
+}
+
+/// The most characters of hostile input an error quotes.
+const SHOWN_CHARS: usize = 100;
+
+/// `input` as an error may quote it: at most [`SHOWN_CHARS`] characters,
+/// with `…` where it was cut. (Errors print it with `{:?}`, which escapes
+/// control and bidirectional characters.)
+pub(crate) fn shown(input: &str) -> String {
+    match input.char_indices().nth(SHOWN_CHARS) {
+        None => input.to_owned(),
+        Some((cut, _)) => format!("{}…", &input[..cut]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_input_is_bounded() {
+        assert_eq!(shown("short"), "short");
+        let long = "é".repeat(1_000);
+        let cut = shown(&long);
+        assert_eq!(cut.chars().count(), SHOWN_CHARS + 1);
+        assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn backend_errors_keep_their_source() {
+        let io = std::io::Error::other("connection reset");
+        let error = ExportError::backend(io);
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("connection reset"));
+        assert_eq!(error.to_string(), "certificate store failed");
     }
 }

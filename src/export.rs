@@ -13,7 +13,8 @@ use crate::access::{self, Caller};
 use crate::artifact::{self, ExportArtifact};
 use crate::chain::{self, Caches, ChainPolicy};
 use crate::encode::{self, Inputs};
-use crate::lookup::{self, Thumbprint};
+use crate::ids::Thumbprint;
+use crate::lookup::{self, Resolution};
 use crate::matrix;
 use crate::random::{OsRandom, RandomSource};
 use crate::request::{ChainOrder, ExportRequest};
@@ -133,15 +134,22 @@ impl<S: CertificateStore> Exporter<S> {
         let grant = access::authorize(caller, request.scope, plan.output.needs_key())?;
 
         let store: &dyn CertificateStore = &self.store;
-        let leaf = lookup::resolve(store, &request.lookup, &request.also_matching).map_err(|e| grant.hide(e))?;
+        let leaf =
+            match lookup::resolve(store, &request.lookup, &request.also_matching).map_err(|e| grant.hide_error(e))? {
+                Resolution::Found(certificate) => certificate,
+                Resolution::Missed(miss) => return Err(grant.hide(miss)),
+            };
         let id = leaf.id;
         grant.check(&leaf.metadata)?;
 
         let key = if plan.output.needs_key() {
-            let key = store.private_key(id)?;
-            Some(key.ok_or_else(|| ExportError::NoPrivateKey {
-                certificate: Thumbprint::sha1_of(&leaf.der).to_string(),
-            })?)
+            let Some(stored) = store.private_key(id)? else {
+                return Err(ExportError::NoPrivateKey {
+                    certificate: Thumbprint::sha1_of(&leaf.der).to_string(),
+                });
+            };
+            grant.check_key_holders(&stored.holder_policies)?;
+            Some(stored.key)
         } else {
             None
         };

@@ -177,6 +177,12 @@ impl PrivateKey {
         PublicKeyId::from_spki(spki).is_some_and(|id| id == self.public)
     }
 
+    /// The fingerprint of the public key, as [`IndexKeys::public_key`](crate::store::IndexKeys::public_key)
+    /// gives it for certificates: equal fingerprints, same key.
+    pub fn public_key_fingerprint(&self) -> crate::store::PublicKeyFingerprint {
+        self.public.fingerprint()
+    }
+
     pub(crate) fn public_key_id(&self) -> &PublicKeyId {
         &self.public
     }

@@ -10,6 +10,7 @@ mod encode;
 mod error;
 mod export;
 mod hash;
+pub mod ids;
 pub mod key;
 mod lookup;
 mod matrix;
@@ -25,12 +26,12 @@ pub use certificate::CertificateSummary;
 pub use chain::{Budget, ChainPolicy, IncompleteChains, RootCertificate};
 pub use error::{BackendError, ExportError};
 pub use export::{CspPolicy, ExportSettings, ExportTime, Exporter};
+pub use ids::{CertId, Lookup, SerialNumber, Thumbprint, Uuid};
 pub use key::{KeyEncryption, KeyKind, Password, PrivateKey};
-pub use lookup::{CertId, Lookup, SerialNumber, Thumbprint};
 pub use name::{DistinguishedName, NameKey};
 pub use random::{OsRandom, RandomSource};
 pub use request::{
     CertificateFormat, ChainOrder, ExportRequest, FileExtension, KeyExport, KeyPlacement, P7bEncoding, PfxOptions,
     PfxProfile,
 };
-pub use store::{CertMetadata, CertificateStore, KeyAccess, KeyPolicy, MemoryStore, StoredCertificate};
+pub use store::{CertMetadata, CertificateStore, KeyAccess, KeyPolicy, MemoryStore, StoredCertificate, StoredKey};

@@ -140,7 +140,7 @@ impl CertificateFormat {
 
 /// Parses case-insensitively, by the names of the `Display` output.
 macro_rules! parse_by_name {
-    ($type:ty, $what:literal, [$($variant:expr),+]) => {
+    ($type:ty, $what:literal, $accepted:literal, [$($variant:expr),+]) => {
         impl FromStr for $type {
             type Err = ExportError;
 
@@ -149,9 +149,10 @@ macro_rules! parse_by_name {
                 [$($variant),+]
                     .into_iter()
                     .find(|v| v.as_str().eq_ignore_ascii_case(wanted))
-                    .ok_or_else(|| ExportError::InvalidOption {
-                        what: $what,
-                        reason: format!("{s:?}; one of {} is accepted", [$($variant.as_str()),+].join(", ")),
+                    .ok_or_else(|| ExportError::UnknownChoice {
+                        option: $what,
+                        input: crate::error::shown(s),
+                        accepted: $accepted,
                     })
             }
         }
@@ -167,6 +168,7 @@ macro_rules! parse_by_name {
 parse_by_name!(
     CertificateFormat,
     "format",
+    "one of CER, CRT, DER, PEM, P7B, PFX",
     [
         CertificateFormat::Cer,
         CertificateFormat::Crt,
@@ -179,6 +181,7 @@ parse_by_name!(
 parse_by_name!(
     FileExtension,
     "file extension",
+    "one of cer, crt, pem, p7b, pfx, key, p8",
     [
         FileExtension::Cer,
         FileExtension::Crt,
@@ -218,9 +221,10 @@ impl FromStr for ChainOrder {
         match s.trim().replace('-', "").to_ascii_lowercase().as_str() {
             "endentityfirst" => Ok(ChainOrder::EndEntityFirst),
             "rootfirst" => Ok(ChainOrder::RootFirst),
-            _ => Err(ExportError::InvalidOption {
-                what: "chain order",
-                reason: format!("{s:?}; EndEntityFirst or RootFirst is accepted"),
+            _ => Err(ExportError::UnknownChoice {
+                option: "chain order",
+                input: crate::error::shown(s),
+                accepted: "EndEntityFirst or RootFirst",
             }),
         }
     }
@@ -336,9 +340,10 @@ impl FromStr for PfxProfile {
         match s.trim().to_ascii_lowercase().as_str() {
             "modern" => Ok(PfxProfile::Modern),
             "legacy" => Ok(PfxProfile::Legacy),
-            _ => Err(ExportError::InvalidOption {
-                what: "PFX profile",
-                reason: format!("{s:?}; modern or legacy is accepted"),
+            _ => Err(ExportError::UnknownChoice {
+                option: "PFX profile",
+                input: crate::error::shown(s),
+                accepted: "modern or legacy",
             }),
         }
     }

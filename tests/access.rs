@@ -408,20 +408,23 @@ fn manifest_metadata_reaches_the_access_check() {
     let store = exporter.store();
     assert_eq!(
         store
-            .find_by_thumbprint(&common::by_cn(store, "a.example.com"))
-            .unwrap(),
+            .certificate_by_thumbprint(&common::by_cn(store, "a.example.com"))
+            .unwrap()
+            .map(|c| c.id),
         Some(CertId(3))
     );
     assert_eq!(
         store
-            .find_by_thumbprint(&common::by_cn(store, "b.example.com"))
-            .unwrap(),
+            .certificate_by_thumbprint(&common::by_cn(store, "b.example.com"))
+            .unwrap()
+            .map(|c| c.id),
         Some(CertId(100))
     );
     assert_eq!(
         store
-            .find_by_thumbprint(&common::by_cn(store, "c.example.com"))
-            .unwrap(),
+            .certificate_by_thumbprint(&common::by_cn(store, "c.example.com"))
+            .unwrap()
+            .map(|c| c.id),
         Some(CertId(4))
     );
     let member = caller(&[COLL_5]);

@@ -10,7 +10,7 @@
 mod common;
 
 use certexport::{
-    Budget, CertificateSummary, ChainPolicy, ExportError, ExportRequest, ExportSettings, Exporter, IncompleteChains,
+    CertificateSummary, ChainPolicy, ExportError, ExportRequest, ExportSettings, Exporter, IncompleteChains,
     MemoryStore, RootCertificate,
 };
 use common::{TEST_TIME, by_cn, export, settings, tempdir, write};
@@ -227,18 +227,14 @@ fn a_crowded_store_is_bounded_by_the_budget() {
     );
     // A larger budget finds it.
     let mut s = settings();
-    s.chain.budget = Budget {
-        signature_checks: 1_000,
-        candidates: 1_000,
-    };
+    s.chain.budget.signature_checks = 1_000;
+    s.chain.budget.candidates = 1_000;
     let found = chain("crowded", "crowded-no-aki.example.com", s).unwrap();
     openssl_verifies(&found, false);
     // The candidate budget bounds the store reads too.
     let mut s = settings();
-    s.chain.budget = Budget {
-        signature_checks: 1_000,
-        candidates: 50,
-    };
+    s.chain.budget.signature_checks = 1_000;
+    s.chain.budget.candidates = 50;
     assert_eq!(
         chain("crowded", "crowded-no-aki.example.com", s),
         Err(ExportError::ChainBudgetExceeded {

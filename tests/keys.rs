@@ -204,9 +204,7 @@ fn a_key_file_that_belongs_to_another_certificate_is_never_exported() {
     store
         .load_paths(
             [common::data("keys-mismatch")],
-            &LoadOptions {
-                bad_files: BadFiles::SkipWithWarning,
-            },
+            &LoadOptions::with_bad_files(BadFiles::SkipWithWarning),
         )
         .unwrap();
     let exporter = Exporter::with_settings(store, settings());

@@ -157,8 +157,8 @@ fn several_lookups_must_agree() {
     let conflicting = vec![Lookup::CertId(CertId(3)), Lookup::Thumbprint(p256.sha1)];
     match exported(&exporter, conflicting) {
         Err(ExportError::ConflictingLookups {
-            first_id: 3,
-            second_id: 4,
+            first_id: CertId(3),
+            second_id: Some(CertId(4)),
             ..
         }) => {}
         other => panic!("{other:?}"),
@@ -167,7 +167,7 @@ fn several_lookups_must_agree() {
     let absent = vec![Lookup::Thumbprint(rsa.sha1), Lookup::CertId(CertId(77))];
     assert!(matches!(
         exported(&exporter, absent),
-        Err(ExportError::ConflictingLookups { second_id: 0, .. })
+        Err(ExportError::ConflictingLookups { second_id: None, .. })
     ));
 }
 

@@ -140,9 +140,7 @@ fn a_key_named_for_the_wrong_certificate_is_an_error_and_never_paired() {
     let report = store
         .load_paths(
             [data("keys-mismatch")],
-            &LoadOptions {
-                bad_files: BadFiles::SkipWithWarning,
-            },
+            &LoadOptions::with_bad_files(BadFiles::SkipWithWarning),
         )
         .unwrap();
     assert!(
@@ -262,12 +260,7 @@ fn bad_files_are_errors_naming_the_file() {
         // Skipped with a warning on request; the good file still loads.
         let mut store = MemoryStore::new();
         let report = store
-            .load_paths(
-                [dir.path()],
-                &LoadOptions {
-                    bad_files: BadFiles::SkipWithWarning,
-                },
-            )
+            .load_paths([dir.path()], &LoadOptions::with_bad_files(BadFiles::SkipWithWarning))
             .unwrap();
         assert_eq!(store.len(), 1, "{name}");
         assert_eq!(report.warnings.len(), 1, "{name}: {:?}", report.warnings);

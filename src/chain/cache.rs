@@ -2,91 +2,50 @@
 //! for stores whose contents are fixed, whole chains.
 //!
 //! Whether a public key verifies a certificate's signature is a fact of
-//! the bytes involved (the key, the signed `TBSCertificate`, the algorithm
-//! and the signature), so an exporter keeps the answers and a second export
-//! of the same chain costs no verification. Entries are found by a keyed
-//! hash and confirmed by comparing every byte, so a certificate crafted to
-//! collide can never borrow another's answer. The cache holds at most
-//! [`SignatureCache::CAPACITY`] answers and starts afresh when full.
+//! the bytes involved, so an exporter keeps the answers and a second export
+//! of the same chain costs no verification. An answer is keyed by the
+//! SHA-256 digests of the certificate checked and of the issuer certificate
+//! whose key checked it — 64 bytes that stand for exactly those bytes (a
+//! certificate crafted to collide would need a SHA-256 collision) — so the
+//! cache holds digests, never copies, whatever the certificates' size. It
+//! holds at most [`SignatureCache::CAPACITY`] answers and starts afresh
+//! when full.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::RwLock;
 
 use super::verify::Signature;
-use crate::CertId;
-use crate::certificate::CertificateView;
 use crate::hash::FoldHash;
+use crate::ids::CertId;
+
+/// The SHA-256 digests of a certificate and of the issuer certificate
+/// whose key checked its signature.
+type CheckedPair = ([u8; 32], [u8; 32]);
 
 /// The answers of earlier signature checks.
 #[derive(Debug, Default)]
 pub(crate) struct SignatureCache {
-    entries: RwLock<HashMap<u64, Vec<Entry>>>,
-    hasher: FoldHash,
-}
-
-#[derive(Debug)]
-struct Entry {
-    /// The key, algorithm, signature and signed bytes, one after the other.
-    bytes: Box<[u8]>,
-    lengths: [usize; 3],
-    answer: Signature,
+    entries: RwLock<HashMap<CheckedPair, Signature, FoldHash>>,
 }
 
 impl SignatureCache {
-    /// At about 1.5 KB an answer, a few megabytes at most.
-    pub(crate) const CAPACITY: usize = 4_096;
+    /// About 100 bytes an answer: 1.6 MB at most.
+    pub(crate) const CAPACITY: usize = 16_384;
 
-    /// The remembered answer for `spki` checking `certificate`.
-    pub(crate) fn get(&self, spki: &[u8], certificate: &CertificateView<'_>) -> Option<Signature> {
-        let parts = parts(spki, certificate);
-        let key = self.key(&parts);
-        let entries = self.entries.read().ok()?;
-        entries.get(&key)?.iter().find(|e| e.matches(&parts)).map(|e| e.answer)
+    /// The remembered answer for the issuer certificate with digest
+    /// `issuer` checking the certificate with digest `subject`.
+    pub(crate) fn get(&self, subject: [u8; 32], issuer: [u8; 32]) -> Option<Signature> {
+        self.entries.read().ok()?.get(&(subject, issuer)).copied()
     }
 
     /// Remembers `answer`.
-    pub(crate) fn insert(&self, spki: &[u8], certificate: &CertificateView<'_>, answer: Signature) {
-        let parts = parts(spki, certificate);
-        let key = self.key(&parts);
+    pub(crate) fn insert(&self, subject: [u8; 32], issuer: [u8; 32], answer: Signature) {
         let Ok(mut entries) = self.entries.write() else { return };
         if entries.len() >= Self::CAPACITY {
             entries.clear();
         }
-        let bytes = parts.concat().into_boxed_slice();
-        let lengths = [parts[0].len(), parts[1].len(), parts[2].len()];
-        entries.entry(key).or_default().push(Entry { bytes, lengths, answer });
+        entries.insert((subject, issuer), answer);
     }
-
-    fn key(&self, parts: &[&[u8]; 4]) -> u64 {
-        let mut hasher = self.hasher.build_hasher();
-        for part in parts {
-            hasher.write(part);
-        }
-        hasher.finish()
-    }
-}
-
-impl Entry {
-    fn matches(&self, parts: &[&[u8]; 4]) -> bool {
-        let [a, b, c] = self.lengths;
-        let stored = [
-            &self.bytes[..a],
-            &self.bytes[a..a + b],
-            &self.bytes[a + b..a + b + c],
-            &self.bytes[a + b + c..],
-        ];
-        stored == *parts
-    }
-}
-
-fn parts<'a>(spki: &'a [u8], certificate: &CertificateView<'a>) -> [&'a [u8]; 4] {
-    [
-        spki,
-        certificate.signature_algorithm,
-        certificate.signature,
-        certificate.tbs,
-    ]
 }
 
 /// Chains already built, for stores whose contents are fixed

@@ -70,7 +70,7 @@ pub(crate) fn encode(
     rng: &dyn RandomSource,
 ) -> Result<Vec<u8>, ExportError> {
     let local_key_id: [u8; 20] = sha1::Sha1::digest(contents.end_entity).into();
-    let friendly_name = attribute(FRIENDLY_NAME, &bmp_string(contents.friendly_name)?);
+    let friendly_name = attribute(FRIENDLY_NAME, &bmp_string("friendly name", contents.friendly_name)?);
     let key_id = attribute(LOCAL_KEY_ID, &tlv::encode(tag::OCTET_STRING, &[&local_key_id]));
 
     let encrypt = |plaintext: &[u8]| -> Result<Encrypted, ExportError> {
@@ -115,7 +115,7 @@ pub(crate) fn encode(
     let shrouded_key = Zeroizing::new(encrypt(contents.pkcs8)?.to_encrypted_private_key_info());
     let csp = contents
         .csp
-        .map(|name| Ok::<_, ExportError>(attribute(MS_CSP_NAME, &bmp_string(name)?)))
+        .map(|name| Ok::<_, ExportError>(attribute(MS_CSP_NAME, &bmp_string("CSP name", name)?)))
         .transpose()?;
     let mut key_attributes: Vec<&[u8]> = vec![&friendly_name, &key_id];
     key_attributes.extend(csp.as_deref());
@@ -172,15 +172,18 @@ fn mac_data(
         &[
             &digest_info,
             &salt,
-            &tlv::unsigned_integer(crate::certificate::trim_leading_zeros(&iterations.to_be_bytes())),
+            &tlv::unsigned_integer(crate::ids::trim_leading_zeros(&iterations.to_be_bytes())),
         ],
     ))
 }
 
 fn mac_key_error() -> ExportError {
-    ExportError::InvalidOption {
+    ExportError::Encoding {
         what: "MAC key",
-        reason: "wrong length".into(),
+        source: der::ErrorKind::Length {
+            tag: der::Tag::OctetString,
+        }
+        .into(),
     }
 }
 
@@ -218,14 +221,12 @@ fn explicit0(content: &[u8]) -> Vec<u8> {
     tlv::encode(tag::CONTEXT_0, &[content])
 }
 
-fn bmp_string(text: &str) -> Result<Vec<u8>, ExportError> {
+fn bmp_string(what: &'static str, text: &str) -> Result<Vec<u8>, ExportError> {
     let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
     if text.chars().any(|c| u32::from(c) > 0xffff) {
-        return Err(ExportError::InvalidOption {
-            what: "PFX attribute",
-            reason: format!(
-                "{text:?} has characters outside the Basic Multilingual Plane, which a BMPString cannot hold"
-            ),
+        return Err(ExportError::NotBmpString {
+            what,
+            text: crate::error::shown(text),
         });
     }
     Ok(tlv::encode(tag::BMP_STRING, &[&bytes]))

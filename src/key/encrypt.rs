@@ -112,12 +112,9 @@ pub(crate) fn check_iterations(iterations: u32) -> Result<(), ExportError> {
     if (1..=KeyEncryption::MAX_ITERATIONS).contains(&iterations) {
         return Ok(());
     }
-    Err(ExportError::InvalidOption {
-        what: "iterations",
-        reason: format!(
-            "{iterations}; between 1 and {} are accepted",
-            KeyEncryption::MAX_ITERATIONS
-        ),
+    Err(ExportError::InvalidIterations {
+        iterations,
+        max: KeyEncryption::MAX_ITERATIONS,
     })
 }
 
@@ -146,9 +143,9 @@ pub(crate) fn pbes2_aes256cbc(
     let salt = random::bytes::<16>(rng)?;
     let iv = random::bytes::<16>(rng)?;
     let params = pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, &salt, iv).map_err(|_| {
-        ExportError::InvalidOption {
-            what: "iterations",
-            reason: iterations.to_string(),
+        ExportError::InvalidIterations {
+            iterations,
+            max: KeyEncryption::MAX_ITERATIONS,
         }
     })?;
     let algorithm = pkcs5::EncryptionScheme::from(params)
@@ -203,10 +200,7 @@ mod tests {
                 KeyEncryption::default().with_iterations(bad),
                 &Counter(0.into()),
             );
-            assert!(matches!(
-                result,
-                Err(ExportError::InvalidOption { what: "iterations", .. })
-            ));
+            assert!(matches!(result, Err(ExportError::InvalidIterations { .. })));
         }
     }
 }

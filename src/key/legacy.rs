@@ -27,11 +27,13 @@ pub(crate) fn pkcs12_pbe_3des(
     let derive = |kind, len| pkcs12_kdf::<sha1::Sha1>(password, &salt, kind, iterations, len);
     let key = derive(Pkcs12KeyType::EncryptionKey, 24)?;
     let iv = derive(Pkcs12KeyType::Iv, 8)?;
-    let cipher =
-        cbc::Encryptor::<des::TdesEde3>::new_from_slices(&key, &iv).map_err(|_| ExportError::InvalidOption {
-            what: "3DES key",
-            reason: "wrong length".into(),
-        })?;
+    let cipher = cbc::Encryptor::<des::TdesEde3>::new_from_slices(&key, &iv).map_err(|_| ExportError::Encoding {
+        what: "3DES key",
+        source: der::ErrorKind::Length {
+            tag: der::Tag::OctetString,
+        }
+        .into(),
+    })?;
     let ciphertext = cipher.encrypt_padded_vec::<Pkcs7>(plaintext);
     let params = pkcs12::pbe_params::Pkcs12PbeParams {
         salt: der::asn1::OctetString::new(salt.to_vec()).map_err(ExportError::encoding("PBE salt"))?,
@@ -79,8 +81,8 @@ where
 /// The iteration count as the `INTEGER` PKCS#12 stores, after the common check.
 fn rounds(iterations: u32) -> Result<i32, ExportError> {
     check_iterations(iterations)?;
-    i32::try_from(iterations).map_err(|_| ExportError::InvalidOption {
-        what: "iterations",
-        reason: iterations.to_string(),
+    i32::try_from(iterations).map_err(|_| ExportError::InvalidIterations {
+        iterations,
+        max: super::KeyEncryption::MAX_ITERATIONS,
     })
 }

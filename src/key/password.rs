@@ -15,11 +15,19 @@ pub struct Password(Zeroizing<String>);
 impl Password {
     /// A password from `text`. Empty text is refused with
     /// [`ExportError::PasswordRequired`] (the reference API's
-    /// "Field cannot be null/empty").
+    /// "Field cannot be null/empty"); text holding a NUL character with
+    /// [`ExportError::InvalidPassword`], since OpenSSL and the C programs
+    /// built on it end a password at its first NUL and could never open
+    /// the result.
     pub fn new(text: impl Into<String>) -> Result<Self, ExportError> {
         let text = Zeroizing::new(text.into());
         if text.is_empty() {
             return Err(ExportError::PasswordRequired);
+        }
+        if text.contains('\0') {
+            return Err(ExportError::InvalidPassword {
+                reason: "it holds a NUL character, which OpenSSL and other C programs take as its end",
+            });
         }
         Ok(Self(text))
     }
@@ -29,9 +37,8 @@ impl Password {
     pub fn from_first_line(contents: Zeroizing<Vec<u8>>) -> Result<Self, ExportError> {
         let line = contents.split(|&b| b == b'\n').next().unwrap_or_default();
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let text = std::str::from_utf8(line).map_err(|_| ExportError::InvalidOption {
-            what: "password",
-            reason: "it is not UTF-8 text".into(),
+        let text = std::str::from_utf8(line).map_err(|_| ExportError::InvalidPassword {
+            reason: "it is not UTF-8 text",
         })?;
         Self::new(text)
     }

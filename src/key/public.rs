@@ -9,8 +9,9 @@
 use p256::elliptic_curve::sec1::ToSec1Point;
 
 use super::{KeyKind, OID_EC_PUBLIC_KEY, OID_ED25519, OID_P256, OID_P384, OID_P521, OID_RSA, OID_RSA_PSS};
-use crate::ExportError;
-use crate::certificate::trim_leading_zeros;
+use crate::error::ExportError;
+use crate::ids::trim_leading_zeros;
+use crate::store::PublicKeyFingerprint;
 use crate::tlv::{self, Reader, tag};
 
 /// A public key as a comparable value.
@@ -89,6 +90,36 @@ impl PublicKeyId {
             }
             PublicKeyId::Ed25519(key) => vec![spki(&[&oid(OID_ED25519)], key)],
         }
+    }
+}
+
+impl PublicKeyId {
+    /// SHA-256 over a canonical encoding of the key value: a kind byte,
+    /// then length-prefixed parts.
+    pub(crate) fn fingerprint(&self) -> PublicKeyFingerprint {
+        use sha2::Digest;
+        let mut hash = sha2::Sha256::new();
+        let mut part = |bytes: &[u8]| {
+            hash.update((bytes.len() as u32).to_be_bytes());
+            hash.update(bytes);
+        };
+        match self {
+            PublicKeyId::Rsa { n, e } => {
+                part(b"rsa");
+                part(n);
+                part(e);
+            }
+            PublicKeyId::Ec { curve, point } => {
+                part(b"ec");
+                part(curve);
+                part(point);
+            }
+            PublicKeyId::Ed25519(key) => {
+                part(b"ed25519");
+                part(key);
+            }
+        }
+        PublicKeyFingerprint(hash.finalize().into())
     }
 }
 

@@ -33,7 +33,7 @@ pub(crate) fn decode(tag: u8, bytes: &[u8]) -> Option<std::borrow::Cow<'_, str>>
         }
         tag::TELETEX_STRING => Some(Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect())),
         tag::BMP_STRING => {
-            if bytes.len() % 2 != 0 {
+            if !bytes.len().is_multiple_of(2) {
                 return None;
             }
             let units = bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
@@ -43,7 +43,7 @@ pub(crate) fn decode(tag: u8, bytes: &[u8]) -> Option<std::borrow::Cow<'_, str>>
                 .map(Cow::Owned)
         }
         tag::UNIVERSAL_STRING => {
-            if bytes.len() % 4 != 0 {
+            if !bytes.len().is_multiple_of(4) {
                 return None;
             }
             bytes

@@ -61,9 +61,8 @@ pub struct ReferenceRequest {
 impl ReferenceRequest {
     /// Parses the JSON text of a request.
     pub fn from_json(json: &[u8]) -> Result<Self, ExportError> {
-        serde_json::from_slice(json).map_err(|e| ExportError::InvalidOption {
-            what: "request JSON",
-            reason: e.to_string(),
+        serde_json::from_slice(json).map_err(|e| ExportError::InvalidRequest {
+            reason: crate::error::shown(&e.to_string()),
         })
     }
 
@@ -80,8 +79,8 @@ impl ReferenceRequest {
         }
     }
 
-    /// Sets on `request` every option this JSON gives. A `Password` applies
-    /// when the request exports a key; it replaces the key's password.
+    /// Sets on `request` every option this JSON gives but the `Password`
+    /// ([`take_password`](Self::take_password)).
     pub fn apply(self, request: &mut ExportRequest) -> Result<(), ExportError> {
         if let Some(v) = self.include_chain {
             request.include_chain = v;
@@ -111,13 +110,7 @@ impl ReferenceRequest {
         if legacy == Some(true) {
             request.pfx.profile = PfxProfile::Legacy;
         }
-        if let KeyExport::Encrypted {
-            password, encryption, ..
-        } = &mut request.private_key
-        {
-            if let Some(p) = self.password {
-                *password = p;
-            }
+        if let KeyExport::Encrypted { encryption, .. } = &mut request.private_key {
             match legacy {
                 Some(true) => *encryption = KeyEncryption::legacy_pkcs12_triple_des(),
                 Some(false) => *encryption = KeyEncryption::default(),
@@ -125,6 +118,11 @@ impl ReferenceRequest {
             }
         }
         Ok(())
+    }
+
+    /// Takes the `Password` out, for the key export the caller builds.
+    pub fn take_password(&mut self) -> Option<Password> {
+        self.password.take()
     }
 }
 

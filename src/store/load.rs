@@ -19,36 +19,77 @@
 //!   [`BadFiles::SkipWithWarning`], skipped and reported.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use super::manifest::Manifest;
+use super::manifest::{MAX_MANIFEST_BYTES, Manifest};
 use super::memory::MemoryStore;
+use crate::base64;
 use crate::certificate::CertificateView;
+use crate::error::ExportError;
+use crate::ids::CertId;
 use crate::key::PrivateKey;
 use crate::tlv::{self, Reader, tag};
-use crate::{CertId, ExportError, base64};
 
 /// What loading does with a file it cannot read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BadFiles {
     /// Stop with an error that names the file (the default).
     #[default]
     Fail,
-    /// Skip the file and report it in [`LoadReport::warnings`].
+    /// Skip the file and report it in [`LoadReport::warnings`]. Automatic
+    /// ids given after a skipped file may differ from those of a complete
+    /// load, so looking them up by id fails with
+    /// [`ExportError::UnstableId`] (thumbprints and fixed ids still work).
     SkipWithWarning,
 }
 
 /// Settings for loading a store.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LoadOptions {
     /// What to do with a file that cannot be read.
     pub bad_files: BadFiles,
+    /// The largest file read, in bytes (default 4 GiB, room for a bundle
+    /// of a few million certificates; memory for it must be there).
+    pub max_file_size: u64,
+    /// The largest certificate accepted, in bytes (default 1 MiB: real
+    /// certificates, even with thousands of names, stay far below it, and
+    /// the cap bounds what a chain build hashes).
+    pub max_certificate_size: usize,
+}
+
+impl LoadOptions {
+    /// The default [`max_file_size`](Self::max_file_size).
+    pub const DEFAULT_MAX_FILE_SIZE: u64 = 4 << 30;
+    /// The default [`max_certificate_size`](Self::max_certificate_size).
+    pub const DEFAULT_MAX_CERTIFICATE_SIZE: usize = 1 << 20;
+
+    /// The defaults, with `bad_files`.
+    pub fn with_bad_files(bad_files: BadFiles) -> Self {
+        Self {
+            bad_files,
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            bad_files: BadFiles::Fail,
+            max_file_size: Self::DEFAULT_MAX_FILE_SIZE,
+            max_certificate_size: Self::DEFAULT_MAX_CERTIFICATE_SIZE,
+        }
+    }
 }
 
 /// What a load did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LoadReport {
     /// Certificates added.
     pub certificates: usize,
@@ -86,7 +127,7 @@ impl MemoryStore {
             let path = path.as_ref();
             if path.is_dir() {
                 loader.directory(path)?;
-            } else if let Some(contents) = loader.file(path, &mut |_, _| None, &|_| false)? {
+            } else if let Some(contents) = loader.file(path, &mut |_, _| None)? {
                 let named_for: Vec<_> = contents.certificates.iter().map(|&id| (id, path.to_owned())).collect();
                 for key in contents.keys {
                     loader.keys.push(PendingKey {
@@ -99,6 +140,70 @@ impl MemoryStore {
         }
         loader.pair_keys()?;
         Ok(loader.report)
+    }
+}
+
+/// The bytes of the regular file `path`, of at most `limit` bytes, in
+/// zeroizing memory (a store file may hold keys). Devices, FIFOs and
+/// sockets are refused before they are opened (opening a FIFO for reading
+/// blocks until a writer comes; a device can feed input without end), and
+/// the file is checked again once open. `what` names the kind of file in
+/// [`ExportError::FileTooLarge`].
+pub fn read_regular_file(path: &Path, limit: u64, what: &'static str) -> Result<Zeroizing<Vec<u8>>, ExportError> {
+    let io = |e: std::io::Error| ExportError::Io {
+        path: path.to_owned(),
+        kind: e.kind(),
+    };
+    let not_regular = |file_type: std::fs::FileType| ExportError::NotARegularFile {
+        path: path.to_owned(),
+        kind: file_kind(file_type),
+    };
+    let metadata = std::fs::metadata(path).map_err(io)?;
+    if !metadata.is_file() {
+        return Err(not_regular(metadata.file_type()));
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let metadata = file.metadata().map_err(io)?;
+    if !metadata.is_file() {
+        return Err(not_regular(metadata.file_type()));
+    }
+    let too_large = || ExportError::FileTooLarge {
+        path: path.to_owned(),
+        what,
+        limit,
+    };
+    if metadata.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Zeroizing::new(Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0)));
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+fn file_kind(file_type: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
     }
 }
 
@@ -131,11 +236,13 @@ struct FileContents {
 }
 
 impl Loader<'_> {
-    /// Applies the bad-file policy to an error about `path`.
-    fn bad(&mut self, error: ExportError) -> Result<(), ExportError> {
+    /// Applies the bad-file policy to an error about `path`. A skipped
+    /// file makes the automatic ids after it unstable.
+    fn bad(&mut self, path: &Path, error: ExportError) -> Result<(), ExportError> {
         match self.options.bad_files {
             BadFiles::Fail => Err(error),
             BadFiles::SkipWithWarning => {
+                self.store.mark_later_ids_unstable(path.to_owned());
                 self.report.warnings.push(error);
                 Ok(())
             }
@@ -151,6 +258,8 @@ impl Loader<'_> {
         for entry in std::fs::read_dir(dir).map_err(io)? {
             let entry = entry.map_err(io)?;
             let name = entry.file_name();
+            // Regular files, and symbolic links to them; devices, FIFOs and
+            // subdirectories are not store files.
             let is_file = entry.file_type().map_err(io)?.is_file() || entry.path().is_file();
             if is_file && !name.as_encoded_bytes().starts_with(b".") && name != super::MANIFEST_FILE {
                 names.push(name);
@@ -160,11 +269,12 @@ impl Loader<'_> {
 
         let manifest_path = dir.join(super::MANIFEST_FILE);
         let mut manifest = if manifest_path.is_file() {
-            Manifest::read(&manifest_path)?
+            let bytes = read_regular_file(&manifest_path, MAX_MANIFEST_BYTES, "a store manifest")?;
+            Manifest::read(&manifest_path, &bytes)?
         } else {
             Manifest::default()
         };
-        let reserved = manifest.reserved_ids();
+        self.store.reserve_ids(manifest.reserved_ids());
 
         let mut by_stem: HashMap<PathBuf, Vec<(CertId, PathBuf)>> = HashMap::new();
         let mut keys = Vec::new();
@@ -173,16 +283,10 @@ impl Loader<'_> {
             let path = dir.join(&name);
             let file_name = name.to_string_lossy().into_owned();
             let mut fixed = |count: usize, der: &[u8]| manifest.fixed_id(&file_name, count, der);
-            let contents = match self.file(&path, &mut fixed, &|id| reserved.contains(&id)) {
+            let contents = match self.file(&path, &mut fixed) {
                 // Only a manifest's fixed id can collide with another certificate's.
-                Err(ExportError::InvalidOption {
-                    what: "certificate id",
-                    reason,
-                }) => {
-                    return Err(ExportError::BadManifest {
-                        path: manifest_path,
-                        reason: format!("{file_name}: {reason}"),
-                    });
+                Err(e @ (ExportError::IdTaken { .. } | ExportError::AlreadyStored { .. })) => {
+                    return Err(manifest.error(format!("{file_name}: {e}")));
                 }
                 other => other?,
             };
@@ -211,60 +315,60 @@ impl Loader<'_> {
 
     /// Reads one file and inserts its certificates. `fixed` gives a fixed
     /// id for a certificate (from its file's certificate count and its
-    /// DER); `reserved` says which ids automatic numbering skips.
-    /// Returns `None` for a bad file that was skipped.
+    /// DER). Returns `None` for a bad file that was skipped; a file is
+    /// read whole before anything of it is stored, so a skipped file
+    /// leaves nothing behind.
     fn file(
         &mut self,
         path: &Path,
         fixed: &mut dyn FnMut(usize, &[u8]) -> Option<CertId>,
-        reserved: &dyn Fn(CertId) -> bool,
     ) -> Result<Option<FileContents>, ExportError> {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => Zeroizing::new(bytes),
-            Err(e) => {
-                return self
-                    .bad(ExportError::Io {
-                        path: path.to_owned(),
-                        kind: e.kind(),
-                    })
-                    .map(|()| None);
-            }
+        let bytes = match read_regular_file(path, self.options.max_file_size, "a store file") {
+            Ok(bytes) => bytes,
+            Err(e) => return self.bad(path, e).map(|()| None),
         };
         let items = match read_items(&bytes) {
             Ok(items) => items,
             Err(reason) => {
-                return self
-                    .bad(ExportError::BadStoreFile {
-                        path: path.to_owned(),
-                        reason,
-                    })
-                    .map(|()| None);
+                let error = ExportError::BadStoreFile {
+                    path: path.to_owned(),
+                    reason,
+                };
+                return self.bad(path, error).map(|()| None);
             }
         };
+        for item in &items {
+            if let Item::Certificate(der) = item {
+                let problem = if der.len() > self.options.max_certificate_size {
+                    Some(ExportError::CertificateTooLarge {
+                        what: path.display().to_string(),
+                        size: der.len(),
+                        limit: self.options.max_certificate_size,
+                    })
+                } else {
+                    CertificateView::parse(der).err().map(|e| ExportError::BadStoreFile {
+                        path: path.to_owned(),
+                        reason: format!("malformed certificate: {e}"),
+                    })
+                };
+                if let Some(problem) = problem {
+                    return self.bad(path, problem).map(|()| None);
+                }
+            }
+        }
         let count = items.iter().filter(|i| matches!(i, Item::Certificate(_))).count();
         let mut contents = FileContents::default();
         for item in items {
             match item {
                 Item::Certificate(der) => {
                     let id = fixed(count, &der);
-                    match self.store.insert_entry(der, id, reserved) {
-                        Ok(inserted) => {
-                            if inserted.new {
-                                self.report.certificates += 1;
-                            } else {
-                                self.report.duplicates += 1;
-                            }
-                            contents.certificates.push(inserted.id);
-                        }
-                        Err(e @ ExportError::InvalidOption { .. }) => return Err(e),
-                        Err(e) => {
-                            let reason = e.to_string();
-                            self.bad(ExportError::BadStoreFile {
-                                path: path.to_owned(),
-                                reason,
-                            })?;
-                        }
+                    let inserted = self.store.insert_entry(der, id)?;
+                    if inserted.new {
+                        self.report.certificates += 1;
+                    } else {
+                        self.report.duplicates += 1;
                     }
+                    contents.certificates.push(inserted.id);
                 }
                 Item::Key(key) => contents.keys.push(key),
             }
@@ -277,15 +381,13 @@ impl Loader<'_> {
             let file = pending.file.display().to_string();
             if !pending.named_for.is_empty() {
                 let matches_one = pending.named_for.iter().any(|(id, _)| {
-                    use crate::store::CertificateStore;
-                    let stored = self.store.certificate(*id).ok().flatten();
-                    stored.is_some_and(|c| {
+                    self.store.get(*id).is_some_and(|c| {
                         CertificateView::parse(&c.der).is_ok_and(|view| pending.key.matches_public_key(view.spki))
                     })
                 });
                 if !matches_one {
                     let certificate = pending.named_for[0].1.display().to_string();
-                    self.bad(ExportError::KeyMismatch { key: file, certificate })?;
+                    self.bad(&pending.file, ExportError::KeyMismatch { key: file, certificate })?;
                     continue;
                 }
             }
@@ -301,7 +403,7 @@ impl Loader<'_> {
 
 /// The certificates and keys of one file's bytes.
 fn read_items(bytes: &[u8]) -> Result<Vec<Item>, String> {
-    if let Some(start) = find(bytes, b"-----BEGIN ") {
+    if let Some(start) = find_boundary(bytes, b"-----BEGIN ") {
         return read_pem(bytes, start);
     }
     if CertificateView::parse(bytes).is_ok() {
@@ -316,13 +418,25 @@ fn read_items(bytes: &[u8]) -> Result<Vec<Item>, String> {
     Err("neither PEM nor a DER certificate, P7B or private key".into())
 }
 
+/// The longest PEM label read (the longest in use, `NEW CERTIFICATE
+/// REQUEST`, has 23 characters).
+const MAX_LABEL: usize = 64;
+
 fn read_pem(bytes: &[u8], mut start: usize) -> Result<Vec<Item>, String> {
     let mut items = Vec::new();
     let mut scratch = Vec::new();
     loop {
         let rest = &bytes[start + b"-----BEGIN ".len()..];
-        let label_len = find(rest, b"-----").ok_or("a BEGIN line without its closing dashes")?;
-        let label = std::str::from_utf8(&rest[..label_len]).map_err(|_| "a PEM label that is not text")?;
+        // The label ends on its own line, within RFC 7468's printable
+        // characters; a longer "label" is not one.
+        let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
+        let label_len = find(line, b"-----")
+            .filter(|&len| len <= MAX_LABEL)
+            .ok_or("a BEGIN line without its closing dashes")?;
+        let label = std::str::from_utf8(&rest[..label_len])
+            .ok()
+            .filter(|l| l.bytes().all(|b| b.is_ascii_graphic() || b == b' '))
+            .ok_or("a PEM label that is not printable text")?;
         let body_start = start + b"-----BEGIN ".len() + label_len + 5;
         let end_marker = format!("-----END {label}-----");
         // Certificate blocks are decoded as the END line is looked for: one pass.
@@ -333,11 +447,10 @@ fn read_pem(bytes: &[u8], mut start: usize) -> Result<Vec<Item>, String> {
         let body_len = if base64_block {
             let used = base64::decode_pem_body(&bytes[body_start..], &mut scratch)
                 .map_err(|e| format!("the {label} block is not base64: {e}"))?;
-            bytes[body_start + used..]
-                .starts_with(end_marker.as_bytes())
+            (bytes[body_start + used..].starts_with(end_marker.as_bytes()) && at_line_start(bytes, body_start + used))
                 .then_some(used)
         } else {
-            find(&bytes[body_start..], end_marker.as_bytes())
+            find_boundary(&bytes[body_start..], end_marker.as_bytes())
         }
         .ok_or_else(|| format!("the {label} block has no END line"))?;
         let block_end = body_start + body_len + end_marker.len();
@@ -363,7 +476,7 @@ fn read_pem(bytes: &[u8], mut start: usize) -> Result<Vec<Item>, String> {
             "EC PARAMETERS" | "X509 CRL" | "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" | "PUBLIC KEY" => {}
             other => return Err(format!("unknown PEM block {other:?}")),
         }
-        match find(&bytes[block_end..], b"-----BEGIN ") {
+        match find_boundary(&bytes[block_end..], b"-----BEGIN ") {
             Some(next) => start = block_end + next,
             None => return Ok(items),
         }
@@ -402,6 +515,29 @@ pub(crate) fn p7b_certificates(der: &[u8]) -> der::Result<Vec<&[u8]>> {
         }
     }
     Ok(certificates)
+}
+
+/// The first position of `needle` at the start of a line of `haystack`
+/// (RFC 7468: encapsulation boundaries start a line; spaces and tabs
+/// before them are tolerated). A `-----BEGIN` in the middle of a line,
+/// such as inside a `subject=` header, is text, not a boundary.
+fn find_boundary(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(offset) = find(&haystack[at..], needle) {
+        let candidate = at + offset;
+        if at_line_start(haystack, candidate) {
+            return Some(candidate);
+        }
+        at = candidate + 1;
+    }
+    None
+}
+
+/// Whether only spaces and tabs stand between the start of the line and `pos`.
+fn at_line_start(bytes: &[u8], pos: usize) -> bool {
+    let before = &bytes[..pos];
+    let indent = before.iter().rev().take_while(|&&b| b == b' ' || b == b'\t').count();
+    matches!(before[..pos - indent].last(), None | Some(b'\n' | b'\r'))
 }
 
 /// The first position of `needle` in `haystack`. Jumps between `-`

@@ -2,22 +2,24 @@
 //! and every chain step costs the same whatever the store's size.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
-
-use crate::hash::FoldHash;
+use std::path::PathBuf;
 
 use sha1::Digest;
 
-use super::{CertMetadata, CertificateStore, KeyRef, StoredCertificate};
+use super::{CertMetadata, CertificateStore, KeyPolicy, KeyRef, StoredCertificate, StoredKey};
 use crate::certificate::CertificateView;
+use crate::error::ExportError;
+use crate::hash::FoldHash;
+use crate::ids::{CertId, SerialNumber, Thumbprint, Uuid};
 use crate::key::{PrivateKey, PublicKeyId};
-use crate::{CertId, ExportError, NameKey, SerialNumber, Thumbprint};
+use crate::name::NameKey;
 
 /// An in-memory certificate store.
 ///
 /// Each certificate's DER is kept exactly as inserted. Indexes: id, SHA-1
-/// and SHA-256 thumbprint, issuer + serial, subject, subject + key
+/// and SHA-256 thumbprint, `uuId`, issuer + serial, subject, subject + key
 /// identifier; all hash maps, so a lookup or a chain step is O(1) in the
 /// number of certificates. Name indexes hold 64-bit keyed hashes of
 /// [`NameKey`]s (a folded-multiply hash with per-store random keys, so a
@@ -25,23 +27,28 @@ use crate::{CertId, ExportError, NameKey, SerialNumber, Thumbprint};
 /// [`CertificateStore`] contract says.
 ///
 /// Ids: [`insert`](Self::insert) gives 1, 2, 3, … in insertion order,
-/// skipping ids already taken; a certificate inserted twice keeps its
-/// first id.
-#[derive(Default)]
+/// skipping ids already taken or [reserved](Self::reserve_ids); a
+/// certificate inserted twice keeps its first id.
 pub struct MemoryStore {
     entries: Vec<Entry>,
     by_id: HashMap<CertId, u32, FoldHash>,
     by_sha1: HashMap<[u8; 20], u32, FoldHash>,
     by_sha256: HashMap<[u8; 32], u32, FoldHash>,
+    by_uuid: HashMap<Uuid, u32, FoldHash>,
+    uuid_of: HashMap<u32, Uuid, FoldHash>,
     by_issuer_serial: HashMap<u64, Slots, Prehashed>,
     by_subject: HashMap<u64, Slots, Prehashed>,
     by_subject_key_id: HashMap<u64, Slots, Prehashed>,
     by_subject_without_key_id: HashMap<u64, Slots, Prehashed>,
-    /// Built when the first key is inserted: raw SPKI hash → entries.
+    /// Built when the first key is added: raw SPKI hash → entries.
     by_spki: Option<HashMap<u64, Slots, Prehashed>>,
     keys: Vec<PrivateKey>,
     hasher: FoldHash,
     next_id: u64,
+    reserved: HashSet<CertId, FoldHash>,
+    /// The first file a load skipped: automatic ids given after it may
+    /// have moved ([`ExportError::UnstableId`]).
+    skipped: Option<PathBuf>,
     /// Reused while loading: the name key being hashed.
     scratch: Vec<u8>,
 }
@@ -51,8 +58,11 @@ static NO_METADATA: CertMetadata = CertMetadata::EMPTY;
 struct Entry {
     id: CertId,
     der: Box<[u8]>,
+    sha256: [u8; 32],
     metadata: Option<Box<CertMetadata>>,
     key: Option<u32>,
+    /// An automatic id given after a load skipped a file.
+    unstable: bool,
 }
 
 /// The outcome of an insert.
@@ -63,28 +73,64 @@ pub(crate) struct Inserted {
     pub(crate) new: bool,
 }
 
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self {
+            entries: Vec::new(),
+            by_id: HashMap::default(),
+            by_sha1: HashMap::default(),
+            by_sha256: HashMap::default(),
+            by_uuid: HashMap::default(),
+            uuid_of: HashMap::default(),
+            by_issuer_serial: HashMap::default(),
+            by_subject: HashMap::default(),
+            by_subject_key_id: HashMap::default(),
+            by_subject_without_key_id: HashMap::default(),
+            by_spki: None,
+            keys: Vec::new(),
+            hasher: FoldHash::default(),
             next_id: 1,
-            ..Self::default()
+            reserved: HashSet::default(),
+            skipped: None,
+            scratch: Vec::new(),
         }
     }
 
     /// Adds a DER certificate and returns its id (its existing id if the
     /// store already holds it).
     pub fn insert(&mut self, der: impl Into<Vec<u8>>) -> Result<CertId, ExportError> {
-        self.insert_entry(der.into().into_boxed_slice(), None, &|_| false)
-            .map(|i| i.id)
+        self.insert_entry(der.into().into_boxed_slice(), None).map(|i| i.id)
     }
 
     /// Adds a DER certificate under a chosen id. Fails if the id is taken
-    /// by another certificate, or the certificate is already stored under
-    /// another id.
+    /// by another certificate ([`ExportError::IdTaken`]), or the
+    /// certificate is already stored under another id
+    /// ([`ExportError::AlreadyStored`]).
     pub fn insert_with_id(&mut self, der: impl Into<Vec<u8>>, id: CertId) -> Result<CertId, ExportError> {
-        self.insert_entry(der.into().into_boxed_slice(), Some(id), &|_| false)
-            .map(|i| i.id)
+        self.insert_entry(der.into().into_boxed_slice(), Some(id)).map(|i| i.id)
+    }
+
+    /// Keeps `ids` out of automatic numbering (ids a manifest gives to
+    /// certificates that are inserted later).
+    pub fn reserve_ids(&mut self, ids: impl IntoIterator<Item = CertId>) {
+        self.reserved.extend(ids);
+    }
+
+    /// Marks every automatic id given from now on as unstable: a load
+    /// skipped `file`, so those ids may differ from the ones a complete
+    /// load gives. Looking such an id up fails with
+    /// [`ExportError::UnstableId`] rather than risk naming another
+    /// certificate than the caller means; thumbprints and fixed ids still
+    /// work.
+    pub fn mark_later_ids_unstable(&mut self, file: PathBuf) {
+        self.skipped.get_or_insert(file);
     }
 
     /// Attaches `key` to every certificate whose public key is the key's,
@@ -116,15 +162,51 @@ impl MemoryStore {
                 certificate: format!("CertID {id}"),
             });
         }
+        self.spki_index();
         self.entries[slot].key = Some(self.keys.len() as u32);
         self.keys.push(key);
         Ok(())
+    }
+
+    /// The metadata of certificate `id`.
+    pub fn metadata(&self, id: CertId) -> Option<&CertMetadata> {
+        let slot = self.slot(id)?;
+        Some(self.entries[slot].metadata.as_deref().unwrap_or(&NO_METADATA))
     }
 
     /// The metadata of certificate `id`, to change it.
     pub fn metadata_mut(&mut self, id: CertId) -> Option<&mut CertMetadata> {
         let slot = self.slot(id)?;
         Some(self.entries[slot].metadata.get_or_insert_with(Default::default))
+    }
+
+    /// Gives certificate `id` the `uuId` `uuid` (replacing the one it
+    /// had). A `uuId` names one certificate: one that another certificate
+    /// has is refused ([`ExportError::UuidTaken`]).
+    pub fn set_uuid(&mut self, id: CertId, uuid: Uuid) -> Result<(), ExportError> {
+        let slot = self.slot(id).ok_or_else(|| ExportError::NotFound {
+            lookup: format!("CertID {id}"),
+        })? as u32;
+        match self.by_uuid.get(&uuid) {
+            Some(&other) if other == slot => return Ok(()),
+            Some(&other) => {
+                return Err(ExportError::UuidTaken {
+                    uuid: uuid.to_string(),
+                    by: self.entries[other as usize].id,
+                });
+            }
+            None => {}
+        }
+        if let Some(old) = self.uuid_of.insert(slot, uuid.clone()) {
+            self.by_uuid.remove(&old);
+        }
+        self.by_uuid.insert(uuid, slot);
+        Ok(())
+    }
+
+    /// The `uuId` of certificate `id`, if it has one.
+    pub fn uuid(&self, id: CertId) -> Option<&Uuid> {
+        self.uuid_of.get(&(self.slot(id)? as u32))
     }
 
     /// How many certificates the store holds.
@@ -142,50 +224,51 @@ impl MemoryStore {
         self.entries.iter().map(|e| (e.stored(), e.key.is_some()))
     }
 
+    /// The certificate under `id`, even if the id is
+    /// [unstable](Self::mark_later_ids_unstable). Lookups on behalf of
+    /// others go through [`CertificateStore::certificate`], which refuses
+    /// unstable ids.
+    pub fn get(&self, id: CertId) -> Option<StoredCertificate<'_>> {
+        self.slot(id).map(|slot| self.entries[slot].stored())
+    }
+
     fn slot(&self, id: CertId) -> Option<usize> {
         self.by_id.get(&id).map(|&s| s as usize)
     }
 
-    /// Inserts `der` under `fixed` or the next free id; `reserved` says
-    /// which ids automatic numbering must skip (a manifest's fixed ids).
-    pub(crate) fn insert_entry(
-        &mut self,
-        der: Box<[u8]>,
-        fixed: Option<CertId>,
-        reserved: &dyn Fn(CertId) -> bool,
-    ) -> Result<Inserted, ExportError> {
+    /// Inserts `der` under `fixed` or the next free id.
+    pub(crate) fn insert_entry(&mut self, der: Box<[u8]>, fixed: Option<CertId>) -> Result<Inserted, ExportError> {
         let sha1: [u8; 20] = sha1::Sha1::digest(&der).into();
         if let Some(&slot) = self.by_sha1.get(&sha1) {
             let id = self.entries[slot as usize].id;
             return match fixed {
-                Some(fixed) if fixed != id => Err(ExportError::InvalidOption {
-                    what: "certificate id",
-                    reason: format!(
-                        "certificate {} is already stored as {id}, not {fixed}",
-                        crate::lookup::hex(&sha1)
-                    ),
+                Some(wanted) if wanted != id => Err(ExportError::AlreadyStored {
+                    certificate: Thumbprint::Sha1(sha1),
+                    stored: id,
+                    wanted,
                 }),
                 _ => Ok(Inserted { id, new: false }),
             };
         }
-        let bad = ExportError::malformed(|| crate::lookup::hex(&sha1));
+        let bad = ExportError::malformed(|| Thumbprint::Sha1(sha1).to_string());
         let view = CertificateView::parse(&der).map_err(&bad)?;
         let subject = self.name_hash_of_der(view.subject).map_err(&bad)?;
         let issuer = self.name_hash_of_der(view.issuer).map_err(&bad)?;
 
         let id = match fixed {
-            Some(id) if self.by_id.contains_key(&id) => {
-                return Err(ExportError::InvalidOption {
-                    what: "certificate id",
-                    reason: format!("{id} is already taken"),
-                });
+            Some(id) => {
+                if let Some(slot) = self.slot(id) {
+                    return Err(ExportError::IdTaken {
+                        id,
+                        by: Thumbprint::sha1_of(&self.entries[slot].der),
+                    });
+                }
+                id
             }
-            Some(id) => id,
-            None => self.next_free_id(reserved),
+            None => self.next_free_id(),
         };
-        let slot = u32::try_from(self.entries.len()).map_err(|_| ExportError::InvalidOption {
-            what: "store size",
-            reason: "more than 2^32 certificates".into(),
+        let slot = u32::try_from(self.entries.len()).map_err(|_| ExportError::StoreFull {
+            limit: u32::MAX as usize,
         })?;
         let sha256: [u8; 32] = sha2::Sha256::digest(&der).into();
         self.by_id.insert(id, slot);
@@ -207,14 +290,16 @@ impl MemoryStore {
         self.entries.push(Entry {
             id,
             der,
+            sha256,
             metadata: None,
             key: None,
+            unstable: fixed.is_none() && self.skipped.is_some(),
         });
         Ok(Inserted { id, new: true })
     }
 
-    fn next_free_id(&mut self, reserved: &dyn Fn(CertId) -> bool) -> CertId {
-        while self.by_id.contains_key(&CertId(self.next_id)) || reserved(CertId(self.next_id)) {
+    fn next_free_id(&mut self) -> CertId {
+        while self.by_id.contains_key(&CertId(self.next_id)) || self.reserved.contains(&CertId(self.next_id)) {
             self.next_id += 1;
         }
         let id = CertId(self.next_id);
@@ -234,20 +319,32 @@ impl MemoryStore {
         Ok(self.hasher.hash_one(self.scratch.as_slice()))
     }
 
+    /// Builds the SPKI index if it is not there yet.
+    fn spki_index(&mut self) {
+        if self.by_spki.is_some() {
+            return;
+        }
+        let mut index: HashMap<u64, Slots, Prehashed> = HashMap::default();
+        for (slot, entry) in self.entries.iter().enumerate() {
+            if let Ok(view) = CertificateView::parse(&entry.der) {
+                index
+                    .entry(self.hasher.hash_one(view.spki))
+                    .or_default()
+                    .push(slot as u32);
+            }
+        }
+        self.by_spki = Some(index);
+    }
+
     /// Slots of the certificates holding `key`'s public key.
     fn certificates_of_key(&mut self, key: &PrivateKey) -> Vec<u32> {
-        if self.by_spki.is_none() {
-            let mut index: HashMap<u64, Slots, Prehashed> = HashMap::default();
-            for (slot, entry) in self.entries.iter().enumerate() {
-                if let Ok(view) = CertificateView::parse(&entry.der) {
-                    index
-                        .entry(self.hasher.hash_one(view.spki))
-                        .or_default()
-                        .push(slot as u32);
-                }
-            }
-            self.by_spki = Some(index);
-        }
+        self.spki_index();
+        self.holders(key)
+    }
+
+    /// Slots of the certificates holding `key`'s public key, in order
+    /// (the SPKI index exists once any key was added).
+    fn holders(&self, key: &PrivateKey) -> Vec<u32> {
         let Some(by_spki) = &self.by_spki else {
             return Vec::new();
         };
@@ -270,12 +367,12 @@ impl MemoryStore {
         found
     }
 
-    fn ids(&self, slots: Option<&Slots>) -> Vec<CertId> {
+    fn stored(&self, slots: Option<&Slots>) -> Vec<StoredCertificate<'_>> {
         slots
             .map(Slots::as_slice)
             .unwrap_or_default()
             .iter()
-            .map(|&s| self.entries[s as usize].id)
+            .map(|&s| self.entries[s as usize].stored())
             .collect()
     }
 }
@@ -286,45 +383,22 @@ impl Entry {
             id: self.id,
             der: Cow::Borrowed(&self.der),
             metadata: Cow::Borrowed(self.metadata.as_deref().unwrap_or(&NO_METADATA)),
+            sha256: Some(self.sha256),
         }
     }
 }
 
 impl CertificateStore for MemoryStore {
     fn certificate(&self, id: CertId) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        Ok(self.slot(id).map(|slot| self.entries[slot].stored()))
-    }
-
-    fn find_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<CertId>, ExportError> {
-        let slot = match thumbprint {
-            Thumbprint::Sha1(d) => self.by_sha1.get(d),
-            Thumbprint::Sha256(d) => self.by_sha256.get(d),
-        };
-        Ok(slot.map(|&s| self.entries[s as usize].id))
-    }
-
-    fn find_by_issuer_serial(&self, issuer: &NameKey, serial: &SerialNumber) -> Result<Vec<CertId>, ExportError> {
-        let key = self.hasher.hash_one((self.name_hash(issuer), serial.as_bytes()));
-        Ok(self.ids(self.by_issuer_serial.get(&key)))
-    }
-
-    fn find_issuers(&self, subject: &NameKey, key_id: Option<&[u8]>) -> Result<Vec<CertId>, ExportError> {
-        let subject = self.name_hash(subject);
-        Ok(match key_id {
-            None => self.ids(self.by_subject.get(&subject)),
-            Some(key_id) => {
-                let mut ids = self.ids(self.by_subject_key_id.get(&self.hasher.hash_one((subject, key_id))));
-                ids.extend(self.ids(self.by_subject_without_key_id.get(&subject)));
-                ids
-            }
-        })
-    }
-
-    fn private_key(&self, id: CertId) -> Result<Option<KeyRef<'_>>, ExportError> {
-        Ok(self
-            .slot(id)
-            .and_then(|slot| self.entries[slot].key)
-            .map(|key| KeyRef::Borrowed(&self.keys[key as usize])))
+        let Some(slot) = self.slot(id) else { return Ok(None) };
+        let entry = &self.entries[slot];
+        match (&self.skipped, entry.unstable) {
+            (Some(skipped), true) => Err(ExportError::UnstableId {
+                id,
+                skipped: skipped.clone(),
+            }),
+            _ => Ok(Some(entry.stored())),
+        }
     }
 
     fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
@@ -333,6 +407,48 @@ impl CertificateStore for MemoryStore {
             Thumbprint::Sha256(d) => self.by_sha256.get(d),
         };
         Ok(slot.map(|&s| self.entries[s as usize].stored()))
+    }
+
+    fn certificate_by_uuid(&self, uuid: &Uuid) -> Result<Option<StoredCertificate<'_>>, ExportError> {
+        Ok(self.by_uuid.get(uuid).map(|&s| self.entries[s as usize].stored()))
+    }
+
+    fn certificates_by_issuer_serial(
+        &self,
+        issuer: &NameKey,
+        serial: &SerialNumber,
+    ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
+        let key = self.hasher.hash_one((self.name_hash(issuer), serial.as_bytes()));
+        Ok(self.stored(self.by_issuer_serial.get(&key)))
+    }
+
+    fn issuer_candidates(
+        &self,
+        subject: &NameKey,
+        key_id: Option<&[u8]>,
+    ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
+        let subject = self.name_hash(subject);
+        Ok(match key_id {
+            None => self.stored(self.by_subject.get(&subject)),
+            Some(key_id) => {
+                let mut found = self.stored(self.by_subject_key_id.get(&self.hasher.hash_one((subject, key_id))));
+                found.extend(self.stored(self.by_subject_without_key_id.get(&subject)));
+                found
+            }
+        })
+    }
+
+    fn private_key(&self, id: CertId) -> Result<Option<StoredKey<'_>>, ExportError> {
+        let Some(key) = self.slot(id).and_then(|slot| self.entries[slot].key) else {
+            return Ok(None);
+        };
+        let key = &self.keys[key as usize];
+        let holder_policies: Vec<KeyPolicy> = self
+            .holders(key)
+            .into_iter()
+            .filter_map(|slot| self.entries[slot as usize].metadata.as_ref()?.key_policy.clone())
+            .collect();
+        Ok(Some(StoredKey::new(KeyRef::Borrowed(key), holder_policies)))
     }
 
     /// A `MemoryStore` changes only through `&mut self`, so never while an

@@ -60,8 +60,7 @@ pub fn by_cn(store: &MemoryStore, cn: &str) -> Thumbprint {
 
 /// The DER of the certificate with this thumbprint.
 pub fn der_of(store: &MemoryStore, t: &Thumbprint) -> Vec<u8> {
-    let id = store.find_by_thumbprint(t).unwrap().unwrap();
-    store.certificate(id).unwrap().unwrap().der.into_owned()
+    store.certificate_by_thumbprint(t).unwrap().unwrap().der.into_owned()
 }
 
 /// Runs a program with `stdin`, returning its output (not checking status).

@@ -1,55 +1,24 @@
-//! `certexport`: the command line of SPEC §9.
-//!
-//! Exit codes: 0 success; 2 bad usage or incompatible options; 3 not
-//! found; 4 incomplete chain; 5 access denied, key export not allowed or
-//! no key; 1 anything else. Errors are one line, `error: <reason>`, on
-//! stderr.
+//! `certexport export`: one request from flags (and a JSON request file),
+//! one artifact to stdout, a file or JSON.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::PathBuf;
 
+use certexport::chain::{IncompleteChains, RootCertificate};
 use certexport::request::ReferenceRequest;
-use certexport::store::{BadFiles, LoadOptions};
 use certexport::{
-    Caller, CertificateFormat, CertificateSummary, ChainOrder, CspPolicy, ExportError, ExportRequest, ExportSettings,
-    ExportTime, Exporter, FileExtension, IncompleteChains, KeyEncryption, KeyExport, KeyPlacement, Lookup, MemoryStore,
-    P7bEncoding, Password, PfxProfile, RootCertificate,
+    Caller, CertificateFormat, ChainOrder, CspPolicy, ExportError, ExportRequest, ExportSettings, ExportTime, Exporter,
+    FileExtension, KeyEncryption, KeyExport, KeyPlacement, Lookup, P7bEncoding, Password, PfxProfile,
 };
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 use zeroize::Zeroizing;
 
-#[derive(Parser)]
-#[command(
-    name = "certexport",
-    version,
-    about = "Export X.509 certificates, chains and private keys"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// One tab-separated line per certificate: id, SHA-1, serial, subject, issuer, key or -.
-    List(StoreArgs),
-    /// Export one certificate (and its chain, and its key).
-    Export(Box<ExportArgs>),
-}
+use crate::failure::Failure;
+use crate::input::read_small_file;
+use crate::output::{self, Existing};
+use crate::{StoreArgs, load};
 
 #[derive(Args)]
-struct StoreArgs {
-    /// A store file or directory (repeatable).
-    #[arg(long = "store", required = true, value_name = "PATH")]
-    stores: Vec<PathBuf>,
-    /// Skip files that cannot be read (reported on stderr) instead of failing.
-    #[arg(long)]
-    skip_bad_files: bool,
-}
-
-#[derive(Args)]
-struct ExportArgs {
+pub(crate) struct ExportArgs {
     #[command(flatten)]
     store: StoreArgs,
     /// The certificate's store id.
@@ -64,6 +33,9 @@ struct ExportArgs {
     /// Issuer DN (RFC 4514), with --serial.
     #[arg(long, value_name = "DN", requires = "serial")]
     issuer: Option<String>,
+    /// The certificate's uuId (1-64 of A-Z, a-z, 0-9, '-'), as a store manifest assigns it.
+    #[arg(long, value_name = "ID")]
+    uuid: Option<String>,
     /// Output format: cer, crt, der, pem, p7b or pfx.
     #[arg(long, default_value = "pem")]
     format: CertificateFormat,
@@ -139,9 +111,12 @@ struct ExportArgs {
     /// A request in the reference API's JSON field names; its fields override the flags.
     #[arg(long, value_name = "FILE")]
     request: Option<PathBuf>,
-    /// Write DIR/<file name> and print its path.
+    /// Write DIR/<file name> and print its path. An existing file is not replaced without --force.
     #[arg(long, value_name = "DIR", conflicts_with = "json")]
     out: Option<PathBuf>,
+    /// With --out: replace an existing file (atomically).
+    #[arg(long, requires = "out")]
+    force: bool,
     /// Print {"Content", "FileName", "ContentType", "Certificates"}.
     #[arg(long)]
     json: bool,
@@ -155,109 +130,21 @@ enum KeyScheme {
     Legacy3des,
 }
 
-fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e)
-            if matches!(
-                e.kind(),
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
-            ) =>
-        {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or("bad usage").trim_start_matches("error: ");
-            eprintln!("error: {line}");
-            return ExitCode::from(2);
-        }
-    };
-    let result = match cli.command {
-        Command::List(args) => list(&args),
-        Command::Export(args) => export(&args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(exit_code(&e))
-        }
-    }
-}
-
-/// The one place errors become exit codes.
-fn exit_code(error: &ExportError) -> u8 {
-    use ExportError as E;
-    match error {
-        E::InvalidThumbprint { .. }
-        | E::InvalidSerialNumber { .. }
-        | E::InvalidDistinguishedName { .. }
-        | E::InvalidClaim { .. }
-        | E::MissingLookup
-        | E::IncompleteLookup { .. }
-        | E::ConflictingLookups { .. }
-        | E::IncompatibleOptions { .. }
-        | E::InvalidOption { .. }
-        | E::PasswordRequired
-        | E::CspNotAllowed { .. } => 2,
-        E::NotFound { .. } | E::AmbiguousLookup { .. } => 3,
-        E::IncompleteChain { .. } | E::ChainTooLong { .. } | E::ChainBudgetExceeded { .. } => 4,
-        E::AccessDenied | E::KeyExportRestricted { .. } | E::NoPrivateKey { .. } => 5,
-        _ => 1,
-    }
-}
-
-fn load(args: &StoreArgs) -> Result<MemoryStore, ExportError> {
-    let bad_files = if args.skip_bad_files {
-        BadFiles::SkipWithWarning
-    } else {
-        BadFiles::Fail
-    };
-    let mut store = MemoryStore::new();
-    let report = store.load_paths(&args.stores, &LoadOptions { bad_files })?;
-    for warning in &report.warnings {
-        eprintln!("warning: {warning}");
-    }
-    Ok(store)
-}
-
-fn list(args: &StoreArgs) -> Result<(), ExportError> {
-    let store = load(args)?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    for (cert, has_key) in store.iter() {
-        let summary = CertificateSummary::from_der(&cert.der)?;
-        let key = if has_key { "key" } else { "-" };
-        let written = writeln!(
-            out,
-            "{}\t{}\t{}\t{}\t{}\t{key}",
-            cert.id, summary.sha1, summary.serial, summary.subject, summary.issuer
-        );
-        if written.is_err() {
-            break; // stdout closed (e.g. piped into `head`)
-        }
-    }
-    let _ = out.flush();
-    Ok(())
-}
-
-fn export(args: &ExportArgs) -> Result<(), ExportError> {
-    let json = args.request.as_deref().map(read_request).transpose()?;
-    let mut lookups = Lookup::from_parts(
+pub(crate) fn export(args: &ExportArgs) -> Result<(), Failure> {
+    let mut json = args.request.as_deref().map(read_request).transpose()?;
+    let mut lookups = match Lookup::from_parts(
         args.id,
         args.thumbprint.as_deref(),
         args.serial.as_deref(),
         args.issuer.as_deref(),
-    )
-    .or_else(|e| {
-        if json.is_some() && e == ExportError::MissingLookup {
-            Ok(Vec::new())
-        } else {
-            Err(e)
-        }
-    })?;
+    ) {
+        Ok(lookups) => lookups,
+        Err(ExportError::MissingLookup) if json.is_some() || args.uuid.is_some() => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(uuid) = &args.uuid {
+        lookups.push(Lookup::Uuid(uuid.parse()?));
+    }
     if let Some(json) = &json {
         lookups.extend(json.lookups()?);
     }
@@ -288,11 +175,13 @@ fn export(args: &ExportArgs) -> Result<(), ExportError> {
             return Err(ExportError::IncompatibleOptions {
                 first: "--danger-unencrypted-key".into(),
                 second: "no --with-key or --key-only".into(),
-            });
+            }
+            .into());
         }
         _ => None,
     };
-    let json_has_password = json.as_ref().is_some_and(|j| j.password.is_some());
+    // The JSON's Password, where given, wins over the flags.
+    let json_password = json.as_mut().and_then(ReferenceRequest::take_password);
     request.private_key = match placement {
         None => KeyExport::None,
         Some(placement) if args.danger_unencrypted_key => KeyExport::DangerUnencrypted { placement },
@@ -302,11 +191,9 @@ fn export(args: &ExportArgs) -> Result<(), ExportError> {
                 KeyScheme::Legacy3des => KeyEncryption::legacy_pkcs12_triple_des(),
             };
             let encryption = args.iterations.map_or(encryption, |n| encryption.with_iterations(n));
-            let password = match password(args)? {
-                Some(p) => p,
-                // The JSON's Password replaces this placeholder in `apply`.
-                None if json_has_password => Password::new("placeholder")?,
-                None => return Err(ExportError::PasswordRequired),
+            let password = match json_password {
+                Some(password) => password,
+                None => password(args)?.ok_or(ExportError::PasswordRequired)?,
             };
             KeyExport::Encrypted {
                 placement,
@@ -320,7 +207,7 @@ fn export(args: &ExportArgs) -> Result<(), ExportError> {
     }
 
     let caller = match &args.claims {
-        Some(path) => Caller::from_claim_lines(&String::from_utf8_lossy(&read(path)?))?,
+        Some(path) => Caller::from_claim_lines(&String::from_utf8_lossy(&read_small_file(path, "a claims file")?))?,
         None => Caller::single_tenant_full_access(),
     };
     let mut settings = ExportSettings {
@@ -344,54 +231,36 @@ fn export(args: &ExportArgs) -> Result<(), ExportError> {
     let exporter = Exporter::with_settings(load(&args.store)?, settings);
     let artifact = exporter.export(&caller, &request)?;
     if let Some(dir) = &args.out {
-        let path = dir.join(artifact.file_name());
-        std::fs::write(&path, artifact.bytes()).map_err(|e| ExportError::Io {
-            path: path.clone(),
-            kind: e.kind(),
-        })?;
-        println!("{}", path.display());
+        let existing = if args.force { Existing::Replace } else { Existing::Keep };
+        let path = output::write_artifact(dir, &artifact, existing)?;
+        output::to_stdout(format!("{}\n", path.display()).as_bytes())
     } else if args.json {
-        let text = Zeroizing::new(
-            serde_json::to_string(&artifact).map_err(|e| ExportError::InvalidOption {
-                what: "JSON output",
-                reason: e.to_string(),
-            })?,
-        );
-        println!("{}", text.as_str());
+        let mut text = Zeroizing::new(serde_json::to_vec(&artifact).map_err(|_| ExportError::Encoding {
+            what: "JSON output",
+            source: der::ErrorKind::Failed.into(),
+        })?);
+        text.push(b'\n');
+        output::to_stdout(&text)
     } else {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(artifact.bytes())
-            .and_then(|()| stdout.flush())
-            .map_err(|e| ExportError::Io {
-                path: "<stdout>".into(),
-                kind: e.kind(),
-            })?;
+        output::to_stdout(artifact.bytes())
     }
-    Ok(())
 }
 
-fn password(args: &ExportArgs) -> Result<Option<Password>, ExportError> {
+fn password(args: &ExportArgs) -> Result<Option<Password>, Failure> {
     if let Some(path) = &args.password_file {
-        return Password::from_first_line(read(path)?).map(Some);
+        return Ok(Some(Password::from_first_line(read_small_file(
+            path,
+            "a password file",
+        )?)?));
     }
     if let Some(var) = &args.password_env {
-        let value = std::env::var(var).map_err(|_| ExportError::InvalidOption {
-            what: "--password-env",
-            reason: format!("environment variable {var} is not set or not UTF-8"),
-        })?;
-        return Password::new(value).map(Some);
+        let value = std::env::var(var)
+            .map_err(|_| Failure::Usage(format!("environment variable {var} is not set or not UTF-8")))?;
+        return Ok(Some(Password::new(value)?));
     }
     Ok(None)
 }
 
-fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, ExportError> {
-    std::fs::read(path).map(Zeroizing::new).map_err(|e| ExportError::Io {
-        path: path.to_owned(),
-        kind: e.kind(),
-    })
-}
-
-fn read_request(path: &Path) -> Result<ReferenceRequest, ExportError> {
-    ReferenceRequest::from_json(&read(path)?)
+fn read_request(path: &std::path::Path) -> Result<ReferenceRequest, Failure> {
+    Ok(ReferenceRequest::from_json(&read_small_file(path, "a request file")?)?)
 }

@@ -1,0 +1,71 @@
+//! How the command line fails: one line on stderr and an exit code
+//! (SPEC §9), decided here and nowhere else.
+
+use std::process::ExitCode;
+
+use certexport::ExportError;
+
+/// Why a command did not finish.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The library refused or failed.
+    Export(ExportError),
+    /// The command line itself is wrong (a flag's value, a missing
+    /// environment variable).
+    Usage(String),
+    /// Standard output was closed by its reader (`| head`): nothing more
+    /// to say, and nothing wrong.
+    StdoutClosed,
+}
+
+impl From<ExportError> for Failure {
+    fn from(error: ExportError) -> Self {
+        Failure::Export(error)
+    }
+}
+
+impl Failure {
+    /// Prints the error line (if any) and gives the exit code: 0 success;
+    /// 2 bad usage or incompatible options; 3 not found; 4 incomplete
+    /// chain; 5 access denied, key export not allowed or no key; 1
+    /// anything else.
+    pub(crate) fn report(self) -> ExitCode {
+        let (line, code) = match self {
+            Failure::StdoutClosed => return ExitCode::SUCCESS,
+            Failure::Usage(reason) => (reason, 2),
+            Failure::Export(error) => {
+                let code = exit_code(&error);
+                (error.to_string(), code)
+            }
+        };
+        eprintln!("error: {line}");
+        ExitCode::from(code)
+    }
+}
+
+fn exit_code(error: &ExportError) -> u8 {
+    use ExportError as E;
+    match error {
+        E::InvalidThumbprint { .. }
+        | E::InvalidSerialNumber { .. }
+        | E::InvalidUuid { .. }
+        | E::InvalidDistinguishedName { .. }
+        | E::InvalidClaim { .. }
+        | E::UnknownChoice { .. }
+        | E::InvalidIterations { .. }
+        | E::InvalidPassword { .. }
+        | E::NotBmpString { .. }
+        | E::InvalidRequest { .. }
+        | E::MissingLookup
+        | E::IncompleteLookup { .. }
+        | E::ConflictingLookups { .. }
+        | E::UnstableId { .. }
+        | E::IncompatibleOptions { .. }
+        | E::PasswordRequired
+        | E::CspNotAllowed { .. } => 2,
+        E::NotFound { .. } | E::AmbiguousLookup { .. } => 3,
+        E::IncompleteChain { .. } | E::ChainTooLong { .. } | E::ChainBudgetExceeded { .. } => 4,
+        E::AccessDenied | E::KeyExportRestricted { .. } | E::NoPrivateKey { .. } => 5,
+        _ => 1,
+    }
+}

@@ -1,0 +1,113 @@
+//! `certexport`: the command line of SPEC §9.
+//!
+//! Exit codes: 0 success; 2 bad usage or incompatible options; 3 not
+//! found; 4 incomplete chain; 5 access denied, key export not allowed or
+//! no key; 1 anything else. Errors are one line, `error: <reason>`, on
+//! stderr.
+
+mod export;
+mod failure;
+mod input;
+mod output;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use certexport::store::{BadFiles, LoadOptions};
+use certexport::{CertificateSummary, MemoryStore};
+use clap::{Args, Parser, Subcommand};
+
+use failure::Failure;
+
+#[derive(Parser)]
+#[command(
+    name = "certexport",
+    version,
+    about = "Export X.509 certificates, chains and private keys"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// One tab-separated line per certificate: id, SHA-1, serial, subject, issuer, key or -.
+    List(StoreArgs),
+    /// Export one certificate (and its chain, and its key).
+    Export(Box<export::ExportArgs>),
+}
+
+/// Where the certificates come from.
+#[derive(Args)]
+pub(crate) struct StoreArgs {
+    /// A store file or directory (repeatable).
+    #[arg(long = "store", required = true, value_name = "PATH")]
+    stores: Vec<PathBuf>,
+    /// Skip files that cannot be read (reported on stderr) instead of failing.
+    #[arg(long)]
+    skip_bad_files: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("bad usage").trim_start_matches("error: ");
+            return Failure::Usage(line.to_owned()).report();
+        }
+    };
+    let result = match cli.command {
+        Command::List(args) => list(&args),
+        Command::Export(args) => export::export(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}
+
+/// The store the flags name, with its warnings on stderr.
+pub(crate) fn load(args: &StoreArgs) -> Result<MemoryStore, Failure> {
+    let bad_files = if args.skip_bad_files {
+        BadFiles::SkipWithWarning
+    } else {
+        BadFiles::Fail
+    };
+    let mut store = MemoryStore::new();
+    let report = store.load_paths(&args.stores, &LoadOptions::with_bad_files(bad_files))?;
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(store)
+}
+
+fn list(args: &StoreArgs) -> Result<(), Failure> {
+    let store = load(args)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for (cert, has_key) in store.iter() {
+        let summary = CertificateSummary::from_der(&cert.der)?;
+        let key = if has_key { "key" } else { "-" };
+        let written = writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{key}",
+            cert.id, summary.sha1, summary.serial, summary.subject, summary.issuer
+        );
+        if written.is_err() {
+            return Err(Failure::StdoutClosed);
+        }
+    }
+    out.flush().map_err(|_| Failure::StdoutClosed)
+}
