@@ -29,7 +29,8 @@ mod generate;
 use std::hint::black_box;
 use std::time::Duration;
 
-use certexport::{Caller, ExportError, ExportRequest, Exporter, Thumbprint};
+use certexport::ids::Thumbprint;
+use certexport::{Caller, ExportError, ExportRequest, Exporter};
 
 use common::Ratios;
 use generate::BenchPki;

@@ -43,10 +43,11 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
-use certexport::{
-    Caller, CertificateFormat, CertificateStore, ExportRequest, Exporter, KeyEncryption, KeyExport, KeyPlacement,
-    MemoryStore, Password, PfxOptions, Thumbprint,
-};
+use certexport::formats::{KeyEncryption, PfxOptions};
+use certexport::ids::Thumbprint;
+use certexport::options::{KeyExport, KeyPlacement};
+use certexport::store::{CertificateStore, MemoryStore};
+use certexport::{Caller, CertificateFormat, ExportRequest, Exporter, Password};
 use criterion::SamplingMode;
 use openssl::pkey::PKey;
 use openssl::x509::X509;

@@ -29,7 +29,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use certexport::MemoryStore;
+use certexport::store::MemoryStore;
 use criterion::SamplingMode;
 use openssl::hash::MessageDigest;
 use openssl::x509::X509;

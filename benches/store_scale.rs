@@ -41,7 +41,8 @@ mod twins;
 use std::hint::black_box;
 use std::time::Duration;
 
-use certexport::{Caller, CertificateStore, ExportRequest, Exporter};
+use certexport::store::CertificateStore;
+use certexport::{Caller, ExportRequest, Exporter};
 use criterion::BenchmarkId;
 
 use common::Ratios;

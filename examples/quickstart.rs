@@ -6,10 +6,11 @@
 
 use std::path::Path;
 
-use certexport::{
-    Caller, CertificateFormat, ChainOrder, ExportRequest, Exporter, KeyEncryption, KeyExport, KeyPlacement,
-    MemoryStore, Password, Thumbprint,
-};
+use certexport::formats::KeyEncryption;
+use certexport::ids::Thumbprint;
+use certexport::options::{ChainOrder, KeyExport, KeyPlacement};
+use certexport::store::MemoryStore;
+use certexport::{Caller, CertificateFormat, ExportRequest, Exporter, Password};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/demo");

@@ -22,10 +22,11 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use certexport::{
-    Caller, CertificateFormat, CertificateStore, ExportRequest, Exporter, KeyEncryption, KeyExport, KeyPlacement,
-    MemoryStore, Password, Thumbprint,
-};
+use certexport::formats::KeyEncryption;
+use certexport::ids::Thumbprint;
+use certexport::options::{KeyExport, KeyPlacement};
+use certexport::store::{CertificateStore, MemoryStore};
+use certexport::{Caller, CertificateFormat, ExportRequest, Exporter, Password};
 
 use generate::BenchPki;
 

@@ -141,6 +141,36 @@ pub struct Scope {
     pub container_id: Option<u64>,
 }
 
+/// The "Allow Cryptographic Service Providers" setting and its list: which
+/// Microsoft CSPs a PFX request may name (SPEC §6).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CspPolicy {
+    /// Whether a request may name a CSP at all (default false).
+    pub allow: bool,
+    /// The CSP names a request may give, compared exactly.
+    pub names: Vec<String>,
+}
+
+impl CspPolicy {
+    /// CSPs allowed, these names only.
+    pub fn allowing(names: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self {
+            allow: true,
+            names: names.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// Refuses a CSP the policy does not list ([`ExportError::CspNotAllowed`]).
+pub(crate) fn check_csp(policy: &CspPolicy, csp: Option<&str>) -> Result<(), ExportError> {
+    match csp {
+        Some(csp) if !policy.allow || !policy.names.iter().any(|n| n == csp) => Err(ExportError::CspNotAllowed {
+            csp: crate::error::shown(csp),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// What [`authorize`] granted, and what is still owed once the certificate is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Grant {

@@ -7,6 +7,8 @@ use zeroize::Zeroizing;
 use crate::request::{CertificateFormat, FileExtension};
 use crate::{base64, name};
 
+use crate::name::is_display_spoofing;
+
 /// An exported file.
 ///
 /// The bytes live in zeroizing memory (they may hold a key, encrypted or
@@ -33,8 +35,16 @@ impl ExportArtifact {
     }
 
     /// The bytes base64-encoded, as the reference API returns `Content`.
+    /// An artifact holding a key (even encrypted) is encoded by a
+    /// constant-time codec (`base64ct`), so its timing tells nothing of
+    /// the bytes; certificates take the fast table-driven one.
     pub fn to_base64(&self) -> Zeroizing<String> {
-        Zeroizing::new(base64::encode(&self.bytes))
+        if self.contains_private_key {
+            use base64ct::Encoding;
+            Zeroizing::new(base64ct::Base64::encode_string(&self.bytes))
+        } else {
+            Zeroizing::new(base64::encode(&self.bytes))
+        }
     }
 
     /// The file name (the reference API's `X-CertificateFile`): a plain
@@ -103,17 +113,22 @@ const MAX_STEM: usize = 200;
 /// The file-name stem of a certificate: its subject CN made safe, or its
 /// SHA-1 thumbprint (lower-case hex) if it has no usable CN.
 ///
-/// - `\ / : * ? " < > |` and control characters become `_` (so the
-///   wildcard `*.example.org` gives `_.example.org`);
+/// - `\ / : * ? " < > |`, control characters and the invisible
+///   characters that reorder or break displayed text (bidirectional
+///   controls such as U+202E, line and paragraph separators, zero-width
+///   characters) become `_` (so the wildcard `*.example.org` gives
+///   `_.example.org`);
 /// - with `allow_periods` false, every `.` becomes `_`;
 /// - surrounding white space is dropped, and a leading `.` becomes `_`
 ///   (no hidden files);
-/// - a Windows device name (`CON`, `NUL`, `COM1`, …, which Windows
-///   reserves whatever the extension) gets a leading `_`;
+/// - a Windows device name (`CON`, `NUL`, `COM1`, `CONIN$`, …, which
+///   Windows reserves whatever the extension) gets a leading `_`;
 /// - at most 200 bytes, cut at a character boundary.
 pub(crate) fn file_stem(subject: &[u8], sha1_hex: impl FnOnce() -> String, allow_periods: bool) -> String {
     let cn = name::common_name(subject).unwrap_or_default();
-    let unsafe_char = |c: char| matches!(c, '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control();
+    let unsafe_char = |c: char| {
+        matches!(c, '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control() || is_display_spoofing(c)
+    };
     let cn = cn.trim();
     let mut stem: String = if allow_periods && !cn.contains(unsafe_char) {
         cn.to_owned()
@@ -145,10 +160,13 @@ pub(crate) fn file_stem(subject: &[u8], sha1_hex: impl FnOnce() -> String, allow
 }
 
 /// Whether Windows reserves `stem` as a device: the part before the first
-/// `.`, without trailing spaces, is CON, PRN, AUX, NUL, COM0–9 or LPT0–9
-/// (superscript digits included), in any case.
+/// `.`, without trailing spaces, is CON, PRN, AUX, NUL, CONIN$, CONOUT$,
+/// COM0–9 or LPT0–9 (superscript digits included), in any case.
 fn is_windows_device_name(stem: &str) -> bool {
     let base = stem.split('.').next().unwrap_or_default().trim_end();
+    if base.eq_ignore_ascii_case("CONIN$") || base.eq_ignore_ascii_case("CONOUT$") {
+        return true;
+    }
     let (prefix, rest) = base.split_at(base.char_indices().nth(3).map_or(base.len(), |(i, _)| i));
     let is = |word: &str| prefix.eq_ignore_ascii_case(word);
     match rest {
@@ -163,19 +181,14 @@ mod tests {
     use super::*;
 
     fn stem(cn: &str, periods: bool) -> String {
-        let subject = crate::tlv::encode(
-            0x30,
-            &[&crate::tlv::encode(
-                0x31,
-                &[&crate::tlv::encode(
-                    0x30,
-                    &[
-                        &crate::tlv::encode(0x06, &[&[0x55, 4, 3]]),
-                        &crate::tlv::encode(0x0c, &[cn.as_bytes()]),
-                    ],
-                )],
-            )],
-        );
+        use der::Encode;
+        use der::asn1::{Any, SetOfVec, Utf8StringRef};
+        let atv = x509_cert::attr::AttributeTypeAndValue {
+            oid: crate::oid::COMMON_NAME,
+            value: Any::encode_from(&Utf8StringRef::new(cn).unwrap()).unwrap(),
+        };
+        let rdn = x509_cert::name::RelativeDistinguishedName::from(SetOfVec::try_from(vec![atv]).unwrap());
+        let subject = x509_cert::name::RdnSequence::from(vec![rdn]).to_der().unwrap();
         file_stem(&subject, || "abc123".into(), periods)
     }
 
@@ -191,11 +204,22 @@ mod tests {
         assert_eq!(stem("..", true), "_.");
         assert_eq!(stem(".hidden", true), "_hidden");
         assert_eq!(stem("../../etc/passwd", true), "_._.._etc_passwd");
+        assert_eq!(stem("invoice\u{202e}gpj.exe", true), "invoice_gpj.exe");
+        assert_eq!(stem("a\u{2028}b\u{200b}c", true), "a_b_c");
     }
 
     #[test]
     fn avoids_windows_device_names() {
-        for reserved in ["CON", "con", "nul.example.com", "COM1", "lpt9", "AUX "] {
+        for reserved in [
+            "CON",
+            "con",
+            "nul.example.com",
+            "COM1",
+            "lpt9",
+            "AUX ",
+            "CONIN$",
+            "conout$.x",
+        ] {
             assert!(stem(reserved, true).starts_with('_'), "{reserved}");
         }
         for fine in ["console", "COM10", "company.com", "lpt"] {

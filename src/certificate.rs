@@ -1,16 +1,21 @@
-//! A zero-copy view of the fields of an X.509 certificate that lookups,
-//! chain building and file naming need.
+//! The fields of an X.509 certificate that lookups, chain building and
+//! file naming need (a stored certificate carries them through an export
+//! once read: `store::Certificate`).
 //!
 //! The view borrows the stored DER: nothing is decoded that is not used and
 //! nothing is re-encoded, so a stored certificate is written out byte for
 //! byte as it was loaded. The outer structure is checked strictly (every
 //! field of `TBSCertificate` in order, DER lengths, no trailing bytes); the
 //! contents of extensions other than the key identifiers are not interpreted.
+//! It is read with [`crate::fast_der`], the one hand-written DER reader of
+//! the crate, which `benches/der_reader.rs` and the differential test in
+//! `tests/der_reader.rs` hold against the `der` crate.
 
 use crate::error::ExportError;
+use crate::fast_der::{self as tlv, Reader, Tlv, tag};
 use crate::ids::{SerialNumber, Thumbprint, trim_leading_zeros};
 use crate::name;
-use crate::tlv::{self, Reader, Tlv, tag};
+use crate::oid;
 
 /// What a person reads about a certificate: the fields `certexport list`
 /// prints.
@@ -74,9 +79,6 @@ pub(crate) struct CertificateView<'a> {
     pub(crate) signature: &'a [u8],
 }
 
-const OID_SUBJECT_KEY_ID: &[u8] = &[0x55, 0x1d, 0x0e];
-const OID_AUTHORITY_KEY_ID: &[u8] = &[0x55, 0x1d, 0x23];
-
 impl<'a> CertificateView<'a> {
     /// Reads the view of `der`, which must be exactly one certificate.
     pub(crate) fn parse(der: &'a [u8]) -> der::Result<Self> {
@@ -137,9 +139,9 @@ impl<'a> CertificateView<'a> {
             parts.optional(tag::BOOLEAN)?;
             let value = parts.expect(tag::OCTET_STRING)?;
             parts.finish()?;
-            if id.value == OID_SUBJECT_KEY_ID {
+            if id.value == oid::SUBJECT_KEY_IDENTIFIER.as_bytes() {
                 self.subject_key_id = Some(tlv::single(value.value, tag::OCTET_STRING)?.value);
-            } else if id.value == OID_AUTHORITY_KEY_ID {
+            } else if id.value == oid::AUTHORITY_KEY_IDENTIFIER.as_bytes() {
                 let aki = tlv::single(value.value, tag::SEQUENCE)?;
                 self.authority_key_id = Reader::new(aki.value)
                     .optional(tag::CONTEXT_PRIM_0)?
@@ -158,19 +160,6 @@ impl<'a> CertificateView<'a> {
     pub(crate) fn is_valid_at(&self, time: i64) -> bool {
         self.not_before <= time && time <= self.not_after
     }
-}
-
-/// The subject `Name` element of a certificate, reading no further than it
-/// (the export path needs only the subject: for headers and file names).
-pub(crate) fn subject_of(der: &[u8]) -> der::Result<&[u8]> {
-    let cert = tlv::single(der, tag::SEQUENCE)?;
-    let tbs = Reader::new(cert.value).expect(tag::SEQUENCE)?;
-    let mut fields = Reader::new(tbs.value);
-    fields.optional(tag::CONTEXT_0)?;
-    for expected in [tag::INTEGER, tag::SEQUENCE, tag::SEQUENCE, tag::SEQUENCE] {
-        fields.expect(expected)?;
-    }
-    Ok(fields.expect(tag::SEQUENCE)?.raw)
 }
 
 fn bit_string(tlv: Tlv<'_>) -> der::Result<&[u8]> {

@@ -27,17 +27,17 @@ mod verify;
 pub(crate) use cache::Caches;
 use cache::TimeWindow;
 
-use std::collections::HashMap;
-
 use crate::certificate::CertificateView;
 use crate::error::ExportError;
 use crate::name::{self, NameKey};
-use crate::store::{CertificateStore, StoredCertificate};
+use crate::store::Certificate;
+use crate::store::CertificateStore;
 
 use verify::Signature;
 
 /// How chains are built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ChainPolicy {
     /// The most issuers above the end-entity certificate (default 10).
     pub max_depth: usize,
@@ -62,6 +62,7 @@ impl Default for ChainPolicy {
 
 /// What to do with a chain that cannot reach a root.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IncompleteChains {
     /// Fail with [`ExportError::IncompleteChain`] (the default).
     #[default]
@@ -72,6 +73,7 @@ pub enum IncompleteChains {
 
 /// Whether the root certificate is exported with the chain.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RootCertificate {
     /// The chain ends with the root (the default).
     #[default]
@@ -114,11 +116,11 @@ impl Default for Budget {
 /// The chain of `leaf`, leaf first, as `policy` asks for it.
 pub(crate) fn build<'s>(
     store: &'s dyn CertificateStore,
-    leaf: StoredCertificate<'s>,
+    leaf: Certificate<'s>,
     policy: &ChainPolicy,
     time: i64,
     caches: &Caches,
-) -> Result<Vec<StoredCertificate<'s>>, ExportError> {
+) -> Result<Vec<Certificate<'s>>, ExportError> {
     let fixed = store.contents_are_fixed();
     if fixed {
         if let Some(chain) = remembered(store, &leaf, time, caches)? {
@@ -138,14 +140,14 @@ pub(crate) fn build<'s>(
     };
     let node = Node::new(leaf, time)?;
     let mut path = vec![node];
-    let chain: Vec<StoredCertificate<'s>> = match builder.extend(&mut path)? {
+    let chain: Vec<Certificate<'s>> = match builder.extend(&mut path)? {
         Outcome::Root => path.into_iter().map(|n| n.certificate).collect(),
         Outcome::DeadEnd => {
             let Some((partial, error)) = builder.dead_end.take() else {
                 // Every dead end is recorded where it is met; this only
                 // keeps the function total.
-                let leaf = parse(&path[0].certificate)?;
-                let missing_issuer = name::to_rfc4514(leaf.issuer).map_err(malformed(&path[0].certificate))?;
+                let leaf = &path[0].certificate;
+                let missing_issuer = name::to_rfc4514(leaf.view().issuer).map_err(malformed(leaf))?;
                 return Err(ExportError::IncompleteChain { missing_issuer });
             };
             match (policy.incomplete, &error) {
@@ -157,7 +159,7 @@ pub(crate) fn build<'s>(
     if fixed {
         caches
             .chains
-            .insert(chain.iter().map(|c| c.id).collect(), builder.window);
+            .insert(chain.iter().map(|c| c.stored.id).collect(), builder.window);
     }
     Ok(without_root(chain, policy))
 }
@@ -165,17 +167,17 @@ pub(crate) fn build<'s>(
 /// The chain remembered for `leaf` at `time`, fetched from the store.
 fn remembered<'s>(
     store: &'s dyn CertificateStore,
-    leaf: &StoredCertificate<'s>,
+    leaf: &Certificate<'s>,
     time: i64,
     caches: &Caches,
-) -> Result<Option<Vec<StoredCertificate<'s>>>, ExportError> {
-    let Some(ids) = caches.chains.get(leaf.id, time) else {
+) -> Result<Option<Vec<Certificate<'s>>>, ExportError> {
+    let Some(ids) = caches.chains.get(leaf.stored.id, time) else {
         return Ok(None);
     };
     let mut chain = vec![leaf.clone()];
     for &id in ids.iter().skip(1) {
         match store.certificate(id) {
-            Ok(Some(certificate)) => chain.push(certificate),
+            Ok(Some(certificate)) => chain.push(Certificate::parse(certificate)?),
             // Gone, or no longer to be named by id: build the chain afresh.
             Ok(None) | Err(ExportError::UnstableId { .. }) => return Ok(None),
             Err(e) => return Err(e),
@@ -184,7 +186,7 @@ fn remembered<'s>(
     Ok(Some(chain))
 }
 
-fn without_root<'s>(mut chain: Vec<StoredCertificate<'s>>, policy: &ChainPolicy) -> Vec<StoredCertificate<'s>> {
+fn without_root<'s>(mut chain: Vec<Certificate<'s>>, policy: &ChainPolicy) -> Vec<Certificate<'s>> {
     if policy.root == RootCertificate::Exclude && chain.len() > 1 {
         chain.pop();
     }
@@ -193,33 +195,26 @@ fn without_root<'s>(mut chain: Vec<StoredCertificate<'s>>, policy: &ChainPolicy)
 
 /// A certificate on the path, with what the search compares.
 struct Node<'s> {
-    certificate: StoredCertificate<'s>,
+    certificate: Certificate<'s>,
     /// SHA-256 of its DER: what the signature cache knows it by.
     digest: [u8; 32],
     subject: NameKey,
-    spki: Box<[u8]>,
-    not_before: i64,
-    not_after: i64,
+    issuer: NameKey,
     valid_now: bool,
 }
 
 impl<'s> Node<'s> {
-    fn new(certificate: StoredCertificate<'s>, time: i64) -> Result<Self, ExportError> {
-        let view = parse(&certificate)?;
+    fn new(certificate: Certificate<'s>, time: i64) -> Result<Self, ExportError> {
+        let view = certificate.view();
         let subject = NameKey::from_der(view.subject).map_err(malformed(&certificate))?;
-        let (spki, not_before, not_after) = (view.spki.into(), view.not_before, view.not_after);
+        let issuer = NameKey::from_der(view.issuer).map_err(malformed(&certificate))?;
         let valid_now = view.is_valid_at(time);
-        let digest = certificate.sha256.unwrap_or_else(|| {
-            use sha2::Digest;
-            sha2::Sha256::digest(&certificate.der).into()
-        });
+        let digest = certificate.sha256();
         Ok(Self {
             certificate,
             digest,
             subject,
-            spki,
-            not_before,
-            not_after,
+            issuer,
             valid_now,
         })
     }
@@ -242,7 +237,7 @@ struct Builder<'s, 'p> {
     signed_bytes: usize,
     /// The first dead end met: the path so far and why it ended. The
     /// search meets the most preferred path's end first.
-    dead_end: Option<(Vec<StoredCertificate<'s>>, ExportError)>,
+    dead_end: Option<(Vec<Certificate<'s>>, ExportError)>,
 }
 
 impl<'s> Builder<'s, '_> {
@@ -253,9 +248,8 @@ impl<'s> Builder<'s, '_> {
         // A handle on the certificate (a borrow for stores in memory), so the
         // path can grow while the view of it is in use.
         let certificate = last.certificate.clone();
-        let digest = last.digest;
-        let current = parse(&certificate)?;
-        let issuer = NameKey::from_der(current.issuer).map_err(malformed(&certificate))?;
+        let (digest, issuer) = (last.digest, last.issuer.clone());
+        let current = certificate.view();
         if issuer == last.subject && self.verify(current.spki, digest, &current, digest)? == Signature::Valid {
             return Ok(Outcome::Root);
         }
@@ -270,7 +264,7 @@ impl<'s> Builder<'s, '_> {
         }
 
         let mut candidates = Vec::new();
-        for certificate in self.store.issuer_candidates(&issuer, current.authority_key_id)? {
+        for stored in self.store.issuer_candidates(&issuer, current.authority_key_id)? {
             self.candidates += 1;
             if self.candidates > self.policy.budget.candidates {
                 return Err(ExportError::ChainBudgetExceeded {
@@ -278,30 +272,36 @@ impl<'s> Builder<'s, '_> {
                     limit: self.policy.budget.candidates,
                 });
             }
-            let node = Node::new(certificate, self.time)?;
-            let on_path = path.iter().any(|n| n.subject == node.subject && n.spki == node.spki);
+            let node = Node::new(Certificate::parse(stored)?, self.time)?;
+            let spki = node.certificate.view().spki;
+            let on_path = path
+                .iter()
+                .any(|n| n.subject == node.subject && n.certificate.view().spki == spki);
             if node.subject == issuer && !on_path {
                 // Its validity ranks it: the chain stands while that does not change.
-                self.window.narrow(self.time, node.not_before, node.not_after);
+                let view = node.certificate.view();
+                self.window.narrow(self.time, view.not_before, view.not_after);
                 candidates.push(node);
             }
         }
         candidates.sort_by(|a, b| {
+            let (va, vb) = (a.certificate.view(), b.certificate.view());
             b.valid_now
                 .cmp(&a.valid_now)
-                .then(b.not_after.cmp(&a.not_after))
-                .then(a.certificate.id.cmp(&b.certificate.id))
+                .then(vb.not_after.cmp(&va.not_after))
+                .then(a.certificate.stored.id.cmp(&b.certificate.stored.id))
         });
 
         // Same key, same answer: a renewed CA's copies cost one check.
-        let mut checked: HashMap<Box<[u8]>, Signature> = HashMap::new();
+        let mut checked: Vec<(Box<[u8]>, Signature)> = Vec::new();
         let mut any_verified = false;
         for node in candidates {
-            let signature = match checked.get(&node.spki) {
-                Some(&s) => s,
+            let spki = node.certificate.view().spki;
+            let signature = match checked.iter().find(|(key, _)| **key == *spki) {
+                Some(&(_, s)) => s,
                 None => {
-                    let s = self.verify(&node.spki, node.digest, &current, digest)?;
-                    checked.insert(node.spki.clone(), s);
+                    let s = self.verify(spki, node.digest, &current, digest)?;
+                    checked.push((spki.into(), s));
                     s
                 }
             };
@@ -362,18 +362,15 @@ impl<'s> Builder<'s, '_> {
     }
 }
 
-fn parse<'a>(certificate: &'a StoredCertificate<'_>) -> Result<CertificateView<'a>, ExportError> {
-    CertificateView::parse(&certificate.der).map_err(malformed(certificate))
-}
-
-fn malformed(certificate: &StoredCertificate<'_>) -> impl Fn(der::Error) -> ExportError {
-    ExportError::malformed(move || format!("CertID {}", certificate.id))
+fn malformed<'a>(certificate: &'a Certificate<'_>) -> impl Fn(der::Error) -> ExportError + 'a {
+    ExportError::malformed(move || format!("CertID {}", certificate.stored.id))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{CertId, MemoryStore};
+    use crate::ids::CertId;
+    use crate::store::{CertificateStore, MemoryStore};
 
     /// tests/data/renewed: copy 1 of the CA is valid 2015–2025, copy 2 from
     /// 2024 on; the leaf is id 3. A remembered chain must not outlive the
@@ -383,9 +380,9 @@ mod tests {
         let store = MemoryStore::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/renewed")).unwrap();
         let caches = Caches::default();
         let chain_at = |time: i64| {
-            let leaf = store.certificate(CertId(3)).unwrap().unwrap();
+            let leaf = Certificate::parse(store.certificate(CertId(3)).unwrap().unwrap()).unwrap();
             let chain = build(&store, leaf, &ChainPolicy::default(), time, &caches).unwrap();
-            chain.iter().map(|c| c.id.0).collect::<Vec<_>>()
+            chain.iter().map(|c| c.stored.id.0).collect::<Vec<_>>()
         };
         let y2030 = 1_893_456_000;
         let y2020 = 1_577_836_800;

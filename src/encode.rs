@@ -1,107 +1,112 @@
-//! Writing the output bytes for each shape of the matrix: DER, PEM, P7B,
-//! PKCS#8 and PFX. Certificates are written from their stored DER, never
-//! re-encoded.
-
-mod p7b;
-mod pem;
-mod pfx;
+//! The bytes of an export: the [`Plan`](crate::matrix::Plan)'s output
+//! written through the stateless encoders of [`crate::formats`], from
+//! certificates already read and a key already checked. Certificates are
+//! written from their stored DER, never re-encoded.
 
 use zeroize::Zeroizing;
 
-use crate::ExportError;
-use crate::key::{PrivateKey, encrypt_pkcs8};
-use crate::matrix::Output;
+use crate::certificate::CertificateView;
+use crate::error::ExportError;
+use crate::formats::{self, KeyEncoding, PfxContents, pem};
+use crate::key::PrivateKey;
+use crate::matrix::{KeyProtection, Output};
 use crate::random::RandomSource;
-use crate::request::{ExportRequest, KeyExport, P7bEncoding};
+use crate::store::Certificate;
 
 /// What the encoder writes from.
-pub(crate) struct Inputs<'a> {
-    /// Certificates in output order.
-    pub(crate) certificates: &'a [&'a [u8]],
-    /// The certificate that was asked for.
-    pub(crate) end_entity: &'a [u8],
+pub(crate) struct Inputs<'a, 's> {
+    /// Certificates in output order; always at least the one asked for
+    /// (a key-only output writes none of them).
+    pub(crate) certificates: &'a [Certificate<'s>],
+    /// Where the certificate that was asked for sits among them.
+    pub(crate) end_entity: usize,
     /// Its key, when the output carries one.
     pub(crate) key: Option<&'a PrivateKey>,
-    /// The file-name stem (PFX friendly name default).
+    /// The file-name stem (the PFX friendly name's default).
     pub(crate) stem: &'a str,
 }
 
 /// The bytes of `output`.
 pub(crate) fn encode(
-    output: Output,
-    inputs: &Inputs<'_>,
-    request: &ExportRequest,
+    output: &Output<'_>,
+    inputs: &Inputs<'_, '_>,
     rng: &dyn RandomSource,
 ) -> Result<Zeroizing<Vec<u8>>, ExportError> {
     let mut out = Zeroizing::new(Vec::new());
     match output {
-        Output::Der => out.extend_from_slice(inputs.end_entity),
-        Output::Pem { with_key, .. } => {
-            pem::certificates(&mut out, inputs.certificates, request.include_subject_header)?;
-            if with_key {
-                key(&mut out, inputs, request, rng, false)?;
+        Output::Der => out.extend_from_slice(end_entity(inputs)?.der()),
+        Output::Pem {
+            subject_headers, key, ..
+        } => {
+            let views: Vec<(&[u8], CertificateView<'_>)> =
+                inputs.certificates.iter().map(|c| (c.der(), c.view())).collect();
+            pem::certificate_blocks(&mut out, &views, *subject_headers)?;
+            if let Some(protection) = key {
+                let key = key_of(inputs)?;
+                let bytes = key_bytes(key, *protection, KeyEncoding::Pem, rng)?;
+                out.extend_from_slice(&bytes);
             }
         }
-        Output::P7b => {
-            let der = p7b::encode(inputs.certificates);
-            match request.p7b_encoding {
-                P7bEncoding::Der => out.extend_from_slice(&der),
-                P7bEncoding::Pem => pem::block(&mut out, "PKCS7", &der),
-            }
+        Output::P7b { encoding } => {
+            let ders: Vec<&[u8]> = inputs.certificates.iter().map(Certificate::der).collect();
+            out.extend_from_slice(&formats::p7b_of_checked(&ders, *encoding)?);
         }
-        Output::KeyOnly { der } => key(&mut out, inputs, request, rng, der)?,
-        Output::Pfx { .. } => {
-            let KeyExport::Encrypted { password, .. } = &request.private_key else {
-                return Err(ExportError::PasswordRequired);
-            };
-            let key = inputs.key.ok_or_else(|| ExportError::NoPrivateKey {
-                certificate: crate::ids::Thumbprint::sha1_of(inputs.end_entity).to_string(),
-            })?;
-            let contents = pfx::PfxContents {
+        Output::KeyOnly { encoding, protection } => {
+            let key = key_of(inputs)?;
+            out = key_bytes(key, *protection, *encoding, rng)?;
+        }
+        Output::Pfx { password, options, .. } => {
+            let key = key_of(inputs)?;
+            let ders: Vec<&[u8]> = inputs.certificates.iter().map(Certificate::der).collect();
+            let contents = PfxContents {
                 pkcs8: key.secret_pkcs8_der(),
+                certificates: &ders,
                 end_entity: inputs.end_entity,
-                certificates: inputs.certificates,
-                friendly_name: request.pfx.friendly_name.as_deref().unwrap_or(inputs.stem),
-                csp: request.pfx.target_csp.as_deref(),
+                friendly_name: Some(options.friendly_name.as_deref().unwrap_or(inputs.stem)),
+                csp: options.target_csp.as_deref(),
             };
-            out.extend_from_slice(&pfx::encode(
-                &contents,
-                password,
-                request.pfx.profile,
-                request.pfx.iterations,
-                rng,
-            )?);
+            out = formats::pfx_of_checked(&contents, password, options, rng)?;
         }
     }
     Ok(out)
 }
 
-/// Appends the key: encrypted PKCS#8 (or, only when asked for by name,
-/// plain PKCS#8), as PEM or DER.
-fn key(
-    out: &mut Zeroizing<Vec<u8>>,
-    inputs: &Inputs<'_>,
-    request: &ExportRequest,
+/// The key as PKCS#8: encrypted, or (only when asked for by name) plain.
+fn key_bytes(
+    key: &PrivateKey,
+    protection: KeyProtection<'_>,
+    encoding: KeyEncoding,
     rng: &dyn RandomSource,
-    der: bool,
-) -> Result<(), ExportError> {
-    let key = inputs.key.ok_or_else(|| ExportError::NoPrivateKey {
-        certificate: crate::ids::Thumbprint::sha1_of(inputs.end_entity).to_string(),
-    })?;
-    let (label, bytes) = match &request.private_key {
-        KeyExport::Encrypted {
-            password, encryption, ..
-        } => (
-            "ENCRYPTED PRIVATE KEY",
-            Zeroizing::new(encrypt_pkcs8(key.secret_pkcs8_der(), password, *encryption, rng)?),
-        ),
-        KeyExport::DangerUnencrypted { .. } => ("PRIVATE KEY", Zeroizing::new(key.secret_pkcs8_der().to_vec())),
-        KeyExport::None => return Ok(()),
-    };
-    if der {
-        out.extend_from_slice(&bytes);
-        Ok(())
-    } else {
-        pem::key_block(out, label, &bytes)
+) -> Result<Zeroizing<Vec<u8>>, ExportError> {
+    match protection {
+        KeyProtection::Encrypted { password, encryption } => {
+            formats::encrypted_pkcs8(key, password, encryption, encoding, rng)
+        }
+        KeyProtection::DangerUnencrypted => match encoding {
+            KeyEncoding::Der => Ok(Zeroizing::new(key.secret_pkcs8_der().to_vec())),
+            KeyEncoding::Pem => {
+                let mut out = Zeroizing::new(Vec::new());
+                pem::secret_block(&mut out, "PRIVATE KEY", key.secret_pkcs8_der())?;
+                Ok(out)
+            }
+        },
     }
+}
+
+/// The exporter hands the key to every output that needs one; this keeps
+/// the encoder total without a sentinel.
+fn key_of<'a>(inputs: &Inputs<'a, '_>) -> Result<&'a PrivateKey, ExportError> {
+    match inputs.key {
+        Some(key) => Ok(key),
+        None => Err(ExportError::NoPrivateKey {
+            certificate: crate::ids::Thumbprint::sha1_of(end_entity(inputs)?.der()).to_string(),
+        }),
+    }
+}
+
+fn end_entity<'a, 's>(inputs: &Inputs<'a, 's>) -> Result<&'a Certificate<'s>, ExportError> {
+    inputs.certificates.get(inputs.end_entity).ok_or(ExportError::Encoding {
+        what: "the certificate",
+        source: der::ErrorKind::Failed.into(),
+    })
 }

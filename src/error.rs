@@ -11,8 +11,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::ids::{CertId, Thumbprint};
-
 /// Everything that can go wrong while loading a store or exporting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -103,6 +101,13 @@ pub enum ExportError {
         text: String,
     },
 
+    /// Bytes given as certificates (PEM, DER or P7B) cannot be read as such.
+    #[error("cannot read certificates: {reason}")]
+    UnreadableCertificates {
+        /// What is wrong.
+        reason: String,
+    },
+
     /// A request in JSON cannot be read.
     #[error("invalid request: {reason}")]
     InvalidRequest {
@@ -128,12 +133,12 @@ pub enum ExportError {
     ConflictingLookups {
         /// The first lookup, as text.
         first: String,
-        /// The certificate it names.
-        first_id: CertId,
+        /// The id of the certificate it names.
+        first_id: u64,
         /// The lookup that disagrees.
         second: String,
-        /// The certificate that one names, if any.
-        second_id: Option<CertId>,
+        /// The id of the certificate that one names, if any.
+        second_id: Option<u64>,
     },
 
     /// No certificate in the store matches the lookup.
@@ -161,7 +166,7 @@ pub enum ExportError {
     )]
     UnstableId {
         /// The id asked for.
-        id: CertId,
+        id: u64,
         /// The first file that was skipped.
         skipped: PathBuf,
     },
@@ -280,20 +285,20 @@ pub enum ExportError {
     #[error("id {id} is already taken by certificate {by}")]
     IdTaken {
         /// The id.
-        id: CertId,
-        /// SHA-1 thumbprint of the certificate that holds it.
-        by: Thumbprint,
+        id: u64,
+        /// SHA-1 thumbprint of the certificate that holds it, lower-case hex.
+        by: String,
     },
 
     /// A certificate is already stored under another id than the one asked for.
     #[error("certificate {certificate} is already stored as {stored}, not {wanted}")]
     AlreadyStored {
-        /// SHA-1 thumbprint of the certificate.
-        certificate: Thumbprint,
+        /// SHA-1 thumbprint of the certificate, lower-case hex.
+        certificate: String,
         /// Its id.
-        stored: CertId,
+        stored: u64,
         /// The id asked for.
-        wanted: CertId,
+        wanted: u64,
     },
 
     /// A `uuId` is already given to another certificate.
@@ -301,8 +306,8 @@ pub enum ExportError {
     UuidTaken {
         /// The uuId.
         uuid: String,
-        /// The certificate that has it.
-        by: CertId,
+        /// The id of the certificate that has it.
+        by: u64,
     },
 
     /// A store cannot hold more certificates.

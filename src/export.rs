@@ -8,11 +8,11 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::ExportError;
-use crate::access::{self, Caller};
+use crate::access::{self, Caller, CspPolicy};
 use crate::artifact::{self, ExportArtifact};
 use crate::chain::{self, Caches, ChainPolicy};
 use crate::encode::{self, Inputs};
+use crate::error::ExportError;
 use crate::ids::Thumbprint;
 use crate::lookup::{self, Resolution};
 use crate::matrix;
@@ -22,6 +22,7 @@ use crate::store::CertificateStore;
 
 /// Exporter-wide settings (the reference product's application settings).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ExportSettings {
     /// Keep `.` in file names (`www.example.com.cer`); when false every `.`
     /// of the CN becomes `_` (`www_example_com.cer`). Default true.
@@ -45,8 +46,35 @@ impl Default for ExportSettings {
     }
 }
 
+impl ExportSettings {
+    /// The same settings, judging validity at `time`.
+    pub fn with_time(mut self, time: ExportTime) -> Self {
+        self.time = time;
+        self
+    }
+
+    /// The same settings, building chains by `chain`.
+    pub fn with_chain(mut self, chain: ChainPolicy) -> Self {
+        self.chain = chain;
+        self
+    }
+
+    /// The same settings, allowing the CSPs of `csps`.
+    pub fn with_csps(mut self, csps: CspPolicy) -> Self {
+        self.csps = csps;
+        self
+    }
+
+    /// The same settings, keeping (`true`) or replacing `.` in file names.
+    pub fn with_periods_in_filenames(mut self, allow: bool) -> Self {
+        self.allow_periods_in_filenames = allow;
+        self
+    }
+}
+
 /// The time chain building judges validity at.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ExportTime {
     /// The clock at each export (the default).
     #[default]
@@ -65,15 +93,6 @@ impl ExportTime {
             ExportTime::UnixSeconds(s) => s,
         }
     }
-}
-
-/// The "Allow Cryptographic Service Providers" setting and its list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CspPolicy {
-    /// Whether a request may name a CSP at all (default false).
-    pub allow: bool,
-    /// The CSP names a request may give, compared exactly.
-    pub names: Vec<String>,
 }
 
 /// Exports certificates and keys from a store.
@@ -126,11 +145,7 @@ impl<S: CertificateStore> Exporter<S> {
     /// Exports what `request` asks for, if `caller` may have it.
     pub fn export(&self, caller: &Caller, request: &ExportRequest) -> Result<ExportArtifact, ExportError> {
         let plan = matrix::plan(request)?;
-        if let Some(csp) = &request.pfx.target_csp {
-            if !self.settings.csps.allow || !self.settings.csps.names.contains(csp) {
-                return Err(ExportError::CspNotAllowed { csp: csp.clone() });
-            }
-        }
+        access::check_csp(&self.settings.csps, request.pfx.target_csp.as_deref())?;
         let grant = access::authorize(caller, request.scope, plan.output.needs_key())?;
 
         let store: &dyn CertificateStore = &self.store;
@@ -139,13 +154,12 @@ impl<S: CertificateStore> Exporter<S> {
                 Resolution::Found(certificate) => certificate,
                 Resolution::Missed(miss) => return Err(grant.hide(miss)),
             };
-        let id = leaf.id;
-        grant.check(&leaf.metadata)?;
+        grant.check(&leaf.stored.metadata)?;
 
         let key = if plan.output.needs_key() {
-            let Some(stored) = store.private_key(id)? else {
+            let Some(stored) = store.private_key(leaf.stored.id)? else {
                 return Err(ExportError::NoPrivateKey {
-                    certificate: Thumbprint::sha1_of(&leaf.der).to_string(),
+                    certificate: Thumbprint::sha1_of(leaf.der()).to_string(),
                 });
             };
             grant.check_key_holders(&stored.holder_policies)?;
@@ -154,7 +168,11 @@ impl<S: CertificateStore> Exporter<S> {
             None
         };
 
-        let end_entity = leaf.der.clone();
+        let stem = artifact::file_stem(
+            leaf.view().subject,
+            || Thumbprint::sha1_of(leaf.der()).to_string(),
+            self.settings.allow_periods_in_filenames,
+        );
         let mut chain = if plan.output.chain() {
             chain::build(
                 store,
@@ -166,33 +184,25 @@ impl<S: CertificateStore> Exporter<S> {
         } else {
             vec![leaf]
         };
+        let mut end_entity = 0;
         if request.chain_order == ChainOrder::RootFirst {
             chain.reverse();
+            end_entity = chain.len() - 1;
         }
-        let certificates: Vec<&[u8]> = match plan.output {
-            matrix::Output::KeyOnly { .. } => Vec::new(),
-            _ => chain.iter().map(|c| &*c.der).collect(),
-        };
-
-        let subject =
-            crate::certificate::subject_of(&end_entity).map_err(ExportError::malformed(|| format!("CertID {id}")))?;
-        let sha1 = || Thumbprint::sha1_of(&end_entity).to_string();
-        let stem = artifact::file_stem(subject, sha1, self.settings.allow_periods_in_filenames);
-
         let inputs = Inputs {
-            certificates: &certificates,
-            end_entity: &end_entity,
+            certificates: &chain,
+            end_entity,
             key: key.as_deref(),
             stem: &stem,
         };
-        let bytes = encode::encode(plan.output, &inputs, request, &*self.rng)?;
+        let bytes = encode::encode(&plan.output, &inputs, &*self.rng)?;
         Ok(ExportArtifact {
             bytes,
             file_name: [stem.as_str(), ".", plan.extension.as_str()].concat(),
             format: request.format,
             extension: plan.extension,
             content_type: plan.output.content_type(),
-            certificates: certificates.len(),
+            certificates: if plan.output.certificates() { chain.len() } else { 0 },
             contains_private_key: plan.output.needs_key(),
         })
     }

@@ -1,6 +1,7 @@
 //! The identifiers that name a certificate (SPEC §2, §10): the store id,
-//! SHA-1 and SHA-256 thumbprints, serial numbers, the AppViewX `uuId`, and
-//! [`Lookup`], which is one of them (or an issuer DN with a serial).
+//! SHA-1 and SHA-256 thumbprints, serial numbers and the AppViewX `uuId`;
+//! a [`Lookup`](crate::Lookup) is one of them, or an issuer DN with a
+//! serial.
 //!
 //! Each is a newtype whose `FromStr` says what is wrong with bad input;
 //! once parsed, a value is valid and later code never checks it again.
@@ -9,7 +10,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{ExportError, shown};
-use crate::name::DistinguishedName;
 
 /// A certificate's id in its store (the reference API's `CertID`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,100 +18,6 @@ pub struct CertId(pub u64);
 impl fmt::Display for CertId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
-    }
-}
-
-/// One way of naming a certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Lookup {
-    /// The store's id (the reference API's `CertID`).
-    CertId(CertId),
-    /// The SHA-1 or SHA-256 digest of the certificate's DER.
-    Thumbprint(Thumbprint),
-    /// Serial number and issuer, which name one certificate in a sane PKI.
-    IssuerSerial {
-        /// The issuer's distinguished name.
-        issuer: DistinguishedName,
-        /// The serial number.
-        serial: SerialNumber,
-    },
-    /// The string id a store or manifest gave the certificate (the
-    /// AppViewX API's `uuId`).
-    Uuid(Uuid),
-}
-
-impl Lookup {
-    /// The lookups of an untyped request (JSON, command line), in the order
-    /// `CertID`, `Thumbprint`, `SerialNumber` + `IssuerDN`. At least one
-    /// must be given; a serial number needs its issuer and the reverse.
-    pub fn from_parts(
-        cert_id: Option<u64>,
-        thumbprint: Option<&str>,
-        serial: Option<&str>,
-        issuer: Option<&str>,
-    ) -> Result<Vec<Lookup>, ExportError> {
-        let mut lookups = Vec::new();
-        if let Some(id) = cert_id {
-            lookups.push(Lookup::CertId(CertId(id)));
-        }
-        if let Some(thumbprint) = thumbprint {
-            lookups.push(Lookup::Thumbprint(thumbprint.parse()?));
-        }
-        match (serial, issuer) {
-            (Some(serial), Some(issuer)) => lookups.push(Lookup::IssuerSerial {
-                serial: serial.parse()?,
-                issuer: issuer.parse()?,
-            }),
-            (Some(_), None) => {
-                return Err(ExportError::IncompleteLookup {
-                    given: "SerialNumber",
-                    missing: "IssuerDN",
-                });
-            }
-            (None, Some(_)) => {
-                return Err(ExportError::IncompleteLookup {
-                    given: "IssuerDN",
-                    missing: "SerialNumber",
-                });
-            }
-            (None, None) => {}
-        }
-        if lookups.is_empty() {
-            return Err(ExportError::MissingLookup);
-        }
-        Ok(lookups)
-    }
-}
-
-impl fmt::Display for Lookup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Lookup::CertId(id) => write!(f, "CertID {id}"),
-            Lookup::Thumbprint(t) => write!(f, "thumbprint {t}"),
-            Lookup::IssuerSerial { issuer, serial } => {
-                write!(f, "serial number {serial} of issuer {:?}", shown(issuer.as_str()))
-            }
-            Lookup::Uuid(uuid) => write!(f, "uuId {uuid}"),
-        }
-    }
-}
-
-impl From<CertId> for Lookup {
-    fn from(id: CertId) -> Self {
-        Lookup::CertId(id)
-    }
-}
-
-impl From<Thumbprint> for Lookup {
-    fn from(thumbprint: Thumbprint) -> Self {
-        Lookup::Thumbprint(thumbprint)
-    }
-}
-
-impl From<Uuid> for Lookup {
-    fn from(uuid: Uuid) -> Self {
-        Lookup::Uuid(uuid)
     }
 }
 
@@ -420,28 +326,6 @@ mod tests {
                 "{bad:?}"
             );
         }
-    }
-
-    #[test]
-    fn untyped_parts_need_a_whole_lookup() {
-        assert_eq!(
-            Lookup::from_parts(None, None, None, None),
-            Err(ExportError::MissingLookup)
-        );
-        assert!(matches!(
-            Lookup::from_parts(None, None, Some("01"), None),
-            Err(ExportError::IncompleteLookup { .. })
-        ));
-        assert!(matches!(
-            Lookup::from_parts(None, None, None, Some("CN=x")),
-            Err(ExportError::IncompleteLookup { .. })
-        ));
-        assert_eq!(
-            Lookup::from_parts(Some(1), Some(SHA1), Some("01"), Some("CN=x"))
-                .unwrap()
-                .len(),
-            3
-        );
     }
 
     #[test]

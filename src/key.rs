@@ -1,29 +1,29 @@
-//! Private keys: reading them, matching them to certificates, and
-//! encrypting them for export (SPEC §6).
+//! Private keys: reading them and matching them to certificates (SPEC §6),
+//! and the password that protects them on export.
 //!
 //! A [`PrivateKey`] holds its PKCS#8 DER in zeroizing memory, has no
-//! `Clone`, and its `Debug` prints `[redacted]` in place of the key.
+//! `Clone`, and its `Debug` prints `[redacted]` in place of the key. Keys
+//! are read with RustCrypto's `pkcs8`, `sec1` and `pkcs1` (through `rsa`)
+//! types; the public key is derived from the secret parts.
 
-mod encrypt;
-mod legacy;
 mod password;
-mod pbkdf2;
-mod public;
+pub(crate) mod public;
 
 use std::fmt;
 
+use der::asn1::{AnyRef, OctetStringRef};
+use der::{Decode, Encode};
+use p256::elliptic_curve::sec1::ToSec1Point;
+use pkcs8::PrivateKeyInfoRef;
+use spki::AlgorithmIdentifierRef;
 use zeroize::Zeroizing;
 
-use crate::ExportError;
-use crate::tlv::{self, Reader, tag};
+use crate::error::ExportError;
+use crate::oid;
 
-pub use encrypt::KeyEncryption;
-pub(crate) use encrypt::{Encrypted, encrypt_pkcs8, pbes2_aes256cbc};
-pub(crate) use legacy::pkcs12_kdf;
 pub use password::Password;
+use public::Curve;
 pub(crate) use public::PublicKeyId;
-
-use pbkdf2::pbkdf2_hmac_sha256;
 
 /// The kind of a private key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,20 +44,19 @@ pub enum KeyKind {
     Ed25519,
 }
 
+/// SHA-256 of a public key's value (not of its encoding: a compressed and
+/// an uncompressed EC point, or RSA with and without leading zeros, give
+/// the same fingerprint). [`PrivateKey::public_key_fingerprint`]
+/// gives the fingerprint of a private key's public half.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PublicKeyFingerprint(pub [u8; 32]);
+
 /// A private key, unencrypted, in zeroizing memory.
 pub struct PrivateKey {
     pkcs8: Zeroizing<Vec<u8>>,
     public: PublicKeyId,
     kind: KeyKind,
 }
-
-pub(crate) const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-pub(crate) const OID_RSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
-pub(crate) const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-pub(crate) const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
-pub(crate) const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-pub(crate) const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
-pub(crate) const OID_P521: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x23];
 
 impl PrivateKey {
     /// Reads a key from PEM text: `PRIVATE KEY` (PKCS#8), `EC PRIVATE KEY`
@@ -92,28 +91,20 @@ impl PrivateKey {
 
     /// Reads an unencrypted PKCS#8 `PrivateKeyInfo` (or `OneAsymmetricKey`).
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, ExportError> {
-        let bad = |reason| ExportError::BadPrivateKey {
-            key: "PKCS#8".into(),
-            reason,
-        };
-        let malformed = |_| bad("malformed PKCS#8");
-        let info = tlv::single(der, tag::SEQUENCE).map_err(malformed)?;
-        let mut fields = Reader::new(info.value);
-        let version = fields.expect(tag::INTEGER).map_err(malformed)?;
-        if version.value != [0] && version.value != [1] {
-            return Err(bad("unknown PKCS#8 version"));
-        }
-        let algorithm = fields.expect(tag::SEQUENCE).map_err(malformed)?;
-        let private_key = fields.expect(tag::OCTET_STRING).map_err(malformed)?;
-        let mut alg = Reader::new(algorithm.value);
-        let oid = alg.expect(tag::OID).map_err(malformed)?;
-        let (public, kind) = match oid.value {
-            OID_RSA | OID_RSA_PSS => public::rsa_from_pkcs1(private_key.value)?,
-            OID_EC_PUBLIC_KEY => {
-                let curve = alg.expect(tag::OID).map_err(|_| bad("EC key without a named curve"))?;
-                public::ec_from_sec1(private_key.value, Some(curve.value))?
+        let bad = |reason| bad_key("PKCS#8", reason);
+        let info = PrivateKeyInfoRef::from_der(der).map_err(|_| bad("malformed PKCS#8"))?;
+        let private_key = info.private_key.as_bytes();
+        let (public, kind) = match info.algorithm.oid {
+            oid::RSA_ENCRYPTION | oid::RSASSA_PSS => rsa_from_pkcs1(private_key)?,
+            oid::EC_PUBLIC_KEY => {
+                let curve = info
+                    .algorithm
+                    .parameters
+                    .and_then(|p| p.decode_as::<der::asn1::ObjectIdentifier>().ok())
+                    .ok_or(bad("EC key without a named curve"))?;
+                ec_from_sec1(private_key, Some(curve))?
             }
-            OID_ED25519 => public::ed25519_from_seed(private_key.value)?,
+            oid::ED25519 => ed25519_from_seed(private_key)?,
             _ => {
                 return Err(bad(
                     "unsupported key algorithm (RSA, EC P-256/P-384/P-521 and Ed25519 are)",
@@ -130,21 +121,15 @@ impl PrivateKey {
     /// Reads a SEC1 `ECPrivateKey` (the `EC PRIVATE KEY` PEM label), which
     /// must name its curve.
     pub fn from_sec1_der(der: &[u8]) -> Result<Self, ExportError> {
-        let (public, kind) = public::ec_from_sec1(der, None)?;
-        let curve = match kind {
-            KeyKind::EcP256 => OID_P256,
-            KeyKind::EcP384 => OID_P384,
-            _ => OID_P521,
+        let (public, kind) = ec_from_sec1(der, None)?;
+        let PublicKeyId::Ec { curve, .. } = &public else {
+            return Err(bad_key("EC", "not an EC key"));
         };
-        let algorithm = tlv::encode(
-            tag::SEQUENCE,
-            &[
-                &tlv::encode(tag::OID, &[OID_EC_PUBLIC_KEY]),
-                &tlv::encode(tag::OID, &[curve]),
-            ],
-        );
+        let curve = curve.oid();
+        let parameters = AnyRef::new(der::Tag::ObjectIdentifier, curve.as_bytes())
+            .map_err(|_| bad_key("EC", "malformed EC private key"))?;
         Ok(Self {
-            pkcs8: wrap_pkcs8(&algorithm, der),
+            pkcs8: wrap_pkcs8(oid::EC_PUBLIC_KEY, Some(parameters), der)?,
             public,
             kind,
         })
@@ -152,10 +137,9 @@ impl PrivateKey {
 
     /// Reads a PKCS#1 `RSAPrivateKey` (the `RSA PRIVATE KEY` PEM label).
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, ExportError> {
-        let (public, kind) = public::rsa_from_pkcs1(der)?;
-        let algorithm = tlv::encode(tag::SEQUENCE, &[&tlv::encode(tag::OID, &[OID_RSA]), &[tag::NULL, 0]]);
+        let (public, kind) = rsa_from_pkcs1(der)?;
         Ok(Self {
-            pkcs8: wrap_pkcs8(&algorithm, der),
+            pkcs8: wrap_pkcs8(oid::RSA_ENCRYPTION, Some(AnyRef::NULL), der)?,
             public,
             kind,
         })
@@ -177,9 +161,9 @@ impl PrivateKey {
         PublicKeyId::from_spki(spki).is_some_and(|id| id == self.public)
     }
 
-    /// The fingerprint of the public key, as [`IndexKeys::public_key`](crate::store::IndexKeys::public_key)
-    /// gives it for certificates: equal fingerprints, same key.
-    pub fn public_key_fingerprint(&self) -> crate::store::PublicKeyFingerprint {
+    /// The fingerprint of the public key, as `IndexKeys::public_key` gives
+    /// it for certificates: equal fingerprints, same key.
+    pub fn public_key_fingerprint(&self) -> PublicKeyFingerprint {
         self.public.fingerprint()
     }
 
@@ -197,23 +181,117 @@ impl fmt::Debug for PrivateKey {
     }
 }
 
-/// `PrivateKeyInfo { version 0, algorithm, privateKey }`.
-fn wrap_pkcs8(algorithm: &[u8], private_key: &[u8]) -> Zeroizing<Vec<u8>> {
-    let octets = Zeroizing::new(tlv::encode(tag::OCTET_STRING, &[private_key]));
-    Zeroizing::new(tlv::encode(tag::SEQUENCE, &[&[tag::INTEGER, 1, 0], algorithm, &octets]))
+fn bad_key(key: &str, reason: &'static str) -> ExportError {
+    ExportError::BadPrivateKey {
+        key: key.into(),
+        reason,
+    }
+}
+
+/// `PrivateKeyInfo { version 0, algorithm, privateKey }`, in zeroizing memory.
+fn wrap_pkcs8(
+    algorithm: der::asn1::ObjectIdentifier,
+    parameters: Option<AnyRef<'_>>,
+    private_key: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, ExportError> {
+    let octets = OctetStringRef::new(private_key).map_err(|_| bad_key("key", "too large"))?;
+    let info = PrivateKeyInfoRef::new(
+        AlgorithmIdentifierRef {
+            oid: algorithm,
+            parameters,
+        },
+        octets,
+    );
+    let mut out = Zeroizing::new(Vec::new());
+    info.encode_to_vec(&mut out).map_err(|_| bad_key("key", "too large"))?;
+    Ok(out)
+}
+
+/// The public key of a PKCS#1 `RSAPrivateKey`, after checking that its
+/// parts are consistent (n = p·q and the exponents agree).
+fn rsa_from_pkcs1(der: &[u8]) -> Result<(PublicKeyId, KeyKind), ExportError> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::traits::PublicKeyParts;
+    let key = rsa::PrivateKey::from_pkcs1_der(der).map_err(|_| bad_key("RSA", "malformed RSA private key"))?;
+    key.validate()
+        .map_err(|_| bad_key("RSA", "inconsistent RSA private key"))?;
+    let n = key.n().to_be_bytes();
+    let e = key.e().to_be_bytes();
+    Ok((PublicKeyId::rsa(&n, &e), KeyKind::Rsa { bits: key.size() * 8 }))
+}
+
+/// The public key of a SEC1 `ECPrivateKey`, derived from its secret
+/// scalar. `outer` is the curve named outside it (PKCS#8), if any; the
+/// key's own parameters must agree with it.
+fn ec_from_sec1(der: &[u8], outer: Option<der::asn1::ObjectIdentifier>) -> Result<(PublicKeyId, KeyKind), ExportError> {
+    let key = sec1::EcPrivateKey::from_der(der).map_err(|_| bad_key("EC", "malformed EC private key"))?;
+    let inner = key.parameters.map(|sec1::EcParameters::NamedCurve(oid)| oid);
+    let named = match (outer, inner) {
+        (Some(outer), Some(inner)) if outer != inner => return Err(bad_key("EC", "EC key names two different curves")),
+        (Some(c), _) | (None, Some(c)) => c,
+        (None, None) => return Err(bad_key("EC", "EC key without a named curve")),
+    };
+    let curve = Curve::from_oid(&named).ok_or(bad_key("EC", "unsupported curve (P-256, P-384 and P-521 are)"))?;
+    let scalar = key.private_key;
+    let invalid = |_| bad_key("EC", "the EC private scalar is out of range");
+    let (point, kind): (Box<[u8]>, _) = match curve {
+        Curve::P256 => (
+            p256::SecretKey::from_slice(scalar)
+                .map_err(invalid)?
+                .public_key()
+                .to_sec1_point(false)
+                .as_bytes()
+                .into(),
+            KeyKind::EcP256,
+        ),
+        Curve::P384 => (
+            p384::SecretKey::from_slice(scalar)
+                .map_err(invalid)?
+                .public_key()
+                .to_sec1_point(false)
+                .as_bytes()
+                .into(),
+            KeyKind::EcP384,
+        ),
+        Curve::P521 => (
+            p521::SecretKey::from_slice(scalar)
+                .map_err(invalid)?
+                .public_key()
+                .to_sec1_point(false)
+                .as_bytes()
+                .into(),
+            KeyKind::EcP521,
+        ),
+    };
+    Ok((PublicKeyId::Ec { curve, point }, kind))
+}
+
+/// The public key of an Ed25519 PKCS#8 `privateKey` (an OCTET STRING
+/// holding the 32-byte seed, RFC 8410 §7).
+fn ed25519_from_seed(private_key: &[u8]) -> Result<(PublicKeyId, KeyKind), ExportError> {
+    let seed =
+        <&OctetStringRef>::from_der(private_key).map_err(|_| bad_key("Ed25519", "malformed Ed25519 private key"))?;
+    let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
+        seed.as_bytes()
+            .try_into()
+            .map_err(|_| bad_key("Ed25519", "an Ed25519 seed has 32 bytes"))?,
+    );
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+    Ok((PublicKeyId::Ed25519(public), KeyKind::Ed25519))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn ed25519_pkcs8(seed: [u8; 32]) -> Zeroizing<Vec<u8>> {
+        let inner = OctetStringRef::new(&seed).unwrap().to_der().unwrap();
+        wrap_pkcs8(oid::ED25519, None, &inner).unwrap()
+    }
+
     #[test]
     fn debug_never_shows_the_key() {
-        let seed = [7u8; 32];
-        let inner = tlv::encode(tag::OCTET_STRING, &[&seed]);
-        let algorithm = tlv::encode(tag::SEQUENCE, &[&tlv::encode(tag::OID, &[OID_ED25519])]);
-        let der = wrap_pkcs8(&algorithm, &inner);
-        let key = PrivateKey::from_pkcs8_der(&der).unwrap();
+        let key = PrivateKey::from_pkcs8_der(&ed25519_pkcs8([7u8; 32])).unwrap();
         assert_eq!(key.kind(), KeyKind::Ed25519);
         let debug = format!("{key:?}");
         assert!(debug.contains("[redacted]"));

@@ -1,37 +1,44 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-pub mod access;
+mod access;
 mod artifact;
 mod base64;
 mod certificate;
-pub mod chain;
+mod chain;
 mod encode;
 mod error;
 mod export;
-mod hash;
+mod fast_der;
+pub mod formats;
 pub mod ids;
-pub mod key;
+mod key;
 mod lookup;
 mod matrix;
-mod name;
-mod random;
-pub mod request;
+pub mod name;
+mod oid;
+pub mod random;
+mod request;
 pub mod store;
-mod tlv;
+#[cfg(feature = "serde")]
+pub mod wire;
 
-pub use access::{Caller, Claim, Scope};
+pub use access::{Caller, Claim};
 pub use artifact::ExportArtifact;
 pub use certificate::CertificateSummary;
-pub use chain::{Budget, ChainPolicy, IncompleteChains, RootCertificate};
 pub use error::{BackendError, ExportError};
-pub use export::{CspPolicy, ExportSettings, ExportTime, Exporter};
-pub use ids::{CertId, Lookup, SerialNumber, Thumbprint, Uuid};
-pub use key::{KeyEncryption, KeyKind, Password, PrivateKey};
-pub use name::{DistinguishedName, NameKey};
-pub use random::{OsRandom, RandomSource};
-pub use request::{
-    CertificateFormat, ChainOrder, ExportRequest, FileExtension, KeyExport, KeyPlacement, P7bEncoding, PfxOptions,
-    PfxProfile,
-};
-pub use store::{CertMetadata, CertificateStore, KeyAccess, KeyPolicy, MemoryStore, StoredCertificate, StoredKey};
+pub use export::{ExportSettings, Exporter};
+pub use key::{KeyKind, Password, PrivateKey};
+pub use lookup::Lookup;
+pub use request::{CertificateFormat, ExportRequest};
+
+/// The options of a request and of an exporter's settings, beyond the
+/// format: file extension, chain order and policy, key export, scope,
+/// CSPs, the time validity is judged at. (The encodings and key schemes
+/// are in [`formats`].)
+pub mod options {
+    pub use crate::access::{CspPolicy, Scope};
+    pub use crate::chain::{Budget, ChainPolicy, IncompleteChains, RootCertificate};
+    pub use crate::export::ExportTime;
+    pub use crate::request::{ChainOrder, FileExtension, KeyExport, KeyPlacement};
+}

@@ -1,16 +1,115 @@
-//! Finding the certificate a request names (SPEC §2): every lookup of the
-//! request is resolved against the store, and they must agree.
+//! Naming the certificate to export, and finding it (SPEC §2): every
+//! lookup of a request is resolved against the store, and they must agree.
 
-use crate::certificate::CertificateView;
-use crate::error::ExportError;
-use crate::ids::{CertId, Lookup, SerialNumber};
-use crate::name::NameKey;
-use crate::store::{CertificateStore, StoredCertificate};
+use std::fmt;
+
+use crate::error::{ExportError, shown};
+use crate::ids::{CertId, SerialNumber, Thumbprint, Uuid};
+use crate::name::{DistinguishedName, NameKey};
+use crate::store::Certificate;
+use crate::store::CertificateStore;
+
+/// One way of naming a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Lookup {
+    /// The store's id (the reference API's `CertID`).
+    CertId(CertId),
+    /// The SHA-1 or SHA-256 digest of the certificate's DER.
+    Thumbprint(Thumbprint),
+    /// Serial number and issuer, which name one certificate in a sane PKI.
+    IssuerSerial {
+        /// The issuer's distinguished name.
+        issuer: DistinguishedName,
+        /// The serial number.
+        serial: SerialNumber,
+    },
+    /// The string id a store or manifest gave the certificate (the
+    /// AppViewX API's `uuId`).
+    Uuid(Uuid),
+}
+
+impl Lookup {
+    /// The lookups of an untyped request (JSON, command line), in the order
+    /// `CertID`, `Thumbprint`, `SerialNumber` + `IssuerDN`. At least one
+    /// must be given; a serial number needs its issuer and the reverse.
+    pub fn from_parts(
+        cert_id: Option<u64>,
+        thumbprint: Option<&str>,
+        serial: Option<&str>,
+        issuer: Option<&str>,
+    ) -> Result<Vec<Lookup>, ExportError> {
+        let mut lookups = Vec::new();
+        if let Some(id) = cert_id {
+            lookups.push(Lookup::CertId(CertId(id)));
+        }
+        if let Some(thumbprint) = thumbprint {
+            lookups.push(Lookup::Thumbprint(thumbprint.parse()?));
+        }
+        match (serial, issuer) {
+            (Some(serial), Some(issuer)) => lookups.push(Lookup::IssuerSerial {
+                serial: serial.parse()?,
+                issuer: issuer.parse()?,
+            }),
+            (Some(_), None) => {
+                return Err(ExportError::IncompleteLookup {
+                    given: "SerialNumber",
+                    missing: "IssuerDN",
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ExportError::IncompleteLookup {
+                    given: "IssuerDN",
+                    missing: "SerialNumber",
+                });
+            }
+            (None, None) => {}
+        }
+        if lookups.is_empty() {
+            return Err(ExportError::MissingLookup);
+        }
+        Ok(lookups)
+    }
+}
+
+impl fmt::Display for Lookup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Lookup::CertId(id) => write!(f, "CertID {id}"),
+            Lookup::Thumbprint(t) => write!(f, "thumbprint {t}"),
+            Lookup::IssuerSerial { issuer, serial } => {
+                write!(f, "serial number {serial} of issuer {:?}", shown(issuer.as_str()))
+            }
+            Lookup::Uuid(uuid) => write!(f, "uuId {uuid}"),
+        }
+    }
+}
+
+impl From<CertId> for Lookup {
+    fn from(id: CertId) -> Self {
+        Lookup::CertId(id)
+    }
+}
+
+impl From<Thumbprint> for Lookup {
+    fn from(thumbprint: Thumbprint) -> Self {
+        Lookup::Thumbprint(thumbprint)
+    }
+}
+
+impl From<Uuid> for Lookup {
+    fn from(uuid: Uuid) -> Self {
+        Lookup::Uuid(uuid)
+    }
+}
 
 /// What the lookups of a request found.
+// One value per export, moved once: boxing the certificate would add an
+// allocation to every export for nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Resolution<'s, 'r> {
-    /// The one certificate they all name.
-    Found(StoredCertificate<'s>),
+    /// The one certificate they all name, its fields read.
+    Found(Certificate<'s>),
     /// They name none, several, or different ones. Nothing is formatted
     /// until [`Miss::into_error`], so a caller who may not learn why (the
     /// exporter hides it from scoped callers) pays nothing for the text.
@@ -47,9 +146,9 @@ impl Miss<'_> {
                 second_id,
             } => ExportError::ConflictingLookups {
                 first: first.to_string(),
-                first_id,
+                first_id: first_id.0,
                 second: second.to_string(),
-                second_id,
+                second_id: second_id.map(|id| id.0),
             },
         }
     }
@@ -68,13 +167,13 @@ pub(crate) fn resolve<'s, 'r>(
     };
     for second in rest {
         let second_id = match resolve_one(store, second)? {
-            One::Found(other) if other.id == certificate.id => continue,
-            One::Found(other) => Some(other.id),
+            One::Found(other) if other.stored.id == certificate.stored.id => continue,
+            One::Found(other) => Some(other.stored.id),
             One::None | One::Several(_) => None,
         };
         return Ok(Resolution::Missed(Miss::Conflict {
             first,
-            first_id: certificate.id,
+            first_id: certificate.stored.id,
             second,
             second_id,
         }));
@@ -82,8 +181,9 @@ pub(crate) fn resolve<'s, 'r>(
     Ok(Resolution::Found(certificate))
 }
 
+#[allow(clippy::large_enum_variant)] // As `Resolution`.
 enum One<'s> {
-    Found(StoredCertificate<'s>),
+    Found(Certificate<'s>),
     None,
     Several(usize),
 }
@@ -97,16 +197,20 @@ fn resolve_one<'s>(store: &'s dyn CertificateStore, lookup: &Lookup) -> Result<O
             let mut found = matching(store, issuer.key(), serial)?;
             if let Some(reversed) = issuer.reversed_key() {
                 found.extend(matching(store, reversed, serial)?);
-                found.sort_unstable_by_key(|c| c.id);
-                found.dedup_by_key(|c| c.id);
+                found.sort_unstable_by_key(|c| c.stored.id);
+                found.dedup_by_key(|c| c.stored.id);
             }
-            if found.len() > 1 {
-                return Ok(One::Several(found.len()));
-            }
-            found.pop()
+            return Ok(match found.len() {
+                0 => One::None,
+                1 => found.pop().map_or(One::None, One::Found),
+                count => One::Several(count),
+            });
         }
     };
-    Ok(found.map_or(One::None, One::Found))
+    Ok(match found {
+        Some(stored) => One::Found(Certificate::parse(stored)?),
+        None => One::None,
+    })
 }
 
 /// The store's candidates for `issuer` + `serial`, each checked against
@@ -116,12 +220,45 @@ fn matching<'s>(
     store: &'s dyn CertificateStore,
     issuer: &NameKey,
     serial: &SerialNumber,
-) -> Result<Vec<StoredCertificate<'s>>, ExportError> {
-    let mut found = store.certificates_by_issuer_serial(issuer, serial)?;
-    found.retain(|certificate| {
-        CertificateView::parse(&certificate.der).is_ok_and(|view| {
-            view.serial_magnitude() == serial.as_bytes() && NameKey::from_der(view.issuer).is_ok_and(|k| k == *issuer)
-        })
-    });
+) -> Result<Vec<Certificate<'s>>, ExportError> {
+    let mut found = Vec::new();
+    for stored in store.certificates_by_issuer_serial(issuer, serial)? {
+        let Ok(certificate) = Certificate::parse(stored) else {
+            continue;
+        };
+        let view = certificate.view();
+        if view.serial_magnitude() == serial.as_bytes() && NameKey::from_der(view.issuer).is_ok_and(|k| k == *issuer) {
+            found.push(certificate);
+        }
+    }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA1: &str = "5fb7ee0633e259dbad0c4c9ae6d38f1a61c7dc25";
+
+    #[test]
+    fn untyped_parts_need_a_whole_lookup() {
+        assert_eq!(
+            Lookup::from_parts(None, None, None, None),
+            Err(ExportError::MissingLookup)
+        );
+        assert!(matches!(
+            Lookup::from_parts(None, None, Some("01"), None),
+            Err(ExportError::IncompleteLookup { .. })
+        ));
+        assert!(matches!(
+            Lookup::from_parts(None, None, None, Some("CN=x")),
+            Err(ExportError::IncompleteLookup { .. })
+        ));
+        assert_eq!(
+            Lookup::from_parts(Some(1), Some(SHA1), Some("01"), Some("CN=x"))
+                .unwrap()
+                .len(),
+            3
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! The format / extension / chain / key matrix (SPEC §3 and §6): which
-//! combinations a request may ask for, and what each one produces.
+//! combinations a request may ask for, and every choice they resolve to.
 //!
 //! | format | output | IncludeChain | default ext. | ext. allowed |
 //! | --- | --- | --- | --- | --- |
@@ -11,89 +11,129 @@
 //! | PFX | PKCS#12 with key | chain | `.pfx` | PFX |
 //!
 //! With a key: PEM (certificates then key) or PFX; a key alone is PEM
-//! (`.key`, or `.pem`) or, with format DER, DER (`.p8`). The matches below
-//! have no `_` arm, so a new format does not compile until every rule says
-//! what it does with it.
+//! (`.key`, or `.pem`) or, with format DER, DER (`.p8`). [`plan`] resolves
+//! everything the encoder needs — the key scheme, the PFX profile, the
+//! encodings — so the encoder takes the [`Plan`], never the request. The
+//! matches have no `_` arm, so a new format does not compile until every
+//! rule says what it does with it.
 
-use crate::ExportError;
+use crate::error::ExportError;
+use crate::formats::{KeyEncoding, KeyEncryption, P7bEncoding, PfxOptions, PfxProfile};
+use crate::key::Password;
 use crate::request::{CertificateFormat as F, ExportRequest, FileExtension as E, KeyExport, KeyPlacement};
 
-/// What one export produces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Plan {
-    pub(crate) output: Output,
+/// What one export produces, with every choice resolved.
+#[derive(Debug)]
+pub(crate) struct Plan<'r> {
+    pub(crate) output: Output<'r>,
     pub(crate) extension: E,
 }
 
-/// The shape of the output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Output {
+/// The shape of the output and how it is written.
+#[derive(Debug)]
+pub(crate) enum Output<'r> {
     /// One certificate, DER.
     Der,
-    /// PEM certificate blocks, then the key if `with_key`.
-    Pem { chain: bool, with_key: bool },
+    /// PEM certificate blocks (the chain, or the end entity), then the key
+    /// if there is one.
+    Pem {
+        chain: bool,
+        subject_headers: bool,
+        key: Option<KeyProtection<'r>>,
+    },
     /// PKCS#7 SignedData with the chain.
-    P7b,
-    /// The key alone, PKCS#8, PEM or DER.
-    KeyOnly { der: bool },
+    P7b { encoding: P7bEncoding },
+    /// The key alone, PKCS#8.
+    KeyOnly {
+        encoding: KeyEncoding,
+        protection: KeyProtection<'r>,
+    },
     /// PKCS#12 with the key.
-    Pfx { chain: bool },
+    Pfx {
+        chain: bool,
+        password: &'r Password,
+        options: &'r PfxOptions,
+    },
 }
 
-impl Output {
-    pub(crate) fn chain(self) -> bool {
+/// How a key leaves: encrypted, or (asked for by name) not.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KeyProtection<'r> {
+    Encrypted {
+        password: &'r Password,
+        encryption: KeyEncryption,
+    },
+    DangerUnencrypted,
+}
+
+impl Output<'_> {
+    /// Whether the output holds the chain.
+    pub(crate) fn chain(&self) -> bool {
         match self {
             Output::Der | Output::KeyOnly { .. } => false,
-            Output::Pem { chain, .. } | Output::Pfx { chain } => chain,
-            Output::P7b => true,
+            Output::Pem { chain, .. } | Output::Pfx { chain, .. } => *chain,
+            Output::P7b { .. } => true,
         }
     }
 
-    pub(crate) fn needs_key(self) -> bool {
+    /// Whether the output holds certificates.
+    pub(crate) fn certificates(&self) -> bool {
         match self {
-            Output::Der | Output::P7b | Output::Pem { with_key: false, .. } => false,
-            Output::Pem { with_key: true, .. } | Output::KeyOnly { .. } | Output::Pfx { .. } => true,
+            Output::Der | Output::Pem { .. } | Output::P7b { .. } | Output::Pfx { .. } => true,
+            Output::KeyOnly { .. } => false,
+        }
+    }
+
+    /// Whether the output holds the private key.
+    pub(crate) fn needs_key(&self) -> bool {
+        match self {
+            Output::Der | Output::P7b { .. } | Output::Pem { key: None, .. } => false,
+            Output::Pem { key: Some(_), .. } | Output::KeyOnly { .. } | Output::Pfx { .. } => true,
         }
     }
 
     /// The MIME type of the output (SPEC §4).
-    pub(crate) fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(&self) -> &'static str {
         match self {
             Output::Der => "application/pkix-cert",
-            Output::Pem { .. } | Output::KeyOnly { der: false } => "application/x-pem-file",
-            Output::P7b => "application/pkcs7-mime",
-            Output::KeyOnly { der: true } => "application/pkcs8",
+            Output::Pem { .. }
+            | Output::KeyOnly {
+                encoding: KeyEncoding::Pem,
+                ..
+            } => "application/x-pem-file",
+            Output::P7b { .. } => "application/pkcs7-mime",
+            Output::KeyOnly {
+                encoding: KeyEncoding::Der,
+                ..
+            } => "application/pkcs8",
             Output::Pfx { .. } => "application/x-pkcs12",
         }
     }
 }
 
-/// Checks the request's options against the matrix.
-pub(crate) fn plan(request: &ExportRequest) -> Result<Plan, ExportError> {
+/// Checks the request's options against the matrix and resolves them.
+pub(crate) fn plan(request: &ExportRequest) -> Result<Plan<'_>, ExportError> {
     let format = request.format;
     let chain = request.include_chain;
-    let (output, default, allowed): (Output, E, &[E]) = match request.private_key.placement() {
-        None => match format {
-            F::Cer => (
-                Output::Pem {
-                    chain: false,
-                    with_key: false,
-                },
-                E::Cer,
-                &[E::Cer],
-            ),
-            F::Crt => (
-                Output::Pem {
-                    chain: false,
-                    with_key: false,
-                },
-                E::Crt,
-                &[E::Crt],
-            ),
+    let subject_headers = request.include_subject_header;
+    let protection = match &request.private_key {
+        KeyExport::None => None,
+        KeyExport::Encrypted {
+            password, encryption, ..
+        } => Some(KeyProtection::Encrypted {
+            password,
+            encryption: *encryption,
+        }),
+        KeyExport::DangerUnencrypted { .. } => Some(KeyProtection::DangerUnencrypted),
+    };
+    let (output, default, allowed): (Output<'_>, E, &[E]) = match (request.private_key.placement(), protection) {
+        (None, _) | (_, None) => match format {
+            F::Cer => (Output::pem(false, subject_headers, None), E::Cer, &[E::Cer]),
+            F::Crt => (Output::pem(false, subject_headers, None), E::Crt, &[E::Crt]),
             F::Der if chain => return Err(incompatible("format DER (it holds one certificate)", "IncludeChain")),
             F::Der => (Output::Der, E::Cer, &[E::Cer, E::Crt]),
             F::Pem => (
-                Output::Pem { chain, with_key: false },
+                Output::pem(chain, subject_headers, None),
                 E::Pem,
                 &[E::Cer, E::Crt, E::Pem],
             ),
@@ -103,18 +143,22 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan, ExportError> {
                     "IncludeChain = false (P7B requires the chain)",
                 ));
             }
-            F::P7b => (Output::P7b, E::P7b, &[E::P7b]),
+            F::P7b => (
+                Output::P7b {
+                    encoding: request.p7b_encoding,
+                },
+                E::P7b,
+                &[E::P7b],
+            ),
             F::Pfx => return Err(incompatible("format PFX", "no private key (a PFX carries the key)")),
         },
-        Some(KeyPlacement::WithCertificate) => match format {
-            F::Pem => (Output::Pem { chain, with_key: true }, E::Pem, &[E::Cer, E::Crt, E::Pem]),
-            F::Pfx if matches!(request.private_key, KeyExport::DangerUnencrypted { .. }) => {
-                return Err(incompatible(
-                    "format PFX",
-                    "an unencrypted key (a PFX needs a password)",
-                ));
-            }
-            F::Pfx => (Output::Pfx { chain }, E::Pfx, &[E::Pfx]),
+        (Some(KeyPlacement::WithCertificate), Some(protection)) => match format {
+            F::Pem => (
+                Output::pem(chain, subject_headers, Some(protection)),
+                E::Pem,
+                &[E::Cer, E::Crt, E::Pem],
+            ),
+            F::Pfx => (pfx(request, chain, protection)?, E::Pfx, &[E::Pfx]),
             F::Cer | F::Crt | F::Der | F::P7b => {
                 return Err(incompatible(
                     &format!("format {format}"),
@@ -122,13 +166,14 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan, ExportError> {
                 ));
             }
         },
-        Some(KeyPlacement::KeyOnly) => {
+        (Some(KeyPlacement::KeyOnly), Some(protection)) => {
             if chain {
                 return Err(incompatible("a key-only export", "IncludeChain"));
             }
+            let key_only = |encoding| Output::KeyOnly { encoding, protection };
             match format {
-                F::Pem => (Output::KeyOnly { der: false }, E::Key, &[E::Key, E::Pem]),
-                F::Der => (Output::KeyOnly { der: true }, E::P8, &[E::P8]),
+                F::Pem => (key_only(KeyEncoding::Pem), E::Key, &[E::Key, E::Pem]),
+                F::Der => (key_only(KeyEncoding::Der), E::P8, &[E::P8]),
                 F::Cer | F::Crt | F::P7b | F::Pfx => {
                     return Err(incompatible(
                         "a key-only export",
@@ -154,6 +199,39 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan, ExportError> {
         }
     };
     Ok(Plan { output, extension })
+}
+
+impl<'r> Output<'r> {
+    fn pem(chain: bool, subject_headers: bool, key: Option<KeyProtection<'r>>) -> Self {
+        Output::Pem {
+            chain,
+            subject_headers,
+            key,
+        }
+    }
+}
+
+/// A PFX needs a password, and its encryption is its profile's: the legacy
+/// key scheme with the modern profile asks for two things at once.
+fn pfx<'r>(request: &'r ExportRequest, chain: bool, protection: KeyProtection<'r>) -> Result<Output<'r>, ExportError> {
+    match protection {
+        KeyProtection::DangerUnencrypted => Err(incompatible(
+            "format PFX",
+            "an unencrypted key (a PFX needs a password)",
+        )),
+        KeyProtection::Encrypted {
+            encryption: KeyEncryption::LegacyPkcs12TripleDes { .. },
+            ..
+        } if request.pfx.profile == PfxProfile::Modern => Err(incompatible(
+            "format PFX with the modern profile",
+            "the legacy 3DES key encryption (choose the legacy PFX profile)",
+        )),
+        KeyProtection::Encrypted { password, .. } => Ok(Output::Pfx {
+            chain,
+            password,
+            options: &request.pfx,
+        }),
+    }
 }
 
 fn incompatible(first: &str, second: &str) -> ExportError {

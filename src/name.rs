@@ -15,8 +15,10 @@ mod value;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::ExportError;
-use crate::tlv::{self, Reader, tag};
+use der::Encode;
+
+use crate::error::{ExportError, shown};
+use crate::fast_der::{self as tlv, Reader, tag};
 
 /// A distinguished name given as an RFC 4514 string, parsed and checked.
 ///
@@ -25,7 +27,7 @@ use crate::tlv::{self, Reader, tag};
 /// `OID.n.n.n=` types and the Windows short names `S`, `E`, `G`, `T`.
 ///
 /// ```
-/// use certexport::DistinguishedName;
+/// use certexport::name::DistinguishedName;
 /// let a: DistinguishedName = "CN=www.example.com, O=Example  Corp, C=US".parse()?;
 /// let b: DistinguishedName = "cn=WWW.EXAMPLE.COM,o=example corp,c=us".parse()?;
 /// assert_eq!(a.key(), b.key());
@@ -61,7 +63,7 @@ impl FromStr for DistinguishedName {
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let mut rdns = parse::parse(input).map_err(|e| ExportError::InvalidDistinguishedName {
-            input: input.to_owned(),
+            input: shown(input),
             position: e.position,
             reason: e.reason,
         })?;
@@ -211,7 +213,11 @@ impl<'a> ParsedValue<'a> {
         };
         match value::is_string(tag).then(|| value::decode(tag, content)).flatten() {
             Some(text) => write_value(out, 0, |out| value::push_normalized(out, &text)),
-            None => write_value(out, 1, |out| tlv::write(out, tag, &[content])),
+            None => write_value(out, 1, |out| {
+                // Not text: compared as its tag and content octets.
+                out.push(tag);
+                out.extend_from_slice(content);
+            }),
         }
     }
 }
@@ -304,15 +310,33 @@ pub(crate) fn to_rfc4514(name: &[u8]) -> der::Result<String> {
                 _ => {
                     let oid = der::asn1::ObjectIdentifier::from_bytes(oid)?;
                     out.push_str(&oid.to_string());
+                    // RFC 4514 §2.4: the hex of the value's DER element.
                     out.push_str("=#");
-                    for b in tlv::encode(tag, &[content]) {
-                        out.push_str(&format!("{b:02x}"));
-                    }
+                    out.push_str(&crate::ids::hex(&[tag]));
+                    out.push_str(&crate::ids::hex(&der::Length::try_from(content.len())?.to_der()?));
+                    out.push_str(&crate::ids::hex(content));
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// Whether `c` is an invisible character that changes how the text around
+/// it is displayed: bidirectional controls (U+061C, U+200E–U+200F,
+/// U+202A–U+202E, U+2066–U+2069), line and paragraph separators
+/// (U+2028–U+2029) and zero-width characters (U+200B–U+200D, U+2060,
+/// U+FEFF). A name, header or file name holding one can show as something
+/// else than it is ("invoice\u{202e}fdp.exe").
+pub(crate) fn is_display_spoofing(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// The most specific common name of a DER `Name` (the first `CN` in
@@ -336,20 +360,20 @@ mod tests {
 
     /// DER of `C=US, O=Example  Corp (UTF8String), CN=www.example.com`.
     fn sample_name() -> Vec<u8> {
-        let atv = |oid: &[u8], tag: u8, value: &str| {
-            let seq = tlv::encode(
-                tag::SEQUENCE,
-                &[&tlv::encode(tag::OID, &[oid]), &tlv::encode(tag, &[value.as_bytes()])],
-            );
-            tlv::encode(tag::SET, &[&seq])
+        use der::asn1::{Any, PrintableStringRef, SetOfVec, Utf8StringRef};
+        let rdn = |oid, value: Any| {
+            let atv = x509_cert::attr::AttributeTypeAndValue { oid, value };
+            x509_cert::name::RelativeDistinguishedName::from(SetOfVec::try_from(vec![atv]).unwrap())
         };
-        let rdns = [
-            atv(&[0x55, 4, 6], tag::PRINTABLE_STRING, "US"),
-            atv(&[0x55, 4, 10], tag::UTF8_STRING, "Example  Corp"),
-            atv(&[0x55, 4, 3], tag::PRINTABLE_STRING, "www.example.com"),
-        ];
-        let parts: Vec<&[u8]> = rdns.iter().map(Vec::as_slice).collect();
-        tlv::encode(tag::SEQUENCE, &parts)
+        let printable = |s| Any::encode_from(&PrintableStringRef::new(s).unwrap()).unwrap();
+        let utf8 = |s| Any::encode_from(&Utf8StringRef::new(s).unwrap()).unwrap();
+        x509_cert::name::RdnSequence::from(vec![
+            rdn(crate::oid::COUNTRY, printable("US")),
+            rdn(crate::oid::ORGANIZATION, utf8("Example  Corp")),
+            rdn(crate::oid::COMMON_NAME, printable("www.example.com")),
+        ])
+        .to_der()
+        .unwrap()
     }
 
     fn dn(s: &str) -> DistinguishedName {

@@ -4,13 +4,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::access::Scope;
-use crate::key::{KeyEncryption, Password};
-use crate::{ExportError, Lookup};
-
-#[cfg(feature = "serde")]
-mod json;
-#[cfg(feature = "serde")]
-pub use json::ReferenceRequest;
+use crate::error::ExportError;
+use crate::formats::{KeyEncryption, P7bEncoding, PfxOptions, PfxProfile};
+use crate::key::Password;
+use crate::lookup::Lookup;
 
 /// One export: which certificate, in which form, with what.
 ///
@@ -18,6 +15,7 @@ pub use json::ReferenceRequest;
 /// the defaults (PEM, no chain, end-entity first, subject headers on, no
 /// key, modern PFX profile, no collection or container scope).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct ExportRequest {
     /// The certificate to export.
     pub lookup: Lookup,
@@ -75,6 +73,7 @@ impl ExportRequest {
 
 /// Output formats (the reference API's `x-certificateformat`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CertificateFormat {
     /// PEM text of the end-entity certificate, `.cer`.
     Cer,
@@ -92,6 +91,7 @@ pub enum CertificateFormat {
 
 /// File extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FileExtension {
     /// `.cer`
     Cer,
@@ -195,6 +195,7 @@ parse_by_name!(
 
 /// The order of certificates in a multi-certificate output.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ChainOrder {
     /// The end-entity certificate first, the root last (the default).
     #[default]
@@ -236,18 +237,9 @@ impl fmt::Display for ChainOrder {
     }
 }
 
-/// How a P7B is written.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum P7bEncoding {
-    /// Binary DER, as Windows writes `.p7b` files (the default).
-    #[default]
-    Der,
-    /// PEM text with the `PKCS7` label, which `openssl pkcs7` reads.
-    Pem,
-}
-
 /// Where an exported key goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeyPlacement {
     /// After the certificate(s) in a PEM file, or inside a PFX.
     WithCertificate,
@@ -257,6 +249,7 @@ pub enum KeyPlacement {
 
 /// Whether and how the private key is exported.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub enum KeyExport {
     /// Certificates only (the default).
     #[default]
@@ -267,7 +260,10 @@ pub enum KeyExport {
         placement: KeyPlacement,
         /// The password; never empty.
         password: Password,
-        /// The scheme for PEM and PKCS#8 outputs (PFX follows [`PfxOptions`]).
+        /// The scheme of a PEM or PKCS#8 key. A PFX is encrypted as its
+        /// [`PfxOptions`] say (profile and iterations); asking for the
+        /// legacy scheme with the modern PFX profile is refused as
+        /// contradictory ([`ExportError::IncompatibleOptions`]).
         encryption: KeyEncryption,
     },
     /// **Dangerous.** The key unencrypted, as `PRIVATE KEY` PKCS#8. Anyone
@@ -279,56 +275,19 @@ pub enum KeyExport {
 }
 
 impl KeyExport {
+    /// The key encrypted under `password` with the default scheme.
+    pub fn encrypted(placement: KeyPlacement, password: Password) -> Self {
+        KeyExport::Encrypted {
+            placement,
+            password,
+            encryption: KeyEncryption::default(),
+        }
+    }
+
     pub(crate) fn placement(&self) -> Option<KeyPlacement> {
         match self {
             KeyExport::None => None,
             KeyExport::Encrypted { placement, .. } | KeyExport::DangerUnencrypted { placement } => Some(*placement),
-        }
-    }
-}
-
-/// PKCS#12 encryption profiles.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum PfxProfile {
-    /// PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) for the key and the
-    /// certificates, HMAC-SHA256 MAC: what OpenSSL 3 and current Windows
-    /// write (the default).
-    #[default]
-    Modern,
-    /// pbeWithSHAAnd3-KeyTripleDES-CBC for the key and the certificates,
-    /// HMAC-SHA1 MAC: for Windows Server 2016 and older and old Java.
-    Legacy,
-}
-
-/// Settings of a PFX export.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PfxOptions {
-    /// The encryption profile.
-    pub profile: PfxProfile,
-    /// Iterations of the key derivations and of the MAC. 2,048, as OpenSSL 3
-    /// (`PKCS12_DEFAULT_ITER`): a PFX is opened by importers, such as
-    /// Windows and Java, that take seconds per PFX at higher counts.
-    pub iterations: u32,
-    /// The `friendlyName` of the key and the end-entity certificate, which
-    /// Java uses as the keystore alias; default the file-name stem.
-    pub friendly_name: Option<String>,
-    /// The Microsoft CSP to name on the key (the reference API's
-    /// `MicrosoftTargetCSP`); allowed only if the exporter's settings list it.
-    pub target_csp: Option<String>,
-}
-
-impl PfxOptions {
-    /// The default iteration count.
-    pub const DEFAULT_ITERATIONS: u32 = 2_048;
-}
-
-impl Default for PfxOptions {
-    fn default() -> Self {
-        Self {
-            profile: PfxProfile::Modern,
-            iterations: Self::DEFAULT_ITERATIONS,
-            friendly_name: None,
-            target_csp: None,
         }
     }
 }

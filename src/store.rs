@@ -10,6 +10,7 @@ mod index;
 mod load;
 mod manifest;
 mod memory;
+mod parsed;
 
 use std::borrow::Cow;
 use std::ops::Deref;
@@ -19,9 +20,11 @@ use crate::ids::{CertId, SerialNumber, Thumbprint, Uuid};
 use crate::key::PrivateKey;
 use crate::name::NameKey;
 
-pub use index::{IndexKeys, PublicKeyFingerprint};
+pub use crate::key::PublicKeyFingerprint;
+pub use index::IndexKeys;
 pub use load::{BadFiles, LoadOptions, LoadReport, read_regular_file};
 pub use memory::MemoryStore;
+pub(crate) use parsed::Certificate;
 
 /// The name of the manifest file a store directory may carry.
 pub const MANIFEST_FILE: &str = "certexport-store.json";

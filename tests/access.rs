@@ -12,10 +12,11 @@
 
 mod common;
 
-use certexport::{
-    Caller, CertId, CertificateFormat, CertificateStore, ExportError, ExportRequest, Exporter, KeyAccess,
-    KeyEncryption, KeyExport, KeyPlacement, KeyPolicy, MemoryStore, Password, Scope,
-};
+use certexport::formats::KeyEncryption;
+use certexport::ids::CertId;
+use certexport::options::{KeyExport, KeyPlacement, Scope};
+use certexport::store::{CertificateStore, KeyAccess, KeyPolicy, MemoryStore};
+use certexport::{Caller, CertificateFormat, ExportError, ExportRequest, Exporter, Password};
 
 // The claim strings of SPEC §7, as a caller's claims file spells them.
 const ALL_CERTS: &str = "/certificates/collections/read/";
@@ -335,7 +336,7 @@ fn a_denied_caller_cannot_tell_missing_from_forbidden() {
     assert_eq!(forbidden, ExportError::AccessDenied);
     assert_eq!(missing.to_string(), forbidden.to_string());
     // Looked up by thumbprint rather than id, a missing certificate is hidden too.
-    let mut by_thumbprint = ExportRequest::new("00".repeat(20).parse::<certexport::Thumbprint>().unwrap());
+    let mut by_thumbprint = ExportRequest::new("00".repeat(20).parse::<certexport::ids::Thumbprint>().unwrap());
     by_thumbprint.scope.collection_id = Some(5);
     assert_eq!(
         exporter.export(&member, &by_thumbprint).unwrap_err(),

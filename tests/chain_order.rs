@@ -7,7 +7,9 @@
 
 mod common;
 
-use certexport::{CertificateFormat, ChainOrder, ExportRequest, P7bEncoding};
+use certexport::formats::P7bEncoding;
+use certexport::options::ChainOrder;
+use certexport::{CertificateFormat, ExportRequest};
 use common::{by_cn, export, exporter, openssl_subjects, python};
 
 const LEAF: &str = "CN=p256.example.com,O=certexport tests,C=US";
@@ -17,7 +19,7 @@ const ROOT: &str = "CN=Test Root CA,O=certexport tests,C=US";
 fn chain_request(
     format: CertificateFormat,
     order: ChainOrder,
-) -> (certexport::Exporter<certexport::MemoryStore>, ExportRequest) {
+) -> (certexport::Exporter<certexport::store::MemoryStore>, ExportRequest) {
     let exporter = exporter("pki");
     let mut request = ExportRequest::new(by_cn(exporter.store(), "p256.example.com"));
     request.format = format;
@@ -30,6 +32,7 @@ fn expected(order: ChainOrder) -> Vec<&'static str> {
     match order {
         ChainOrder::EndEntityFirst => vec![LEAF, INTERMEDIATE, ROOT],
         ChainOrder::RootFirst => vec![ROOT, INTERMEDIATE, LEAF],
+        other => panic!("no expectation for {other:?}"),
     }
 }
 

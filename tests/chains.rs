@@ -9,10 +9,9 @@
 
 mod common;
 
-use certexport::{
-    CertificateSummary, ChainPolicy, ExportError, ExportRequest, ExportSettings, Exporter, IncompleteChains,
-    MemoryStore, RootCertificate,
-};
+use certexport::options::{ChainPolicy, IncompleteChains, RootCertificate};
+use certexport::store::MemoryStore;
+use certexport::{CertificateSummary, ExportError, ExportRequest, ExportSettings, Exporter};
 use common::{TEST_TIME, by_cn, export, settings, tempdir, write};
 
 /// The chain of the certificate named `cn`, end-entity first, as DER.

@@ -11,11 +11,12 @@ mod common;
 
 use std::sync::Arc;
 
+use certexport::formats::KeyEncryption;
+use certexport::options::{ChainOrder, KeyExport, KeyPlacement};
+use certexport::random::RandomSource;
+use certexport::store::MemoryStore;
 use certexport::store::{BadFiles, LoadOptions};
-use certexport::{
-    CertificateFormat, ChainOrder, ExportError, ExportRequest, Exporter, KeyEncryption, KeyExport, KeyPlacement,
-    MemoryStore, Password, RandomSource,
-};
+use certexport::{CertificateFormat, ExportError, ExportRequest, Exporter, Password};
 use common::{by_cn, der_of, export, exporter, openssl, python, settings};
 
 const LEAVES: [&str; 5] = [
@@ -252,7 +253,7 @@ fn an_unencrypted_export_exists_only_when_named() {
     );
     // The default is no key at all.
     assert!(matches!(
-        ExportRequest::new(certexport::CertId(4)).private_key,
+        ExportRequest::new(certexport::ids::CertId(4)).private_key,
         KeyExport::None
     ));
 }
@@ -262,7 +263,7 @@ fn no_secret_shows_in_debug_output() {
     let (exporter, request) = key_request("rsa.example.com", KeyPlacement::KeyOnly, schemes()[0], "topsecretpw");
     let debug = format!("{request:?} {:?}", exporter.store());
     assert!(!debug.contains("topsecretpw"), "{debug}");
-    let key = certexport::CertificateStore::private_key(exporter.store(), certexport::CertId(3)).unwrap();
+    let key = certexport::store::CertificateStore::private_key(exporter.store(), certexport::ids::CertId(3)).unwrap();
     let key_debug = format!("{:?}", key.unwrap());
     assert!(
         key_debug.contains("[redacted]") && !key_debug.contains("MII"),

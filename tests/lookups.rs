@@ -8,20 +8,19 @@
 
 mod common;
 
-use certexport::{
-    CertId, CertificateFormat, CertificateSummary, DistinguishedName, ExportError, ExportRequest, Exporter, Lookup,
-    SerialNumber, Thumbprint,
-};
+use certexport::ids::{CertId, SerialNumber, Thumbprint};
+use certexport::name::DistinguishedName;
+use certexport::{CertificateFormat, CertificateSummary, ExportError, ExportRequest, Exporter, Lookup};
 use common::{by_cn, der_of, export, exporter, settings};
 
 /// The DER the export of `lookup` wrote (format DER).
-fn exported(exporter: &Exporter<certexport::MemoryStore>, lookups: Vec<Lookup>) -> Result<Vec<u8>, ExportError> {
+fn exported(exporter: &Exporter<certexport::store::MemoryStore>, lookups: Vec<Lookup>) -> Result<Vec<u8>, ExportError> {
     let mut request = ExportRequest::from_lookups(lookups)?;
     request.format = CertificateFormat::Der;
     export(exporter, &request).map(|a| a.bytes().to_vec())
 }
 
-fn summary(exporter: &Exporter<certexport::MemoryStore>, cn: &str) -> (Vec<u8>, CertificateSummary) {
+fn summary(exporter: &Exporter<certexport::store::MemoryStore>, cn: &str) -> (Vec<u8>, CertificateSummary) {
     let der = der_of(exporter.store(), &by_cn(exporter.store(), cn));
     let summary = CertificateSummary::from_der(&der).unwrap();
     (der, summary)
@@ -157,8 +156,8 @@ fn several_lookups_must_agree() {
     let conflicting = vec![Lookup::CertId(CertId(3)), Lookup::Thumbprint(p256.sha1)];
     match exported(&exporter, conflicting) {
         Err(ExportError::ConflictingLookups {
-            first_id: CertId(3),
-            second_id: Some(CertId(4)),
+            first_id: 3,
+            second_id: Some(4),
             ..
         }) => {}
         other => panic!("{other:?}"),
@@ -280,7 +279,10 @@ for i in range(2):
         dir.path().display()
     );
     common::python(&script, b"");
-    let exporter = Exporter::with_settings(certexport::MemoryStore::from_path(dir.path()).unwrap(), settings());
+    let exporter = Exporter::with_settings(
+        certexport::store::MemoryStore::from_path(dir.path()).unwrap(),
+        settings(),
+    );
     let lookup = Lookup::IssuerSerial {
         serial: "1092".parse().unwrap(),
         issuer: "CN=Sloppy CA".parse().unwrap(),

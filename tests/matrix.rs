@@ -6,10 +6,10 @@
 
 mod common;
 
-use certexport::{
-    CertificateFormat as F, ExportError, ExportRequest, FileExtension as E, KeyEncryption, KeyExport, KeyPlacement,
-    Password,
-};
+use certexport::formats::KeyEncryption;
+use certexport::options::FileExtension as E;
+use certexport::options::{KeyExport, KeyPlacement};
+use certexport::{CertificateFormat as F, ExportError, ExportRequest, Password};
 use common::{by_cn, export, exporter, openssl, openssl_subjects};
 
 const LEAF: &str = "CN=rsa.example.com,O=certexport tests,C=US";
@@ -255,7 +255,7 @@ fn key_outputs_and_their_refusals() {
 fn p7b_can_be_pem_for_openssl() {
     let exporter = exporter("pki");
     let mut req = request(F::P7b, None, true);
-    req.p7b_encoding = certexport::P7bEncoding::Pem;
+    req.p7b_encoding = certexport::formats::P7bEncoding::Pem;
     let a = export(&exporter, &req).unwrap();
     let text = std::str::from_utf8(a.bytes()).unwrap();
     assert!(text.starts_with("-----BEGIN PKCS7-----\n"), "{text}");

@@ -7,21 +7,16 @@
 
 mod common;
 
-use certexport::{ExportRequest, ExportSettings, Exporter, Thumbprint};
+use certexport::ids::Thumbprint;
+use certexport::{ExportRequest, Exporter};
 use common::{export, python, settings, store};
 
 /// The artifact of the certificate in `file` of the names store.
 fn artifact(file: &str, allow_periods: bool) -> certexport::ExportArtifact {
-    let one = certexport::MemoryStore::from_path(common::data("names").join(file)).unwrap();
+    let one = certexport::store::MemoryStore::from_path(common::data("names").join(file)).unwrap();
     let (cert, _) = one.iter().next().unwrap();
     let thumbprint = Thumbprint::sha1_of(&cert.der);
-    let exporter = Exporter::with_settings(
-        store("names"),
-        ExportSettings {
-            allow_periods_in_filenames: allow_periods,
-            ..settings()
-        },
-    );
+    let exporter = Exporter::with_settings(store("names"), settings().with_periods_in_filenames(allow_periods));
     export(&exporter, &ExportRequest::new(thumbprint)).unwrap()
 }
 
@@ -50,7 +45,7 @@ fn file_names_follow_spec_4() {
 #[test]
 fn no_cn_gives_the_sha1_thumbprint() {
     let a = artifact("04-no-cn.pem", true);
-    let store = certexport::MemoryStore::from_path(common::data("names").join("04-no-cn.pem")).unwrap();
+    let store = certexport::store::MemoryStore::from_path(common::data("names").join("04-no-cn.pem")).unwrap();
     let (cert, _) = store.iter().next().unwrap();
     assert_eq!(a.file_name(), format!("{}.pem", Thumbprint::sha1_of(&cert.der)));
     assert_eq!(a.file_name().len(), 44);
@@ -97,8 +92,8 @@ fn subject_headers_escape_as_python_does() {
         let py = python(PY_SUBJECTS, a.bytes());
         assert_eq!(header, py.trim_end(), "{file}");
         // The header parses back to the same name.
-        let dn: certexport::DistinguishedName = header.parse().unwrap();
-        let again: certexport::DistinguishedName = py.trim_end().parse().unwrap();
+        let dn: certexport::name::DistinguishedName = header.parse().unwrap();
+        let again: certexport::name::DistinguishedName = py.trim_end().parse().unwrap();
         assert_eq!(dn.key(), again.key());
     }
 }

@@ -15,10 +15,10 @@ mod common;
 use std::path::PathBuf;
 use std::process::Output;
 
-use certexport::{
-    CertificateFormat, ChainOrder, CspPolicy, ExportArtifact, ExportError, ExportRequest, Exporter, FileExtension,
-    KeyEncryption, KeyExport, KeyPlacement, MemoryStore, Password, PfxProfile,
-};
+use certexport::formats::{KeyEncryption, PfxProfile};
+use certexport::options::{ChainOrder, CspPolicy, FileExtension, KeyExport, KeyPlacement};
+use certexport::store::MemoryStore;
+use certexport::{CertificateFormat, ExportArtifact, ExportError, ExportRequest, Exporter, Password};
 
 const PASSWORD: &str = "correct horse battery staple";
 const CSP: &str = "Microsoft Enhanced RSA and AES Cryptographic Provider";
@@ -492,6 +492,7 @@ fn mac_name(profile: PfxProfile) -> &'static str {
     match profile {
         PfxProfile::Modern => "sha256",
         PfxProfile::Legacy => "sha1",
+        other => panic!("no MAC expectation for {other:?}"),
     }
 }
 

@@ -8,8 +8,10 @@
 
 mod common;
 
+use certexport::ids::CertId;
 use certexport::store::{BadFiles, LoadOptions};
-use certexport::{CertId, CertificateStore, CertificateSummary, ExportError, KeyKind, MemoryStore};
+use certexport::store::{CertificateStore, MemoryStore};
+use certexport::{CertificateSummary, ExportError, KeyKind};
 use common::{data, tempdir, write};
 
 fn subjects(store: &MemoryStore) -> Vec<(u64, String)> {

@@ -11,7 +11,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use certexport::{ExportSettings, ExportTime, MemoryStore, Thumbprint};
+use certexport::ExportSettings;
+use certexport::ids::Thumbprint;
+use certexport::options::ExportTime;
+use certexport::store::MemoryStore;
 use criterion::Criterion;
 
 use super::generate::{self, BenchPki};
@@ -38,10 +41,7 @@ pub(crate) fn criterion() -> Criterion {
 
 /// Exporter settings with validity judged at [`generate::EXPORT_TIME`].
 pub(crate) fn settings() -> ExportSettings {
-    ExportSettings {
-        time: ExportTime::UnixSeconds(generate::EXPORT_TIME),
-        ..ExportSettings::default()
-    }
+    ExportSettings::default().with_time(ExportTime::UnixSeconds(generate::EXPORT_TIME))
 }
 
 /// A store of the generated root, intermediate and `leaves` leaves (from

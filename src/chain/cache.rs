@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use super::verify::Signature;
-use crate::hash::FoldHash;
 use crate::ids::CertId;
+use foldhash::fast::RandomState as FoldHash;
 
 /// The SHA-256 digests of a certificate and of the issuer certificate
 /// whose key checked its signature.

@@ -7,11 +7,15 @@
 //! building treats as not verifying. Malformed keys or signatures are
 //! [`Signature::Invalid`]; nothing here panics on input.
 
+use der::Decode;
+use der::asn1::ObjectIdentifier;
+use rsa::pkcs1::RsaPssParamsOwned;
 use sha2::Digest;
+use spki::AlgorithmIdentifierRef;
 
 use crate::certificate::CertificateView;
-use crate::key::{OID_EC_PUBLIC_KEY, OID_ED25519, OID_P256, OID_P384, OID_P521, OID_RSA, OID_RSA_PSS};
-use crate::tlv::{self, Reader, tag};
+use crate::key::public::{Curve, SubjectKey};
+use crate::oid;
 
 /// The outcome of a signature check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,19 +28,6 @@ pub(crate) enum Signature {
     Unsupported,
 }
 
-const SHA1_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05];
-const SHA256_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
-const SHA384_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c];
-const SHA512_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d];
-const ECDSA_SHA256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
-const ECDSA_SHA384: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03];
-const ECDSA_SHA512: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04];
-const OID_SHA1: &[u8] = &[0x2b, 0x0e, 0x03, 0x02, 0x1a];
-const OID_SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
-const OID_SHA384: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02];
-const OID_SHA512: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03];
-const OID_MGF1: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hash {
     Sha1,
@@ -46,12 +37,12 @@ enum Hash {
 }
 
 impl Hash {
-    fn from_oid(oid: &[u8]) -> Option<Self> {
+    fn from_oid(oid: ObjectIdentifier) -> Option<Self> {
         match oid {
-            OID_SHA1 => Some(Hash::Sha1),
-            OID_SHA256 => Some(Hash::Sha256),
-            OID_SHA384 => Some(Hash::Sha384),
-            OID_SHA512 => Some(Hash::Sha512),
+            oid::SHA1 => Some(Hash::Sha1),
+            oid::SHA256 => Some(Hash::Sha256),
+            oid::SHA384 => Some(Hash::Sha384),
+            oid::SHA512 => Some(Hash::Sha512),
             _ => None,
         }
     }
@@ -69,55 +60,24 @@ impl Hash {
 /// Checks `cert`'s signature with the public key `issuer_spki` (a DER
 /// `SubjectPublicKeyInfo`).
 pub(crate) fn check(issuer_spki: &[u8], cert: &CertificateView<'_>) -> Signature {
-    let Some(key) = PublicKey::parse(issuer_spki) else {
+    let Some(key) = SubjectKey::parse(issuer_spki) else {
         return Signature::Unsupported;
     };
     let Some(algorithm) = Algorithm::parse(cert.signature_algorithm) else {
         return Signature::Unsupported;
     };
     let valid = match (key, algorithm) {
-        (PublicKey::Rsa(der), Algorithm::RsaPkcs1(hash)) => rsa_pkcs1(der, hash, cert.tbs, cert.signature),
-        (PublicKey::Rsa(der), Algorithm::RsaPss { hash, salt_len }) => {
+        (SubjectKey::Rsa(der), Algorithm::RsaPkcs1(hash)) => rsa_pkcs1(der, hash, cert.tbs, cert.signature),
+        (SubjectKey::Rsa(der), Algorithm::RsaPss { hash, salt_len }) => {
             rsa_pss(der, hash, salt_len, cert.tbs, cert.signature)
         }
-        (PublicKey::Ec { curve, point }, Algorithm::Ecdsa(hash)) => {
+        (SubjectKey::Ec { curve, point }, Algorithm::Ecdsa(hash)) => {
             ecdsa(curve, point, &hash.digest(cert.tbs), cert.signature)
         }
-        (PublicKey::Ed25519(key), Algorithm::Ed25519) => ed25519(key, cert.tbs, cert.signature),
+        (SubjectKey::Ed25519(key), Algorithm::Ed25519) => ed25519(key, cert.tbs, cert.signature),
         _ => return Signature::Invalid,
     };
     if valid { Signature::Valid } else { Signature::Invalid }
-}
-
-enum PublicKey<'a> {
-    /// The PKCS#1 `RSAPublicKey` DER.
-    Rsa(&'a [u8]),
-    Ec {
-        curve: &'a [u8],
-        point: &'a [u8],
-    },
-    Ed25519(&'a [u8]),
-}
-
-impl<'a> PublicKey<'a> {
-    fn parse(spki: &'a [u8]) -> Option<Self> {
-        let info = tlv::single(spki, tag::SEQUENCE).ok()?;
-        let mut fields = Reader::new(info.value);
-        let algorithm = fields.expect(tag::SEQUENCE).ok()?;
-        let (&0, key) = fields.expect(tag::BIT_STRING).ok()?.value.split_first()? else {
-            return None;
-        };
-        let mut alg = Reader::new(algorithm.value);
-        match alg.expect(tag::OID).ok()?.value {
-            OID_RSA | OID_RSA_PSS => Some(PublicKey::Rsa(key)),
-            OID_EC_PUBLIC_KEY => Some(PublicKey::Ec {
-                curve: alg.expect(tag::OID).ok()?.value,
-                point: key,
-            }),
-            OID_ED25519 => Some(PublicKey::Ed25519(key)),
-            _ => None,
-        }
-    }
 }
 
 enum Algorithm {
@@ -129,71 +89,31 @@ enum Algorithm {
 
 impl Algorithm {
     fn parse(identifier: &[u8]) -> Option<Self> {
-        let sequence = tlv::single(identifier, tag::SEQUENCE).ok()?;
-        let mut fields = Reader::new(sequence.value);
-        let oid = fields.expect(tag::OID).ok()?.value;
-        Some(match oid {
-            SHA1_WITH_RSA => Algorithm::RsaPkcs1(Hash::Sha1),
-            SHA256_WITH_RSA => Algorithm::RsaPkcs1(Hash::Sha256),
-            SHA384_WITH_RSA => Algorithm::RsaPkcs1(Hash::Sha384),
-            SHA512_WITH_RSA => Algorithm::RsaPkcs1(Hash::Sha512),
-            ECDSA_SHA256 => Algorithm::Ecdsa(Hash::Sha256),
-            ECDSA_SHA384 => Algorithm::Ecdsa(Hash::Sha384),
-            ECDSA_SHA512 => Algorithm::Ecdsa(Hash::Sha512),
-            OID_ED25519 => Algorithm::Ed25519,
-            OID_RSA_PSS => Self::pss(fields.expect(tag::SEQUENCE).ok()?.value)?,
+        let algorithm = AlgorithmIdentifierRef::from_der(identifier).ok()?;
+        Some(match algorithm.oid {
+            oid::SHA1_WITH_RSA => Algorithm::RsaPkcs1(Hash::Sha1),
+            oid::SHA256_WITH_RSA => Algorithm::RsaPkcs1(Hash::Sha256),
+            oid::SHA384_WITH_RSA => Algorithm::RsaPkcs1(Hash::Sha384),
+            oid::SHA512_WITH_RSA => Algorithm::RsaPkcs1(Hash::Sha512),
+            oid::ECDSA_WITH_SHA256 => Algorithm::Ecdsa(Hash::Sha256),
+            oid::ECDSA_WITH_SHA384 => Algorithm::Ecdsa(Hash::Sha384),
+            oid::ECDSA_WITH_SHA512 => Algorithm::Ecdsa(Hash::Sha512),
+            oid::ED25519 => Algorithm::Ed25519,
+            oid::RSASSA_PSS => Self::pss(algorithm.parameters?.decode_as::<RsaPssParamsOwned>().ok()?)?,
             _ => return None,
         })
     }
 
-    /// `RSASSA-PSS-params` (RFC 4055 §3.1): hash `[0]` (default SHA-1),
-    /// MGF `[1]` (MGF1 over the same hash is all we verify), salt length
-    /// `[2]` (default 20), trailer `[3]` (must be 1).
-    fn pss(params: &[u8]) -> Option<Self> {
-        let mut fields = Reader::new(params);
-        let hash = match fields.optional(tag::CONTEXT_0).ok()? {
-            Some(h) => hash_of_identifier(tlv::single(h.value, tag::SEQUENCE).ok()?.value)?,
-            None => Hash::Sha1,
-        };
-        let mgf_hash = match fields.optional(tag::CONTEXT_1).ok()? {
-            Some(m) => {
-                let mgf = tlv::single(m.value, tag::SEQUENCE).ok()?;
-                let mut parts = Reader::new(mgf.value);
-                if parts.expect(tag::OID).ok()?.value != OID_MGF1 {
-                    return None;
-                }
-                hash_of_identifier(parts.expect(tag::SEQUENCE).ok()?.value)?
-            }
-            None => Hash::Sha1,
-        };
-        let salt_len = match fields.optional(0xa2).ok()? {
-            Some(s) => small_uint(tlv::single(s.value, tag::INTEGER).ok()?.value)?,
-            None => 20,
-        };
-        if let Some(t) = fields.optional(0xa3).ok()? {
-            if small_uint(tlv::single(t.value, tag::INTEGER).ok()?.value)? != 1 {
-                return None;
-            }
-        }
-        fields.finish().ok()?;
-        (hash == mgf_hash).then_some(Algorithm::RsaPss { hash, salt_len })
+    /// `RSASSA-PSS-params` (RFC 4055 §3.1): MGF1 over the same hash as the
+    /// message is all we verify (the `pkcs1` crate checks the trailer).
+    fn pss(params: RsaPssParamsOwned) -> Option<Self> {
+        let hash = Hash::from_oid(params.hash.oid)?;
+        let mgf_hash = Hash::from_oid(params.mask_gen.parameters?.oid)?;
+        (params.mask_gen.oid == oid::MGF1 && hash == mgf_hash).then_some(Algorithm::RsaPss {
+            hash,
+            salt_len: usize::from(params.salt_len),
+        })
     }
-}
-
-/// The hash of an `AlgorithmIdentifier`'s contents (parameters NULL or absent).
-fn hash_of_identifier(contents: &[u8]) -> Option<Hash> {
-    let mut fields = Reader::new(contents);
-    let hash = Hash::from_oid(fields.expect(tag::OID).ok()?.value)?;
-    fields.optional(tag::NULL).ok()?;
-    fields.finish().ok()?;
-    Some(hash)
-}
-
-fn small_uint(content: &[u8]) -> Option<usize> {
-    if content.is_empty() || content.len() > 4 || content[0] & 0x80 != 0 {
-        return None;
-    }
-    Some(content.iter().fold(0usize, |acc, &b| acc << 8 | usize::from(b)))
 }
 
 fn rsa_public_key(der: &[u8]) -> Option<rsa::PublicKey> {
@@ -224,7 +144,7 @@ fn rsa_pss(key: &[u8], hash: Hash, salt_len: usize, message: &[u8], signature: &
     .is_ok()
 }
 
-fn ecdsa(curve: &[u8], point: &[u8], prehash: &[u8], signature: &[u8]) -> bool {
+fn ecdsa(curve: Curve, point: &[u8], prehash: &[u8], signature: &[u8]) -> bool {
     use ecdsa::signature::hazmat::PrehashVerifier;
     macro_rules! verify {
         ($curve:ident) => {{
@@ -238,10 +158,9 @@ fn ecdsa(curve: &[u8], point: &[u8], prehash: &[u8], signature: &[u8]) -> bool {
         }};
     }
     match curve {
-        OID_P256 => verify!(p256),
-        OID_P384 => verify!(p384),
-        OID_P521 => verify!(p521),
-        _ => false,
+        Curve::P256 => verify!(p256),
+        Curve::P384 => verify!(p384),
+        Curve::P521 => verify!(p521),
     }
 }
 

@@ -1,5 +1,7 @@
 //! The attribute types a DN string may name, by short name and OID.
 
+use crate::oid;
+
 /// One attribute type: the name we print, the names we accept, its OID.
 pub(crate) struct AttributeType {
     /// The name written in RFC 4514 output.
@@ -11,9 +13,9 @@ pub(crate) struct AttributeType {
 }
 
 macro_rules! types {
-    ($($name:literal [$($alias:literal),*] => [$($byte:literal),+];)+) => {
+    ($($name:literal [$($alias:literal),*] => $oid:ident;)+) => {
         const TYPES: &[AttributeType] = &[
-            $(AttributeType { name: $name, aliases: &[$($alias),*], oid: &[$($byte),+] },)+
+            $(AttributeType { name: $name, aliases: &[$($alias),*], oid: oid::$oid.as_bytes() },)+
         ];
     };
 }
@@ -21,37 +23,37 @@ macro_rules! types {
 // RFC 4514 §3 names first, then the ones OpenSSL and Windows print
 // (Windows: S, E, G, T; OpenSSL: emailAddress, jurisdictionC, ...).
 types! {
-    "CN" ["commonName"] => [0x55, 0x04, 0x03];
-    "SN" ["surname"] => [0x55, 0x04, 0x04];
-    "SERIALNUMBER" ["serialNumber"] => [0x55, 0x04, 0x05];
-    "C" ["countryName"] => [0x55, 0x04, 0x06];
-    "L" ["localityName"] => [0x55, 0x04, 0x07];
-    "ST" ["S", "stateOrProvinceName"] => [0x55, 0x04, 0x08];
-    "STREET" ["streetAddress"] => [0x55, 0x04, 0x09];
-    "O" ["organizationName"] => [0x55, 0x04, 0x0a];
-    "OU" ["organizationalUnitName"] => [0x55, 0x04, 0x0b];
-    "title" ["T"] => [0x55, 0x04, 0x0c];
-    "description" [] => [0x55, 0x04, 0x0d];
-    "businessCategory" [] => [0x55, 0x04, 0x0f];
-    "postalCode" [] => [0x55, 0x04, 0x11];
-    "name" [] => [0x55, 0x04, 0x29];
-    "GN" ["G", "givenName"] => [0x55, 0x04, 0x2a];
-    "initials" [] => [0x55, 0x04, 0x2b];
-    "generationQualifier" [] => [0x55, 0x04, 0x2c];
-    "dnQualifier" [] => [0x55, 0x04, 0x2e];
-    "pseudonym" [] => [0x55, 0x04, 0x41];
-    "organizationIdentifier" [] => [0x55, 0x04, 0x61];
-    "DC" ["domainComponent"] => [0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19];
-    "UID" ["userId"] => [0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x01];
-    "emailAddress" ["E", "email"] => [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01];
-    "unstructuredName" [] => [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x02];
-    "jurisdictionL" ["jurisdictionLocalityName"] => [0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3c, 0x02, 0x01, 0x01];
-    "jurisdictionST" ["jurisdictionStateOrProvinceName"] => [0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3c, 0x02, 0x01, 0x02];
-    "jurisdictionC" ["jurisdictionCountryName"] => [0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3c, 0x02, 0x01, 0x03];
+    "CN" ["commonName"] => COMMON_NAME;
+    "SN" ["surname"] => SURNAME;
+    "SERIALNUMBER" ["serialNumber"] => SERIAL_NUMBER;
+    "C" ["countryName"] => COUNTRY;
+    "L" ["localityName"] => LOCALITY;
+    "ST" ["S", "stateOrProvinceName"] => STATE;
+    "STREET" ["streetAddress"] => STREET;
+    "O" ["organizationName"] => ORGANIZATION;
+    "OU" ["organizationalUnitName"] => ORGANIZATIONAL_UNIT;
+    "title" ["T"] => TITLE;
+    "description" [] => DESCRIPTION;
+    "businessCategory" [] => BUSINESS_CATEGORY;
+    "postalCode" [] => POSTAL_CODE;
+    "name" [] => NAME;
+    "GN" ["G", "givenName"] => GIVEN_NAME;
+    "initials" [] => INITIALS;
+    "generationQualifier" [] => GENERATION_QUALIFIER;
+    "dnQualifier" [] => DN_QUALIFIER;
+    "pseudonym" [] => PSEUDONYM;
+    "organizationIdentifier" [] => ORGANIZATION_IDENTIFIER;
+    "DC" ["domainComponent"] => DOMAIN_COMPONENT;
+    "UID" ["userId"] => USER_ID;
+    "emailAddress" ["E", "email"] => EMAIL_ADDRESS;
+    "unstructuredName" [] => UNSTRUCTURED_NAME;
+    "jurisdictionL" ["jurisdictionLocalityName"] => JURISDICTION_LOCALITY;
+    "jurisdictionST" ["jurisdictionStateOrProvinceName"] => JURISDICTION_STATE;
+    "jurisdictionC" ["jurisdictionCountryName"] => JURISDICTION_COUNTRY;
 }
 
 /// The OID content octets of commonName.
-pub(crate) const COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
+pub(crate) const COMMON_NAME: &[u8] = oid::COMMON_NAME.as_bytes();
 
 /// The type named `name` (case-insensitive), if we know it.
 pub(crate) fn by_name(name: &str) -> Option<&'static AttributeType> {

@@ -7,7 +7,7 @@
 //! values. Attribute type names are case-insensitive.
 
 use super::attribute;
-use crate::tlv;
+use crate::fast_der as tlv;
 
 /// One attribute of a parsed DN string.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Attribute values: decoding ASN.1 string types, the RFC 5280 §7.1
 //! comparison form, and RFC 4514 escaping.
 
-use crate::tlv::tag;
+use crate::fast_der::tag;
 
 /// Whether `tag` is one of the directory string types a DN value may use.
 pub(crate) fn is_string(tag: u8) -> bool {
@@ -106,18 +106,34 @@ const PLAIN: [bool; 256] = {
     table
 };
 
-/// Appends `text` escaped as an RFC 4514 attribute value. Control
-/// characters are escaped as `\XX` too, so a DN always prints on one line.
+/// Appends `text` escaped as an RFC 4514 attribute value.
+///
+/// Beyond RFC 4514's own escapes, everything that could make the DN print
+/// as something else than it is is escaped as `\XX` (the UTF-8 bytes in
+/// hex, which RFC 4514 allows for any character): control characters, so
+/// a DN always prints on one line; the invisible characters that reorder
+/// or break displayed text ([`super::is_display_spoofing`]); and every `-`
+/// next to another `-`, so a DN never holds `-----` and a `subject=` line
+/// can never be taken for a PEM boundary by a reader that looks for one
+/// anywhere in a line.
 pub(crate) fn push_escaped(out: &mut String, text: &str) {
     // Most values need no escape at all.
     let bytes = text.as_bytes();
     let edges_fine = bytes.first().is_none_or(|&b| b != b' ' && b != b'#') && bytes.last().is_none_or(|&b| b != b' ');
-    if edges_fine && bytes.iter().all(|&b| PLAIN[usize::from(b)]) {
+    let mut after_dash = false;
+    let plain = bytes.iter().all(|&b| {
+        let fine = PLAIN[usize::from(b)] && !(after_dash && b == b'-');
+        after_dash = b == b'-';
+        fine
+    });
+    if edges_fine && plain {
         out.push_str(text);
         return;
     }
-    let last = text.chars().count().saturating_sub(1);
-    for (i, c) in text.chars().enumerate() {
+    let chars: Vec<char> = text.chars().collect();
+    let last = chars.len().saturating_sub(1);
+    for (i, &c) in chars.iter().enumerate() {
+        let dash_run = c == '-' && (i > 0 && chars[i - 1] == '-' || chars.get(i + 1) == Some(&'-'));
         match c {
             '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
                 out.push('\\');
@@ -128,7 +144,7 @@ pub(crate) fn push_escaped(out: &mut String, text: &str) {
                 out.push(c);
             }
             ' ' if i == last => out.push_str("\\ "),
-            c if c.is_control() => {
+            c if c.is_control() || super::is_display_spoofing(c) || dash_run => {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
                     out.push_str(&format!("\\{b:02X}"));
@@ -171,6 +187,13 @@ mod tests {
         assert_eq!(escaped("a#b"), "a#b");
         assert_eq!(escaped("line\nbreak"), "line\\0Abreak");
         assert_eq!(escaped("Zürich"), "Zürich");
+        assert_eq!(escaped("my-site"), "my-site");
+        assert_eq!(escaped("a--b"), "a\\2D\\2Db");
+        assert_eq!(
+            escaped("-----BEGIN CERTIFICATE-----"),
+            "\\2D\\2D\\2D\\2D\\2DBEGIN CERTIFICATE\\2D\\2D\\2D\\2D\\2D"
+        );
+        assert_eq!(escaped("a\u{202e}b"), "a\\E2\\80\\AEb");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use sha1::Digest;
 use crate::certificate::CertificateView;
 use crate::error::ExportError;
 use crate::ids::{SerialNumber, Thumbprint};
-use crate::key::PublicKeyId;
+use crate::key::{PublicKeyFingerprint, PublicKeyId};
 use crate::name::NameKey;
 
 /// The index values of one certificate.
@@ -67,10 +67,3 @@ impl IndexKeys {
         })
     }
 }
-
-/// SHA-256 of a public key's value (not of its encoding: a compressed and
-/// an uncompressed EC point, or RSA with and without leading zeros, give
-/// the same fingerprint). [`PrivateKey::public_key_fingerprint`](crate::PrivateKey::public_key_fingerprint)
-/// gives the fingerprint of a private key's public half.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PublicKeyFingerprint(pub [u8; 32]);

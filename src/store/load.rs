@@ -3,7 +3,10 @@
 //! - A file may be PEM (any number of `CERTIFICATE`, `PKCS7`, `PRIVATE KEY`,
 //!   `EC PRIVATE KEY` and `RSA PRIVATE KEY` blocks, with any text between
 //!   them, such as the `subject=` lines this crate writes), a DER
-//!   certificate, a DER P7B, or a DER private key.
+//!   certificate, a DER P7B, or a DER private key (read by
+//!   [`crate::formats`]). Only regular files are read, up to
+//!   [`LoadOptions::max_file_size`]; certificates above
+//!   [`LoadOptions::max_certificate_size`] are refused.
 //! - A directory is read with its files in byte order of their names; ids
 //!   are given 1, 2, 3, … in that order, certificates within a file in
 //!   file order, a certificate seen twice keeping its first id. Hidden
@@ -26,12 +29,11 @@ use zeroize::Zeroizing;
 
 use super::manifest::{MAX_MANIFEST_BYTES, Manifest};
 use super::memory::MemoryStore;
-use crate::base64;
 use crate::certificate::CertificateView;
 use crate::error::ExportError;
+use crate::formats::{Item, items};
 use crate::ids::CertId;
 use crate::key::PrivateKey;
-use crate::tlv::{self, Reader, tag};
 
 /// What loading does with a file it cannot read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -222,12 +224,6 @@ struct PendingKey {
     named_for: Vec<(CertId, PathBuf)>,
 }
 
-/// One thing a file held.
-enum Item {
-    Certificate(Box<[u8]>),
-    Key(PrivateKey),
-}
-
 /// The certificates a file added and the keys it held.
 #[derive(Default)]
 struct FileContents {
@@ -327,7 +323,7 @@ impl Loader<'_> {
             Ok(bytes) => bytes,
             Err(e) => return self.bad(path, e).map(|()| None),
         };
-        let items = match read_items(&bytes) {
+        let items = match items(&bytes) {
             Ok(items) => items,
             Err(reason) => {
                 let error = ExportError::BadStoreFile {
@@ -399,158 +395,4 @@ impl Loader<'_> {
         }
         Ok(())
     }
-}
-
-/// The certificates and keys of one file's bytes.
-fn read_items(bytes: &[u8]) -> Result<Vec<Item>, String> {
-    if let Some(start) = find_boundary(bytes, b"-----BEGIN ") {
-        return read_pem(bytes, start);
-    }
-    if CertificateView::parse(bytes).is_ok() {
-        return Ok(vec![Item::Certificate(bytes.into())]);
-    }
-    if let Ok(certificates) = p7b_certificates(bytes) {
-        return Ok(certificates.into_iter().map(|c| Item::Certificate(c.into())).collect());
-    }
-    if let Ok(key) = PrivateKey::from_der(bytes) {
-        return Ok(vec![Item::Key(key)]);
-    }
-    Err("neither PEM nor a DER certificate, P7B or private key".into())
-}
-
-/// The longest PEM label read (the longest in use, `NEW CERTIFICATE
-/// REQUEST`, has 23 characters).
-const MAX_LABEL: usize = 64;
-
-fn read_pem(bytes: &[u8], mut start: usize) -> Result<Vec<Item>, String> {
-    let mut items = Vec::new();
-    let mut scratch = Vec::new();
-    loop {
-        let rest = &bytes[start + b"-----BEGIN ".len()..];
-        // The label ends on its own line, within RFC 7468's printable
-        // characters; a longer "label" is not one.
-        let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
-        let label_len = find(line, b"-----")
-            .filter(|&len| len <= MAX_LABEL)
-            .ok_or("a BEGIN line without its closing dashes")?;
-        let label = std::str::from_utf8(&rest[..label_len])
-            .ok()
-            .filter(|l| l.bytes().all(|b| b.is_ascii_graphic() || b == b' '))
-            .ok_or("a PEM label that is not printable text")?;
-        let body_start = start + b"-----BEGIN ".len() + label_len + 5;
-        let end_marker = format!("-----END {label}-----");
-        // Certificate blocks are decoded as the END line is looked for: one pass.
-        let base64_block = matches!(
-            label,
-            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" | "PKCS7" | "CMS"
-        );
-        let body_len = if base64_block {
-            let used = base64::decode_pem_body(&bytes[body_start..], &mut scratch)
-                .map_err(|e| format!("the {label} block is not base64: {e}"))?;
-            (bytes[body_start + used..].starts_with(end_marker.as_bytes()) && at_line_start(bytes, body_start + used))
-                .then_some(used)
-        } else {
-            find_boundary(&bytes[body_start..], end_marker.as_bytes())
-        }
-        .ok_or_else(|| format!("the {label} block has no END line"))?;
-        let block_end = body_start + body_len + end_marker.len();
-        match label {
-            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
-                // A TRUSTED CERTIFICATE carries OpenSSL trust settings after the
-                // certificate. The certificate itself is checked when it is stored.
-                let certificate = Reader::new(&scratch)
-                    .next()
-                    .map_err(|e| format!("the {label} block: {}", der::Error::from(e)))?;
-                items.push(Item::Certificate(certificate.raw.into()));
-            }
-            "PKCS7" | "CMS" => {
-                for certificate in p7b_certificates(&scratch).map_err(|e| format!("the {label} block: {e}"))? {
-                    items.push(Item::Certificate(certificate.into()));
-                }
-            }
-            "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => {
-                let text = std::str::from_utf8(&bytes[start..block_end]).map_err(|_| "a key block that is not text")?;
-                items.push(Item::Key(PrivateKey::from_pem(text).map_err(|e| e.to_string())?));
-            }
-            // Blocks that sit beside certificates and keys but are not ours to load.
-            "EC PARAMETERS" | "X509 CRL" | "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" | "PUBLIC KEY" => {}
-            other => return Err(format!("unknown PEM block {other:?}")),
-        }
-        match find_boundary(&bytes[block_end..], b"-----BEGIN ") {
-            Some(next) => start = block_end + next,
-            None => return Ok(items),
-        }
-    }
-}
-
-/// The certificates of a DER P7B (`ContentInfo` with `SignedData`), in
-/// the order the file lists them.
-pub(crate) fn p7b_certificates(der: &[u8]) -> der::Result<Vec<&[u8]>> {
-    const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
-    let content_info = tlv::single(der, tag::SEQUENCE)?;
-    let mut fields = Reader::new(content_info.value);
-    if fields.expect(tag::OID)?.value != SIGNED_DATA {
-        return Err(der::ErrorKind::OidUnknown {
-            oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2"),
-        }
-        .into());
-    }
-    let explicit = fields.expect(tag::CONTEXT_0)?;
-    fields.finish()?;
-    let signed_data = tlv::single(explicit.value, tag::SEQUENCE)?;
-    let mut parts = Reader::new(signed_data.value);
-    parts.expect(tag::INTEGER)?;
-    parts.expect(tag::SET)?;
-    parts.expect(tag::SEQUENCE)?;
-    let mut certificates = Vec::new();
-    if let Some(set) = parts.optional(tag::CONTEXT_0)? {
-        let mut reader = Reader::new(set.value);
-        while !reader.is_empty() {
-            let choice = reader.next()?;
-            // Only the plain `Certificate` choice; attribute certificates are not ours.
-            if choice.tag == tag::SEQUENCE {
-                CertificateView::parse(choice.raw)?;
-                certificates.push(choice.raw);
-            }
-        }
-    }
-    Ok(certificates)
-}
-
-/// The first position of `needle` at the start of a line of `haystack`
-/// (RFC 7468: encapsulation boundaries start a line; spaces and tabs
-/// before them are tolerated). A `-----BEGIN` in the middle of a line,
-/// such as inside a `subject=` header, is text, not a boundary.
-fn find_boundary(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let mut at = 0;
-    while let Some(offset) = find(&haystack[at..], needle) {
-        let candidate = at + offset;
-        if at_line_start(haystack, candidate) {
-            return Some(candidate);
-        }
-        at = candidate + 1;
-    }
-    None
-}
-
-/// Whether only spaces and tabs stand between the start of the line and `pos`.
-fn at_line_start(bytes: &[u8], pos: usize) -> bool {
-    let before = &bytes[..pos];
-    let indent = before.iter().rev().take_while(|&&b| b == b' ' || b == b'\t').count();
-    matches!(before[..pos - indent].last(), None | Some(b'\n' | b'\r'))
-}
-
-/// The first position of `needle` in `haystack`. Jumps between `-`
-/// characters, which PEM bodies never contain, so a bundle is scanned once.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
-    let mut at = 0;
-    while let Some(offset) = haystack[at..].iter().position(|&b| b == first) {
-        let candidate = at + offset;
-        if haystack[candidate..].starts_with(needle) {
-            return Some(candidate);
-        }
-        at = candidate + 1;
-    }
-    None
 }

@@ -3,15 +3,15 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::BuildHasher;
 use std::path::PathBuf;
 
+use foldhash::fast::RandomState as FoldHash;
 use sha1::Digest;
 
 use super::{CertMetadata, CertificateStore, KeyPolicy, KeyRef, StoredCertificate, StoredKey};
 use crate::certificate::CertificateView;
 use crate::error::ExportError;
-use crate::hash::FoldHash;
 use crate::ids::{CertId, SerialNumber, Thumbprint, Uuid};
 use crate::key::{PrivateKey, PublicKeyId};
 use crate::name::NameKey;
@@ -22,8 +22,8 @@ use crate::name::NameKey;
 /// and SHA-256 thumbprint, `uuId`, issuer + serial, subject, subject + key
 /// identifier; all hash maps, so a lookup or a chain step is O(1) in the
 /// number of certificates. Name indexes hold 64-bit keyed hashes of
-/// [`NameKey`]s (a folded-multiply hash with per-store random keys, so a
-/// hostile store cannot aim collisions); callers re-check names, as the
+/// [`NameKey`]s (`foldhash` with per-store random seeds, so a hostile
+/// store cannot aim collisions); callers re-check names, as the
 /// [`CertificateStore`] contract says.
 ///
 /// Ids: [`insert`](Self::insert) gives 1, 2, 3, … in insertion order,
@@ -36,12 +36,12 @@ pub struct MemoryStore {
     by_sha256: HashMap<[u8; 32], u32, FoldHash>,
     by_uuid: HashMap<Uuid, u32, FoldHash>,
     uuid_of: HashMap<u32, Uuid, FoldHash>,
-    by_issuer_serial: HashMap<u64, Slots, Prehashed>,
-    by_subject: HashMap<u64, Slots, Prehashed>,
-    by_subject_key_id: HashMap<u64, Slots, Prehashed>,
-    by_subject_without_key_id: HashMap<u64, Slots, Prehashed>,
+    by_issuer_serial: HashMap<u64, Slots, FoldHash>,
+    by_subject: HashMap<u64, Slots, FoldHash>,
+    by_subject_key_id: HashMap<u64, Slots, FoldHash>,
+    by_subject_without_key_id: HashMap<u64, Slots, FoldHash>,
     /// Built when the first key is added: raw SPKI hash → entries.
-    by_spki: Option<HashMap<u64, Slots, Prehashed>>,
+    by_spki: Option<HashMap<u64, Slots, FoldHash>>,
     keys: Vec<PrivateKey>,
     hasher: FoldHash,
     next_id: u64,
@@ -192,7 +192,7 @@ impl MemoryStore {
             Some(&other) => {
                 return Err(ExportError::UuidTaken {
                     uuid: uuid.to_string(),
-                    by: self.entries[other as usize].id,
+                    by: self.entries[other as usize].id.0,
                 });
             }
             None => {}
@@ -243,9 +243,9 @@ impl MemoryStore {
             let id = self.entries[slot as usize].id;
             return match fixed {
                 Some(wanted) if wanted != id => Err(ExportError::AlreadyStored {
-                    certificate: Thumbprint::Sha1(sha1),
-                    stored: id,
-                    wanted,
+                    certificate: Thumbprint::Sha1(sha1).to_string(),
+                    stored: id.0,
+                    wanted: wanted.0,
                 }),
                 _ => Ok(Inserted { id, new: false }),
             };
@@ -259,8 +259,8 @@ impl MemoryStore {
             Some(id) => {
                 if let Some(slot) = self.slot(id) {
                     return Err(ExportError::IdTaken {
-                        id,
-                        by: Thumbprint::sha1_of(&self.entries[slot].der),
+                        id: id.0,
+                        by: Thumbprint::sha1_of(&self.entries[slot].der).to_string(),
                     });
                 }
                 id
@@ -324,7 +324,7 @@ impl MemoryStore {
         if self.by_spki.is_some() {
             return;
         }
-        let mut index: HashMap<u64, Slots, Prehashed> = HashMap::default();
+        let mut index: HashMap<u64, Slots, FoldHash> = HashMap::default();
         for (slot, entry) in self.entries.iter().enumerate() {
             if let Ok(view) = CertificateView::parse(&entry.der) {
                 index
@@ -394,7 +394,7 @@ impl CertificateStore for MemoryStore {
         let entry = &self.entries[slot];
         match (&self.skipped, entry.unstable) {
             (Some(skipped), true) => Err(ExportError::UnstableId {
-                id,
+                id: id.0,
                 skipped: skipped.clone(),
             }),
             _ => Ok(Some(entry.stored())),
@@ -491,28 +491,5 @@ impl Slots {
             Slots::One(slot) => std::slice::from_ref(slot),
             Slots::Many(v) => v,
         }
-    }
-}
-
-/// Keys of the name indexes are already keyed hash values: hashing
-/// them again would only cost time.
-type Prehashed = BuildHasherDefault<IdentityHasher>;
-
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
     }
 }

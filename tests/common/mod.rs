@@ -9,10 +9,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use certexport::{
-    Caller, CertificateStore, ExportArtifact, ExportError, ExportRequest, ExportSettings, ExportTime, Exporter,
-    MemoryStore, Thumbprint,
-};
+use certexport::ids::Thumbprint;
+use certexport::options::ExportTime;
+use certexport::store::{CertificateStore, MemoryStore};
+use certexport::{Caller, ExportArtifact, ExportError, ExportRequest, ExportSettings, Exporter};
 
 /// Validity is judged at 2030-01-01T00:00:00Z in every test, never the clock.
 pub const TEST_TIME: i64 = 1_893_456_000;
@@ -26,10 +26,7 @@ pub fn store(case: &str) -> MemoryStore {
 }
 
 pub fn settings() -> ExportSettings {
-    ExportSettings {
-        time: ExportTime::UnixSeconds(TEST_TIME),
-        ..ExportSettings::default()
-    }
+    ExportSettings::default().with_time(ExportTime::UnixSeconds(TEST_TIME))
 }
 
 pub fn exporter(case: &str) -> Exporter<MemoryStore> {

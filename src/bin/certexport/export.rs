@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
-use certexport::chain::{IncompleteChains, RootCertificate};
-use certexport::request::ReferenceRequest;
-use certexport::{
-    Caller, CertificateFormat, ChainOrder, CspPolicy, ExportError, ExportRequest, ExportSettings, ExportTime, Exporter,
-    FileExtension, KeyEncryption, KeyExport, KeyPlacement, Lookup, P7bEncoding, Password, PfxProfile,
+use certexport::formats::{KeyEncryption, P7bEncoding, PfxProfile};
+use certexport::options::{
+    ChainOrder, CspPolicy, ExportTime, FileExtension, IncompleteChains, KeyExport, KeyPlacement, RootCertificate,
 };
+use certexport::wire::ReferenceRequest;
+use certexport::{Caller, CertificateFormat, ExportError, ExportRequest, ExportSettings, Exporter, Lookup, Password};
 use clap::{Args, ValueEnum};
 use zeroize::Zeroizing;
 
@@ -210,14 +210,12 @@ pub(crate) fn export(args: &ExportArgs) -> Result<(), Failure> {
         Some(path) => Caller::from_claim_lines(&String::from_utf8_lossy(&read_small_file(path, "a claims file")?))?,
         None => Caller::single_tenant_full_access(),
     };
-    let mut settings = ExportSettings {
-        allow_periods_in_filenames: !args.no_periods_in_filename,
-        csps: CspPolicy {
+    let mut settings = ExportSettings::default()
+        .with_periods_in_filenames(!args.no_periods_in_filename)
+        .with_csps(CspPolicy {
             allow: !args.allow_csp.is_empty(),
             names: args.allow_csp.clone(),
-        },
-        ..ExportSettings::default()
-    };
+        });
     if args.allow_partial_chain {
         settings.chain.incomplete = IncompleteChains::AllowPartial;
     }

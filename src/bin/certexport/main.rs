@@ -14,8 +14,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use certexport::CertificateSummary;
+use certexport::store::MemoryStore;
 use certexport::store::{BadFiles, LoadOptions};
-use certexport::{CertificateSummary, MemoryStore};
 use clap::{Args, Parser, Subcommand};
 
 use failure::Failure;

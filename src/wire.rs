@@ -2,9 +2,11 @@
 
 use serde::Deserialize;
 
-use super::{ExportRequest, KeyExport, PfxProfile};
-use crate::key::{KeyEncryption, Password};
-use crate::{ExportError, Lookup};
+use crate::error::ExportError;
+use crate::formats::{KeyEncryption, PfxProfile};
+use crate::key::Password;
+use crate::lookup::Lookup;
+use crate::request::{ExportRequest, KeyExport};
 
 /// A request in the reference API's field names:
 ///

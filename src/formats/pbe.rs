@@ -1,0 +1,186 @@
+//! Password-based encryption under the two schemes exports use (SPEC §6):
+//! PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC (RFC 8018 §6.2), and the
+//! legacy PKCS#12 scheme pbeWithSHAAnd3-KeyTripleDES-CBC (RFC 7292
+//! Appendix B and C), for PKCS#8 keys and for the contents of a PFX.
+//!
+//! The parameters are the crates' types (`pkcs5` for PBES2, `pkcs12` for
+//! the legacy scheme). The key derivations are the crates' too
+//! (`pbkdf2`, `pkcs12::kdf`), written into zeroizing buffers: `pkcs5`'s own
+//! `encrypt` leaves the derived AES key on the stack unwiped, so this
+//! module derives the key itself and runs `cbc` over `aes`/`des` built with
+//! their `zeroize` features, which wipe the key schedules.
+
+use aes::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+use der::{Decode, Encode};
+use pkcs12::kdf::{Pkcs12KeyType, derive_key};
+use spki::AlgorithmIdentifierOwned;
+use zeroize::Zeroizing;
+
+use crate::error::ExportError;
+use crate::key::Password;
+use crate::oid;
+use crate::random::{self, RandomSource};
+
+/// Content encrypted under a password, with the algorithm that opens it.
+pub(crate) struct Encrypted {
+    /// The `AlgorithmIdentifier`, parameters included.
+    pub(crate) algorithm: AlgorithmIdentifierOwned,
+    pub(crate) ciphertext: Vec<u8>,
+}
+
+/// The most iterations accepted (pkcs5's limit: beyond it an export
+/// takes minutes, which is a mistake, not a policy).
+pub(crate) const MAX_ITERATIONS: u32 = 100_000_000;
+
+/// Refuses what no reader opens (0 iterations) and what would make one
+/// export run for minutes (more than [`MAX_ITERATIONS`]).
+pub(crate) fn check_iterations(iterations: u32) -> Result<(), ExportError> {
+    if (1..=MAX_ITERATIONS).contains(&iterations) {
+        Ok(())
+    } else {
+        Err(ExportError::InvalidIterations {
+            iterations,
+            max: MAX_ITERATIONS,
+        })
+    }
+}
+
+/// PBES2: PBKDF2-HMAC-SHA256 over a 16-byte random salt, then AES-256-CBC
+/// with a random IV.
+pub(crate) fn pbes2_aes256cbc(
+    password: &Password,
+    plaintext: &[u8],
+    iterations: u32,
+    rng: &dyn RandomSource,
+) -> Result<Encrypted, ExportError> {
+    check_iterations(iterations)?;
+    let salt = random::bytes::<16>(rng)?;
+    let iv = random::bytes::<16>(rng)?;
+    let params = pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(iterations, &salt, iv).map_err(|_| {
+        ExportError::InvalidIterations {
+            iterations,
+            max: MAX_ITERATIONS,
+        }
+    })?;
+    let algorithm = algorithm_of(&pkcs5::EncryptionScheme::from(params))?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.secret_bytes(), &salt, iterations, &mut key[..]);
+    let ciphertext =
+        cbc::Encryptor::<aes::Aes256>::new(&(*key).into(), &iv.into()).encrypt_padded_vec::<Pkcs7>(plaintext);
+    Ok(Encrypted { algorithm, ciphertext })
+}
+
+/// pbeWithSHAAnd3-KeyTripleDES-CBC with a 20-byte random salt: the key
+/// (24 bytes, id 1) and IV (8 bytes, id 2) from the PKCS#12 KDF over SHA-1.
+pub(crate) fn pkcs12_3des(
+    password: &Password,
+    plaintext: &[u8],
+    iterations: u32,
+    rng: &dyn RandomSource,
+) -> Result<Encrypted, ExportError> {
+    let rounds = rounds(iterations)?;
+    let salt = random::bytes::<20>(rng)?;
+    let key = pkcs12_kdf::<sha1::Sha1>(password, &salt, Pkcs12KeyType::EncryptionKey, rounds, 24);
+    let iv = pkcs12_kdf::<sha1::Sha1>(password, &salt, Pkcs12KeyType::Iv, rounds, 8);
+    let cipher = cbc::Encryptor::<des::TdesEde3>::new_from_slices(&key, &iv).map_err(|_| ExportError::Encoding {
+        what: "3DES key",
+        source: der::ErrorKind::Length {
+            tag: der::Tag::OctetString,
+        }
+        .into(),
+    })?;
+    let params = pkcs12::pbe_params::Pkcs12PbeParams {
+        salt: der::asn1::OctetString::new(salt.to_vec()).map_err(ExportError::encoding("PBE salt"))?,
+        iterations: rounds,
+    };
+    let algorithm = AlgorithmIdentifierOwned {
+        oid: oid::PBE_WITH_SHA_AND_3_KEY_TRIPLE_DES_CBC,
+        parameters: Some(der::Any::encode_from(&params).map_err(ExportError::encoding("PBE parameters"))?),
+    };
+    Ok(Encrypted {
+        algorithm,
+        ciphertext: cipher.encrypt_padded_vec::<Pkcs7>(plaintext),
+    })
+}
+
+/// The RFC 7292 Appendix B key derivation over `D`, of `len` bytes.
+///
+/// The password is the BMPString form RFC 7292 asks for — UTF-16
+/// big-endian with a two-byte NUL terminator — built here in zeroizing
+/// memory. Characters beyond the Basic Multilingual Plane are written as
+/// surrogate pairs, as OpenSSL does, so such passwords open in OpenSSL too.
+pub(crate) fn pkcs12_kdf<D>(
+    password: &Password,
+    salt: &[u8],
+    kind: Pkcs12KeyType,
+    rounds: i32,
+    len: usize,
+) -> Zeroizing<Vec<u8>>
+where
+    D: sha2::digest::Digest + sha2::digest::FixedOutputReset + sha2::digest::block_api::BlockSizeUser,
+{
+    let mut bmp = Zeroizing::new(Vec::with_capacity(password.secret_str().len() * 2 + 2));
+    for unit in password.secret_str().encode_utf16() {
+        bmp.extend_from_slice(&unit.to_be_bytes());
+    }
+    bmp.extend_from_slice(&[0, 0]);
+    Zeroizing::new(derive_key::<D>(&bmp, salt, kind, rounds, len))
+}
+
+/// The iteration count as the `INTEGER` PKCS#12 stores, after the common check.
+pub(crate) fn rounds(iterations: u32) -> Result<i32, ExportError> {
+    check_iterations(iterations)?;
+    i32::try_from(iterations).map_err(|_| ExportError::InvalidIterations {
+        iterations,
+        max: MAX_ITERATIONS,
+    })
+}
+
+/// `pkcs5`'s scheme as the generic `AlgorithmIdentifier` PKCS#8 and PKCS#12 carry.
+fn algorithm_of(scheme: &pkcs5::EncryptionScheme) -> Result<AlgorithmIdentifierOwned, ExportError> {
+    let der = scheme.to_der().map_err(ExportError::encoding("PBES2 parameters"))?;
+    AlgorithmIdentifierOwned::from_der(&der).map_err(ExportError::encoding("PBES2 parameters"))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Counts up from a start byte: deterministic salts and IVs.
+    pub(crate) struct Counter(pub(crate) std::sync::atomic::AtomicU8);
+
+    impl RandomSource for Counter {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), ExportError> {
+            for b in buf {
+                *b = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn iteration_counts_are_bounded() {
+        let password = Password::new("x").unwrap();
+        for bad in [0, MAX_ITERATIONS + 1] {
+            for result in [
+                pbes2_aes256cbc(&password, b"k", bad, &Counter(0.into())).map(|_| ()),
+                pkcs12_3des(&password, b"k", bad, &Counter(0.into())).map(|_| ()),
+            ] {
+                assert!(matches!(result, Err(ExportError::InvalidIterations { .. })));
+            }
+        }
+    }
+
+    #[test]
+    fn pbes2_decrypts_with_pkcs5() {
+        let password = Password::new("correct horse").unwrap();
+        let encrypted = pbes2_aes256cbc(&password, b"the secret", 1_000, &Counter(0.into())).unwrap();
+        let params = encrypted.algorithm.parameters.unwrap().to_der().unwrap();
+        let params = pkcs5::pbes2::Parameters::from_der(&params).unwrap();
+        assert_eq!(
+            params.decrypt("correct horse", &encrypted.ciphertext).unwrap(),
+            b"the secret"
+        );
+        assert!(params.decrypt("wrong", &encrypted.ciphertext).is_err());
+    }
+}

@@ -1,0 +1,216 @@
+//! PEM (RFC 7468), both ways: certificate blocks with their `subject=`
+//! headers and key blocks out; the blocks of a store file in.
+//!
+//! Certificates are public, so they are encoded with the table-driven
+//! base64 of [`crate::base64`]; anything secret — keys, encrypted or
+//! not — goes through `pem-rfc7468`'s constant-time codec into zeroizing
+//! memory.
+//!
+//! Reading follows RFC 7468: an encapsulation boundary counts only at the
+//! start of a line (spaces and tabs before it are tolerated), so text such
+//! as a `subject=` header that holds `-----BEGIN CERTIFICATE-----` is
+//! never read as a block.
+
+use zeroize::Zeroizing;
+
+use crate::base64;
+use crate::certificate::CertificateView;
+use crate::error::ExportError;
+use crate::name;
+
+/// Appends one `CERTIFICATE` block per certificate, each preceded by
+/// `subject=<RFC 4514 DN>` when `subject_headers` is true. The DN is
+/// escaped so that the line can never hold a PEM boundary
+/// ([`name::to_rfc4514`]).
+pub(crate) fn certificate_blocks(
+    out: &mut Vec<u8>,
+    certificates: &[(&[u8], CertificateView<'_>)],
+    subject_headers: bool,
+) -> Result<(), ExportError> {
+    out.reserve(
+        certificates
+            .iter()
+            .map(|(der, _)| der.len() / 3 * 4 + der.len() / 48 + 200)
+            .sum(),
+    );
+    for (der, view) in certificates {
+        if subject_headers {
+            let subject =
+                name::to_rfc4514(view.subject).map_err(ExportError::malformed(|| "in the chain".to_owned()))?;
+            out.extend_from_slice(b"subject=");
+            out.extend_from_slice(subject.as_bytes());
+            out.push(b'\n');
+        }
+        public_block(out, "CERTIFICATE", der);
+    }
+    Ok(())
+}
+
+/// Appends a PEM block of public data (certificates, P7B).
+pub(crate) fn public_block(out: &mut Vec<u8>, label: &str, der: &[u8]) {
+    out.extend_from_slice(b"-----BEGIN ");
+    out.extend_from_slice(label.as_bytes());
+    out.extend_from_slice(b"-----\n");
+    base64::encode_into(out, der, true);
+    out.extend_from_slice(b"-----END ");
+    out.extend_from_slice(label.as_bytes());
+    out.extend_from_slice(b"-----\n");
+}
+
+/// Appends a PEM block of key material through `pem-rfc7468`'s
+/// constant-time encoder, into zeroizing memory.
+pub(crate) fn secret_block(out: &mut Zeroizing<Vec<u8>>, label: &'static str, der: &[u8]) -> Result<(), ExportError> {
+    let line_ending = pem_rfc7468::LineEnding::LF;
+    let overflow = |_| ExportError::Encoding {
+        what: "PEM key",
+        source: der::ErrorKind::Overflow.into(),
+    };
+    let len = pem_rfc7468::encoded_len(label, line_ending, der).map_err(overflow)?;
+    let mut buf = Zeroizing::new(vec![0u8; len]);
+    let written = pem_rfc7468::encode(label, line_ending, der, &mut buf)
+        .map_err(overflow)?
+        .len();
+    out.extend_from_slice(&buf[..written]);
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    Ok(())
+}
+
+/// One block of a PEM file.
+pub(crate) struct Block<'a> {
+    /// The label, e.g. `CERTIFICATE`.
+    pub(crate) label: &'a str,
+    /// The whole block, BEGIN and END lines included.
+    pub(crate) text: &'a [u8],
+    /// The decoded body, for the labels whose body is read with the fast
+    /// decoder (certificates and P7B): [`public_labels`]. Empty otherwise.
+    pub(crate) der: Vec<u8>,
+}
+
+/// Whether `label`'s body is public data decoded while the END line is
+/// looked for (one pass over a bundle).
+pub(crate) fn public_label(label: &str) -> bool {
+    matches!(
+        label,
+        "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" | "PKCS7" | "CMS"
+    )
+}
+
+/// The longest PEM label read (the longest in use, `NEW CERTIFICATE
+/// REQUEST`, has 23 characters).
+const MAX_LABEL: usize = 64;
+
+/// Where the first block of `bytes` begins, if it is PEM.
+pub(crate) fn first_block(bytes: &[u8]) -> Option<usize> {
+    find_boundary(bytes, b"-----BEGIN ")
+}
+
+/// Every block of `bytes` from `start` (a BEGIN line), in order. The
+/// error says what is wrong, quoting at most a short label.
+pub(crate) fn blocks(bytes: &[u8], mut start: usize) -> Result<Vec<Block<'_>>, String> {
+    let mut blocks = Vec::new();
+    loop {
+        let rest = &bytes[start + b"-----BEGIN ".len()..];
+        // The label ends on its own line, within RFC 7468's printable
+        // characters; a longer "label" is not one.
+        let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
+        let label_len = find(line, b"-----")
+            .filter(|&len| len <= MAX_LABEL)
+            .ok_or("a BEGIN line without its closing dashes")?;
+        let label = std::str::from_utf8(&rest[..label_len])
+            .ok()
+            .filter(|l| l.bytes().all(|b| b.is_ascii_graphic() || b == b' '))
+            .ok_or("a PEM label that is not printable text")?;
+        let body_start = start + b"-----BEGIN ".len() + label_len + 5;
+        let end_marker = format!("-----END {label}-----");
+        let mut der = Vec::new();
+        let body_len = if public_label(label) {
+            let used = base64::decode_pem_body(&bytes[body_start..], &mut der)
+                .map_err(|e| format!("the {label} block is not base64: {e}"))?;
+            (bytes[body_start + used..].starts_with(end_marker.as_bytes()) && at_line_start(bytes, body_start + used))
+                .then_some(used)
+        } else {
+            find_boundary(&bytes[body_start..], end_marker.as_bytes())
+        }
+        .ok_or_else(|| format!("the {label} block has no END line"))?;
+        let block_end = body_start + body_len + end_marker.len();
+        blocks.push(Block {
+            label,
+            text: &bytes[start..block_end],
+            der,
+        });
+        match find_boundary(&bytes[block_end..], b"-----BEGIN ") {
+            Some(next) => start = block_end + next,
+            None => return Ok(blocks),
+        }
+    }
+}
+
+/// The first position of `needle` at the start of a line of `haystack`
+/// (RFC 7468: encapsulation boundaries start a line; spaces and tabs
+/// before them are tolerated). A `-----BEGIN` in the middle of a line,
+/// such as inside a `subject=` header, is text, not a boundary.
+fn find_boundary(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while let Some(offset) = find(&haystack[at..], needle) {
+        let candidate = at + offset;
+        if at_line_start(haystack, candidate) {
+            return Some(candidate);
+        }
+        at = candidate + 1;
+    }
+    None
+}
+
+/// Whether only spaces and tabs stand between the start of the line and `pos`.
+fn at_line_start(bytes: &[u8], pos: usize) -> bool {
+    let before = &bytes[..pos];
+    let indent = before.iter().rev().take_while(|&&b| b == b' ' || b == b'\t').count();
+    matches!(before[..pos - indent].last(), None | Some(b'\n' | b'\r'))
+}
+
+/// The first position of `needle` in `haystack`. Jumps between `-`
+/// characters, which PEM bodies never contain, so a bundle is scanned once.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = *needle.first()?;
+    let mut at = 0;
+    while let Some(offset) = haystack[at..].iter().position(|&b| b == first) {
+        let candidate = at + offset;
+        if haystack[candidate..].starts_with(needle) {
+            return Some(candidate);
+        }
+        at = candidate + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries_count_only_at_the_start_of_a_line() {
+        let text = b"subject=CN=-----BEGIN CERTIFICATE-----MAA=-----END CERTIFICATE-----\n";
+        assert_eq!(first_block(text), None);
+        let text = b"junk\n  -----BEGIN FOO-----\nMAA=\n-----END FOO-----\n";
+        let blocks = blocks(text, first_block(text).unwrap()).unwrap();
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].label, "FOO");
+    }
+
+    #[test]
+    fn an_end_line_inside_a_line_does_not_end_the_block() {
+        let text = b"-----BEGIN CERTIFICATE-----\nMAA=x-----END CERTIFICATE-----\n";
+        assert!(blocks(text, 0).is_err());
+    }
+
+    #[test]
+    fn long_labels_are_refused_without_quoting_them() {
+        let mut text = b"-----BEGIN ".to_vec();
+        text.extend(std::iter::repeat_n(b'A', 100_000));
+        text.extend_from_slice(b"-----\n");
+        let error = blocks(&text, 0).err().unwrap();
+        assert!(error.len() < 100, "{error}");
+    }
+}
