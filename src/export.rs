@@ -99,7 +99,7 @@ impl ExportTime {
 ///
 /// An exporter remembers the signature checks of the chains it builds (a
 /// bounded cache keyed by the exact bytes checked), and, over a store whose
-/// contents are fixed (such as [`MemoryStore`](crate::MemoryStore)), the
+/// contents are fixed (such as [`MemoryStore`](crate::store::MemoryStore)), the
 /// chains themselves for as long as the same chain would be chosen, so
 /// exporting the same chain again costs no verification. Create one per store and share it:
 /// `export` takes `&self` and the exporter is `Send + Sync`.

@@ -89,7 +89,7 @@ impl fmt::Display for DistinguishedName {
 
 /// The canonical comparison form of a distinguished name.
 ///
-/// Custom [`CertificateStore`](crate::CertificateStore)s index certificates
+/// Custom [`CertificateStore`](crate::store::CertificateStore)s index certificates
 /// by the keys of their subject and issuer names ([`NameKey::from_der`]).
 /// The bytes are stable within a major version of this crate.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -77,7 +77,8 @@ pub struct PfxOptions {
     pub iterations: u32,
     /// The `friendlyName` of the key and the end-entity certificate, which
     /// Java uses as the keystore alias. The exporter gives the file-name
-    /// stem when this is `None`; [`pfx`] then writes none.
+    /// stem when this is `None`; [`formats::pfx`](crate::formats::pfx) then
+    /// writes none.
     pub friendly_name: Option<String>,
     /// The Microsoft CSP to name on the key (the reference API's
     /// `MicrosoftTargetCSP`). The exporter takes it only if its settings
