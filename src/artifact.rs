@@ -4,8 +4,8 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
+use crate::name;
 use crate::request::{CertificateFormat, FileExtension};
-use crate::{base64, name};
 
 use crate::name::is_display_spoofing;
 
@@ -37,13 +37,14 @@ impl ExportArtifact {
     /// The bytes base64-encoded, as the reference API returns `Content`.
     /// An artifact holding a key (even encrypted) is encoded by a
     /// constant-time codec (`base64ct`), so its timing tells nothing of
-    /// the bytes; certificates take the fast table-driven one.
+    /// the bytes; certificates take the `base64` crate's faster one.
     pub fn to_base64(&self) -> Zeroizing<String> {
         if self.contains_private_key {
             use base64ct::Encoding;
             Zeroizing::new(base64ct::Base64::encode_string(&self.bytes))
         } else {
-            Zeroizing::new(base64::encode(&self.bytes))
+            use base64::Engine;
+            Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&self.bytes))
         }
     }
 

@@ -1,9 +1,13 @@
-//! Table-driven base64 for certificates and other public data.
-//!
-//! PEM-encoding a certificate is mostly base64, and `pem-rfc7468`'s
-//! constant-time codec (right for keys) is several times slower than a
-//! table lookup. Certificates are public, so they take this path; private
-//! keys keep to `pem-rfc7468`.
+//! The fast decoder of PEM certificate bodies, the one hand-written codec
+//! the crate keeps: loading a bundle is mostly base64 decoding, and the
+//! `base64` crate, which needs the line breaks taken out first, makes a
+//! load more than 20% slower (`benches/hand_written.rs`; figures in the
+//! README). It decodes exactly what the `base64` crate's standard engine
+//! decodes — canonical padding included, so `Zh==` is refused as it is
+//! there (`tests/der_reader.rs`, and the `pem` fuzz target). Certificates
+//! are public: keys are read by `pem-rfc7468`'s constant-time codec, and
+//! everything the crate writes is encoded by the `base64` crate (public
+//! data) or `base64ct` (anything holding a key).
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const INVALID: u8 = 0xff;
@@ -16,96 +20,6 @@ const DECODE: [u8; 256] = {
     }
     table
 };
-
-/// Bytes per 64-character PEM line (RFC 7468 §2).
-const LINE_BYTES: usize = 48;
-
-/// Appends base64 of `data` to `out`, with a `\n` after every 64 characters
-/// and after the last line when `wrap` is true.
-pub(crate) fn encode_into(out: &mut Vec<u8>, data: &[u8], wrap: bool) {
-    let lines = data.len().div_ceil(LINE_BYTES);
-    out.reserve(data.len().div_ceil(3) * 4 + if wrap { lines } else { 0 });
-    let mut full = data.chunks_exact(LINE_BYTES);
-    // Whole lines: 48 bytes become 64 characters, built on the stack and
-    // appended at once.
-    for line in &mut full {
-        let mut text = [b'\n'; 65];
-        encode_line(line, &mut text);
-        out.extend_from_slice(if wrap { &text } else { &text[..64] });
-    }
-    let rest = full.remainder();
-    if rest.is_empty() {
-        return;
-    }
-    let mut triples = rest.chunks_exact(3);
-    for t in &mut triples {
-        out.extend_from_slice(&encode_triple(t[0], t[1], t[2]));
-    }
-    match *triples.remainder() {
-        [a] => out.extend_from_slice(&[
-            ALPHABET[usize::from(a >> 2)],
-            ALPHABET[usize::from(a & 3) << 4],
-            b'=',
-            b'=',
-        ]),
-        [a, b] => {
-            let quad = encode_triple(a, b, 0);
-            out.extend_from_slice(&[quad[0], quad[1], quad[2], b'=']);
-        }
-        _ => {}
-    }
-    if wrap {
-        out.push(b'\n');
-    }
-}
-
-/// Every 12-bit value as its two alphabet characters, first character in
-/// the low byte: six input bytes are four lookups (8 KiB, which stays in
-/// the L1 cache).
-static PAIRS: [u16; 4096] = {
-    let mut table = [0u16; 4096];
-    let mut i = 0;
-    while i < 4096 {
-        table[i] = ALPHABET[i >> 6] as u16 | (ALPHABET[i & 63] as u16) << 8;
-        i += 1;
-    }
-    table
-};
-
-/// 48 bytes into 64 characters, six bytes (48 bits, four 12-bit pairs)
-/// at a time.
-#[inline(always)]
-fn encode_line(line: &[u8], text: &mut [u8; 65]) {
-    // Two spare bytes so every 8-byte load stays inside the buffer.
-    let mut input = [0u8; 50];
-    input[..48].copy_from_slice(line);
-    for i in 0..8 {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&input[6 * i..6 * i + 8]);
-        let bits = u64::from_be_bytes(word) >> 16;
-        let pair = |shift: u32| u64::from(PAIRS[(bits >> shift) as usize & 0xfff]);
-        let chars = pair(36) | pair(24) << 16 | pair(12) << 32 | pair(0) << 48;
-        text[8 * i..8 * i + 8].copy_from_slice(&chars.to_le_bytes());
-    }
-}
-
-#[inline(always)]
-fn encode_triple(a: u8, b: u8, c: u8) -> [u8; 4] {
-    let n = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
-    [
-        ALPHABET[(n >> 18) as usize & 63],
-        ALPHABET[(n >> 12) as usize & 63],
-        ALPHABET[(n >> 6) as usize & 63],
-        ALPHABET[n as usize & 63],
-    ]
-}
-
-/// Base64 of `data` on one line.
-pub(crate) fn encode(data: &[u8]) -> String {
-    let mut out = Vec::new();
-    encode_into(&mut out, data, false);
-    String::from_utf8(out).unwrap_or_default()
-}
 
 /// Decodes base64 text, skipping ASCII white space (PEM line breaks).
 /// Padding is required to complete the last group and nothing may follow it.
@@ -205,9 +119,11 @@ fn decode_line(line: &[u8], out: &mut Vec<u8>) -> Option<bool> {
             }
         }
     }
+    // Padding must follow canonical bits: the bits the padding drops are zero.
     let (bytes, keep, padded) = match last {
-        [a, b, b'=', b'='] => (quad_value(&[*a, *b, b'A', b'A']), 1, true),
-        [a, b, c, b'='] => (quad_value(&[*a, *b, *c, b'A']), 2, true),
+        [a, b, b'=', b'='] if DECODE[usize::from(*b)] & 0x0f == 0 => (quad_value(&[*a, *b, b'A', b'A']), 1, true),
+        [a, b, c, b'='] if DECODE[usize::from(*c)] & 0x03 == 0 => (quad_value(&[*a, *b, *c, b'A']), 2, true),
+        [_, _, _, b'='] => (None, 0, true),
         _ => (quad_value(last), 3, false),
     };
     match bytes {
@@ -266,6 +182,14 @@ fn decode_any(text: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
             filled += 1;
         }
         if filled == 4 {
+            let dropped = match padding {
+                1 => group[2] & 0x03,
+                2 => group[1] & 0x0f,
+                _ => 0,
+            };
+            if dropped != 0 {
+                return Err("non-canonical bits before '=' padding");
+            }
             let n =
                 u32::from(group[0]) << 18 | u32::from(group[1]) << 12 | u32::from(group[2]) << 6 | u32::from(group[3]);
             let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
@@ -286,15 +210,22 @@ fn decode_any(text: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
 mod tests {
     use super::*;
 
+    fn encode(data: &[u8]) -> Vec<u8> {
+        use ::base64::Engine;
+        let text = ::base64::engine::general_purpose::STANDARD.encode(data);
+        let mut wrapped = Vec::new();
+        for line in text.as_bytes().chunks(64) {
+            wrapped.extend_from_slice(line);
+            wrapped.push(b'\n');
+        }
+        wrapped
+    }
+
     #[test]
     fn round_trips_every_length() {
         for len in 0..200 {
             let data: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
-            let mut wrapped = Vec::new();
-            encode_into(&mut wrapped, &data, true);
-            assert!(wrapped.split(|&b| b == b'\n').all(|line| line.len() <= 64));
-            assert_eq!(decode(&wrapped).unwrap(), data);
-            assert_eq!(decode(encode(&data).as_bytes()).unwrap(), data);
+            assert_eq!(decode(&encode(&data)).unwrap(), data);
         }
     }
 
@@ -310,8 +241,14 @@ mod tests {
             ("foobar", "Zm9vYmFy"),
         ];
         for (plain, coded) in vectors {
-            assert_eq!(encode(plain.as_bytes()), coded);
             assert_eq!(decode(coded.as_bytes()).unwrap(), plain.as_bytes());
+        }
+    }
+
+    #[test]
+    fn refuses_non_canonical_padding() {
+        for bad in ["Zh==", "Zm9=", "Zh==\n", "Zm\n9=", "Zh\n=="] {
+            assert!(decode(bad.as_bytes()).is_err(), "{bad}");
         }
     }
 
@@ -325,8 +262,7 @@ mod tests {
     fn a_pem_body_stops_at_the_end_line() {
         let mut data = vec![7u8; 100];
         data.extend(0..=255);
-        let mut text = Vec::new();
-        encode_into(&mut text, &data, true);
+        let mut text = encode(&data);
         let body_len = text.len();
         text.extend_from_slice(b"-----END CERTIFICATE-----\n");
         let mut out = Vec::new();

@@ -52,8 +52,11 @@ impl CertificateSummary {
     }
 }
 
+#[cfg(any(test, feature = "bench-internals"))]
+pub(crate) mod der_twin;
+
 /// The fields of one certificate, borrowed from its DER.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CertificateView<'a> {
     /// The `TBSCertificate` element: the signed bytes.
     pub(crate) tbs: &'a [u8],
@@ -173,7 +176,9 @@ fn bit_string(tlv: Tlv<'_>) -> der::Result<&[u8]> {
 }
 
 /// Seconds since the Unix epoch of a `UTCTime` or `GeneralizedTime`
-/// (RFC 5280 §4.1.2.5: `YYMMDDHHMMSSZ` and `YYYYMMDDHHMMSSZ`).
+/// (RFC 5280 §4.1.2.5: `YYMMDDHHMMSSZ` and `YYYYMMDDHHMMSSZ`), accepting
+/// exactly the dates the `der` crate's time types accept: years from 1970,
+/// and days that exist in their month.
 fn time(tlv: Tlv<'_>) -> der::Result<i64> {
     let (year, rest) = match (tlv.tag, tlv.value.len()) {
         (tag::UTC_TIME, 13) => {
@@ -192,7 +197,13 @@ fn time(tlv: Tlv<'_>) -> der::Result<i64> {
     let hour = digits(&rest[4..6])?;
     let minute = digits(&rest[6..8])?;
     let second = digits(&rest[8..10])?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+    if year < 1970
+        || !(1..=12).contains(&month)
+        || !(1..=days_in_month(year, month)).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
         return Err(der::ErrorKind::DateTime.into());
     }
     Ok(days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second)
@@ -206,6 +217,15 @@ fn digits(bytes: &[u8]) -> der::Result<i64> {
             Err(der::ErrorKind::DateTime.into())
         }
     })
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
@@ -251,6 +271,9 @@ mod tests {
             "701301000000Z",
             "70010100000aZ",
             "700101000060Z",
+            "500101000000Z",
+            "010229000000Z",
+            "010431000000Z",
         ] {
             assert!(time_of(tag::UTC_TIME, bad).is_err(), "{bad}");
         }

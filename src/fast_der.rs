@@ -65,6 +65,7 @@ enum TlvErrorKind {
     MultiByteTag,
     BadLength(u8),
     Unexpected { expected: u8, actual: u8 },
+    UnknownTag(u8),
     Trailing,
 }
 
@@ -82,6 +83,7 @@ impl From<TlvError> for der::Error {
                 expected: Some(tag_of(expected)),
                 actual: tag_of(actual),
             },
+            TlvErrorKind::UnknownTag(byte) => ErrorKind::TagUnknown { byte },
             TlvErrorKind::Trailing => ErrorKind::TrailingData {
                 decoded: at,
                 remaining: Length::ONE,
@@ -90,6 +92,28 @@ impl From<TlvError> for der::Error {
         der::Error::new(kind, at)
     }
 }
+
+/// The one-byte tags the `der` crate decodes: the universal types it
+/// knows, and every application, context-specific and private tag in
+/// low-tag-number form. [`Reader::next`] refuses the others as `der` does.
+const KNOWN_TAGS: [bool; 256] = {
+    let mut table = [false; 256];
+    let universal: [u8; 22] = [
+        0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x09, 0x0a, 0x0c, 0x0d, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x1a,
+        0x1b, 0x1e, 0x30, 0x31,
+    ];
+    let mut i = 0;
+    while i < universal.len() {
+        table[universal[i] as usize] = true;
+        i += 1;
+    }
+    let mut b = 0x40;
+    while b < 0x100 {
+        table[b] = b & 0x1f != 0x1f;
+        b += 1;
+    }
+    table
+};
 
 /// Walks the elements of a byte string one by one.
 #[derive(Debug, Clone)]
@@ -117,6 +141,19 @@ impl<'a> Reader<'a> {
     /// The next element, whatever its tag.
     #[inline]
     pub(crate) fn next(&mut self) -> Result<Tlv<'a>, TlvError> {
+        match self.input.first() {
+            Some(&tag) if !KNOWN_TAGS[usize::from(tag)] && tag & 0x1f != 0x1f => {
+                Err(self.error(TlvErrorKind::UnknownTag(tag), 0))
+            }
+            _ => self.next_any(),
+        }
+    }
+
+    /// The next element, with any one-byte tag: for attribute values,
+    /// whose string types (UniversalString, say) the `der` crate does not
+    /// all name.
+    #[inline]
+    pub(crate) fn next_any(&mut self) -> Result<Tlv<'a>, TlvError> {
         let input = self.input;
         let (&tag, rest) = input.split_first().ok_or(self.error(TlvErrorKind::Truncated, 0))?;
         if tag & 0x1f == 0x1f {
@@ -174,6 +211,9 @@ impl<'a> Reader<'a> {
     pub(crate) fn optional(&mut self, tag: u8) -> Result<Option<Tlv<'a>>, TlvError> {
         match self.input.first() {
             Some(&t) if t == tag => self.next().map(Some),
+            // Looking at a tag no DER element carries is an error, as in `der`.
+            Some(&t) if t & 0x1f == 0x1f => Err(self.error(TlvErrorKind::MultiByteTag, 0)),
+            Some(&t) if !KNOWN_TAGS[usize::from(t)] => Err(self.error(TlvErrorKind::UnknownTag(t), 0)),
             _ => Ok(None),
         }
     }

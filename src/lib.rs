@@ -42,3 +42,34 @@ pub mod options {
     pub use crate::export::ExportTime;
     pub use crate::request::{ChainOrder, FileExtension, KeyExport, KeyPlacement};
 }
+
+/// Internals exposed for the benchmarks and differential tests only
+/// (feature `bench-internals`): not part of the API, no stability promise.
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod __internals {
+    /// Base64 of `data` into `out` with PEM's line breaks, as the
+    /// exporter writes certificates.
+    pub fn base64_pem_body(out: &mut Vec<u8>, data: &[u8]) {
+        crate::formats::pem::base64_lines(out, data);
+    }
+
+    /// The bytes of a PEM body, as the store loader decodes certificates.
+    pub fn base64_decode_pem_body(text: &[u8], out: &mut Vec<u8>) -> Result<usize, &'static str> {
+        crate::base64::decode_pem_body(text, out)
+    }
+
+    /// The fields of a certificate, as one of the two readers read them.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct CertificateFields<'a>(crate::certificate::CertificateView<'a>);
+
+    /// The fields of a certificate as the fast reader reads them.
+    pub fn fast_certificate_fields(der: &[u8]) -> Result<CertificateFields<'_>, der::Error> {
+        crate::certificate::CertificateView::parse(der).map(CertificateFields)
+    }
+
+    /// The same fields read with the `der` crate.
+    pub fn der_certificate_fields(der: &[u8]) -> Result<CertificateFields<'_>, der::Error> {
+        crate::certificate::der_twin::parse(der).map(CertificateFields)
+    }
+}

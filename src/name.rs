@@ -260,7 +260,7 @@ fn attributes(rdn: &[u8]) -> impl Iterator<Item = der::Result<(&[u8], u8, &[u8])
             let atv = reader.expect(tag::SEQUENCE)?;
             let mut parts = Reader::new(atv.value);
             let oid = parts.expect(tag::OID)?;
-            let value = parts.next()?;
+            let value = parts.next_any()?;
             parts.finish()?;
             Ok((oid.value, value.tag, value.value))
         })

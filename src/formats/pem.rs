@@ -1,10 +1,10 @@
 //! PEM (RFC 7468), both ways: certificate blocks with their `subject=`
 //! headers and key blocks out; the blocks of a store file in.
 //!
-//! Certificates are public, so they are encoded with the table-driven
-//! base64 of [`crate::base64`]; anything secret — keys, encrypted or
-//! not — goes through `pem-rfc7468`'s constant-time codec into zeroizing
-//! memory.
+//! Certificates are public, so they are encoded with the `base64` crate
+//! and decoded with the fast decoder of [`crate::base64`]; anything secret
+//! — keys, encrypted or not — goes through `pem-rfc7468`'s constant-time
+//! codec into zeroizing memory.
 //!
 //! Reading follows RFC 7468: an encapsulation boundary counts only at the
 //! start of a line (spaces and tabs before it are tolerated), so text such
@@ -51,10 +51,25 @@ pub(crate) fn public_block(out: &mut Vec<u8>, label: &str, der: &[u8]) {
     out.extend_from_slice(b"-----BEGIN ");
     out.extend_from_slice(label.as_bytes());
     out.extend_from_slice(b"-----\n");
-    base64::encode_into(out, der, true);
+    base64_lines(out, der);
     out.extend_from_slice(b"-----END ");
     out.extend_from_slice(label.as_bytes());
     out.extend_from_slice(b"-----\n");
+}
+
+/// Appends the base64 of public data in PEM's 64-character lines
+/// (RFC 7468 §2), through the `base64` crate.
+pub(crate) fn base64_lines(out: &mut Vec<u8>, data: &[u8]) {
+    use ::base64::Engine;
+    let engine = ::base64::engine::general_purpose::STANDARD;
+    out.reserve(data.len().div_ceil(3) * 4 + data.len() / 48 + 1);
+    let mut line = [0u8; 64];
+    for chunk in data.chunks(48) {
+        // 48 bytes are exactly 64 characters: the buffer always fits.
+        let written = engine.encode_slice(chunk, &mut line).unwrap_or(0);
+        out.extend_from_slice(&line[..written]);
+        out.push(b'\n');
+    }
 }
 
 /// Appends a PEM block of key material through `pem-rfc7468`'s
