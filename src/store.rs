@@ -23,7 +23,7 @@ use crate::name::NameKey;
 pub use crate::key::PublicKeyFingerprint;
 pub use index::IndexKeys;
 pub use load::{BadFiles, LoadOptions, LoadReport, read_regular_file};
-pub use memory::MemoryStore;
+pub use memory::{Added, MemoryStore};
 pub(crate) use parsed::Certificate;
 
 /// The name of the manifest file a store directory may carry.

@@ -129,17 +129,43 @@ impl MemoryStore {
             let path = path.as_ref();
             if path.is_dir() {
                 loader.directory(path)?;
-            } else if let Some(contents) = loader.file(path, &mut |_, _| None)? {
-                let named_for: Vec<_> = contents.certificates.iter().map(|&id| (id, path.to_owned())).collect();
-                for key in contents.keys {
-                    loader.keys.push(PendingKey {
-                        key,
-                        file: path.to_owned(),
-                        named_for: named_for.clone(),
-                    });
-                }
+            } else {
+                let contents = loader.file(path, &mut |_, _| None)?;
+                loader.keys_named_for_their_file(path, contents);
             }
         }
+        loader.pair_keys()?;
+        Ok(loader.report)
+    }
+
+    /// Loads the bytes of one store file already in memory (a PEM bundle,
+    /// a DER certificate or P7B, a key), as [`load_paths`](Self::load_paths)
+    /// loads a file; `name` stands for the file in errors.
+    pub fn load_bytes(
+        &mut self,
+        name: impl AsRef<Path>,
+        bytes: &[u8],
+        options: &LoadOptions,
+    ) -> Result<LoadReport, ExportError> {
+        let name = name.as_ref();
+        let mut loader = Loader {
+            store: self,
+            options,
+            report: LoadReport::default(),
+            keys: Vec::new(),
+        };
+        let too_large = u64::try_from(bytes.len()).map_or(true, |len| len > options.max_file_size);
+        let contents = if too_large {
+            let error = ExportError::FileTooLarge {
+                path: name.to_owned(),
+                what: "a store file",
+                limit: options.max_file_size,
+            };
+            loader.bad(name, error).map(|()| None)?
+        } else {
+            loader.contents(name, bytes, &mut |_, _| None)?
+        };
+        loader.keys_named_for_their_file(name, contents);
         loader.pair_keys()?;
         Ok(loader.report)
     }
@@ -319,11 +345,33 @@ impl Loader<'_> {
         path: &Path,
         fixed: &mut dyn FnMut(usize, &[u8]) -> Option<CertId>,
     ) -> Result<Option<FileContents>, ExportError> {
-        let bytes = match read_regular_file(path, self.options.max_file_size, "a store file") {
-            Ok(bytes) => bytes,
-            Err(e) => return self.bad(path, e).map(|()| None),
-        };
-        let items = match items(&bytes) {
+        match read_regular_file(path, self.options.max_file_size, "a store file") {
+            Ok(bytes) => self.contents(path, &bytes, fixed),
+            Err(e) => self.bad(path, e).map(|()| None),
+        }
+    }
+
+    /// The keys of a file given alone are named for that file's certificates.
+    fn keys_named_for_their_file(&mut self, path: &Path, contents: Option<FileContents>) {
+        let Some(contents) = contents else { return };
+        let named_for: Vec<_> = contents.certificates.iter().map(|&id| (id, path.to_owned())).collect();
+        for key in contents.keys {
+            self.keys.push(PendingKey {
+                key,
+                file: path.to_owned(),
+                named_for: named_for.clone(),
+            });
+        }
+    }
+
+    /// Inserts the certificates of one file's `bytes` (see [`file`](Self::file)).
+    fn contents(
+        &mut self,
+        path: &Path,
+        bytes: &[u8],
+        fixed: &mut dyn FnMut(usize, &[u8]) -> Option<CertId>,
+    ) -> Result<Option<FileContents>, ExportError> {
+        let items = match items(bytes) {
             Ok(items) => items,
             Err(reason) => {
                 let error = ExportError::BadStoreFile {
@@ -358,7 +406,7 @@ impl Loader<'_> {
             match item {
                 Item::Certificate(der) => {
                     let id = fixed(count, &der);
-                    let inserted = self.store.insert_entry(der, id)?;
+                    let inserted = self.store.add(der, id)?;
                     if inserted.new {
                         self.report.certificates += 1;
                     } else {

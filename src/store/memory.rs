@@ -65,12 +65,14 @@ struct Entry {
     unstable: bool,
 }
 
-/// The outcome of an insert.
+/// What [`MemoryStore::add`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Inserted {
-    pub(crate) id: CertId,
-    /// False when the certificate was already in the store.
-    pub(crate) new: bool,
+#[non_exhaustive]
+pub struct Added {
+    /// The certificate's id.
+    pub id: CertId,
+    /// False when the store already held the certificate (it keeps its id).
+    pub new: bool,
 }
 
 impl Default for MemoryStore {
@@ -106,7 +108,7 @@ impl MemoryStore {
     /// Adds a DER certificate and returns its id (its existing id if the
     /// store already holds it).
     pub fn insert(&mut self, der: impl Into<Vec<u8>>) -> Result<CertId, ExportError> {
-        self.insert_entry(der.into().into_boxed_slice(), None).map(|i| i.id)
+        self.add(der, None).map(|added| added.id)
     }
 
     /// Adds a DER certificate under a chosen id. Fails if the id is taken
@@ -114,7 +116,7 @@ impl MemoryStore {
     /// certificate is already stored under another id
     /// ([`ExportError::AlreadyStored`]).
     pub fn insert_with_id(&mut self, der: impl Into<Vec<u8>>, id: CertId) -> Result<CertId, ExportError> {
-        self.insert_entry(der.into().into_boxed_slice(), Some(id)).map(|i| i.id)
+        self.add(der, Some(id)).map(|added| added.id)
     }
 
     /// Keeps `ids` out of automatic numbering (ids a manifest gives to
@@ -236,8 +238,11 @@ impl MemoryStore {
         self.by_id.get(&id).map(|&s| s as usize)
     }
 
-    /// Inserts `der` under `fixed` or the next free id.
-    pub(crate) fn insert_entry(&mut self, der: Box<[u8]>, fixed: Option<CertId>) -> Result<Inserted, ExportError> {
+    /// Adds a DER certificate under `fixed` or the next free id, and says
+    /// whether it was new: what [`insert`](Self::insert) and
+    /// [`insert_with_id`](Self::insert_with_id) do, for loaders that count.
+    pub fn add(&mut self, der: impl Into<Vec<u8>>, fixed: Option<CertId>) -> Result<Added, ExportError> {
+        let der = der.into().into_boxed_slice();
         let sha1: [u8; 20] = sha1::Sha1::digest(&der).into();
         if let Some(&slot) = self.by_sha1.get(&sha1) {
             let id = self.entries[slot as usize].id;
@@ -247,7 +252,7 @@ impl MemoryStore {
                     stored: id.0,
                     wanted: wanted.0,
                 }),
-                _ => Ok(Inserted { id, new: false }),
+                _ => Ok(Added { id, new: false }),
             };
         }
         let bad = ExportError::malformed(|| Thumbprint::Sha1(sha1).to_string());
@@ -295,7 +300,7 @@ impl MemoryStore {
             key: None,
             unstable: fixed.is_none() && self.skipped.is_some(),
         });
-        Ok(Inserted { id, new: true })
+        Ok(Added { id, new: true })
     }
 
     fn next_free_id(&mut self) -> CertId {
