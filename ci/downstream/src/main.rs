@@ -1,11 +1,14 @@
 //! certexport used as a dependency: one real export from the demo store
-//! (`examples/data/demo`), through the crate root's public API only, checked
+//! (`examples/data/demo`), through the crate's public API only, checked
 //! the way a user would check it. Exits non-zero when anything is off.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use certexport::{Caller, CertificateFormat, ChainOrder, ExportRequest, Exporter, MemoryStore, Thumbprint};
+use certexport::ids::Thumbprint;
+use certexport::options::ChainOrder;
+use certexport::store::MemoryStore;
+use certexport::{Caller, CertificateFormat, ExportRequest, Exporter};
 
 fn main() -> ExitCode {
     match run() {
