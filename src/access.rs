@@ -171,15 +171,34 @@ pub(crate) fn check_csp(policy: &CspPolicy, csp: Option<&str>) -> Result<(), Exp
     }
 }
 
+/// Which rule matches the caller's claims to a certificate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScopeRule {
+    /// SPEC §7: rights are checked at the request's [`Scope`] (the
+    /// Keyfactor calls); without one, only system-wide claims count. The
+    /// default.
+    #[default]
+    GivenScope,
+    /// SPEC §10, the AppViewX key download, which names no scope: its
+    /// permission is "within the specified certificate's category". The
+    /// caller may have the certificate (and its key) with the system-wide
+    /// read (and private-key) claims, or with the read (and private-key)
+    /// claims of one collection the certificate belongs to — both claims of
+    /// the same collection, or one of them system-wide. The request's
+    /// [`Scope`] is not used. Key policies apply as in §7.
+    AnyCollectionOfTheCertificate,
+}
+
 /// What [`authorize`] granted, and what is still owed once the certificate is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Grant {
     read: Reach,
     key: Option<Reach>,
 }
 
 /// How far a right reaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Reach {
     /// Every certificate.
     SystemWide,
@@ -187,10 +206,57 @@ enum Reach {
     Collection(u64),
     /// Certificates in a store of this container.
     Container(u64),
+    /// Certificates in any of these collections (never empty).
+    AnyCollection(Vec<u64>),
 }
 
-/// The claim check, before anything is read: SPEC §7's evaluation order.
-pub(crate) fn authorize(caller: &Caller, scope: Scope, wants_key: bool) -> Result<Grant, ExportError> {
+/// The claim check, before anything is read, by `rule`.
+pub(crate) fn authorize(caller: &Caller, rule: ScopeRule, scope: Scope, wants_key: bool) -> Result<Grant, ExportError> {
+    match rule {
+        ScopeRule::GivenScope => authorize_in_scope(caller, scope, wants_key),
+        ScopeRule::AnyCollectionOfTheCertificate => authorize_in_category(caller, wants_key),
+    }
+}
+
+/// SPEC §10's rule for a call that names no scope (see
+/// [`ScopeRule::AnyCollectionOfTheCertificate`]).
+fn authorize_in_category(caller: &Caller, wants_key: bool) -> Result<Grant, ExportError> {
+    let read_all = caller.holds(Claim::ReadAllCollections) || caller.holds(Claim::ReadAllStores);
+    let keys_all = caller.holds(Claim::ReadAllPrivateKeys);
+    if read_all && (keys_all || !wants_key) {
+        return Ok(Grant {
+            read: Reach::SystemWide,
+            key: wants_key.then_some(Reach::SystemWide),
+        });
+    }
+    // The collections whose claims together give what is asked for.
+    let mut collections: Vec<u64> = caller
+        .claims
+        .iter()
+        .filter_map(|claim| match *claim {
+            Claim::ReadCollection(c) | Claim::ReadCollectionPrivateKeys(c) => Some(c),
+            _ => None,
+        })
+        .filter(|&c| {
+            let read = read_all || caller.holds(Claim::ReadCollection(c));
+            let key = !wants_key || keys_all || caller.holds(Claim::ReadCollectionPrivateKeys(c));
+            read && key
+        })
+        .collect();
+    collections.sort_unstable();
+    collections.dedup();
+    if collections.is_empty() {
+        return Err(ExportError::AccessDenied);
+    }
+    let reach = Reach::AnyCollection(collections);
+    Ok(Grant {
+        key: wants_key.then(|| reach.clone()),
+        read: reach,
+    })
+}
+
+/// The claim check of SPEC §7, before anything is read, in its evaluation order.
+fn authorize_in_scope(caller: &Caller, scope: Scope, wants_key: bool) -> Result<Grant, ExportError> {
     let read = match (scope.collection_id, scope.container_id) {
         // CollectionId wins; ContainerId is ignored.
         (Some(_), _) if caller.holds(Claim::ReadAllCollections) => Reach::SystemWide,
@@ -248,12 +314,13 @@ impl Grant {
     /// certificate's own key policy (checked again on every holder of the
     /// key by [`check_key_holders`](Self::check_key_holders)).
     pub(crate) fn check(&self, metadata: &CertMetadata) -> Result<(), ExportError> {
-        let reaches = |reach: Reach| match reach {
+        let reaches = |reach: &Reach| match reach {
             Reach::SystemWide => true,
-            Reach::Collection(c) => metadata.collections.contains(&c),
-            Reach::Container(k) => metadata.containers.contains(&k),
+            Reach::Collection(c) => metadata.collections.contains(c),
+            Reach::Container(k) => metadata.containers.contains(k),
+            Reach::AnyCollection(list) => list.iter().any(|c| metadata.collections.contains(c)),
         };
-        if !reaches(self.read) || self.key.is_some_and(|k| !reaches(k)) {
+        if !reaches(&self.read) || self.key.as_ref().is_some_and(|k| !reaches(k)) {
             return Err(ExportError::AccessDenied);
         }
         if self.key.is_some() {

@@ -93,21 +93,6 @@ impl fmt::Debug for ExportArtifact {
     }
 }
 
-#[cfg(feature = "serde")]
-impl serde::Serialize for ExportArtifact {
-    /// The reference API's response shape:
-    /// `{"Content": <base64>, "FileName": ..., "ContentType": ..., "Certificates": n}`.
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("ExportArtifact", 4)?;
-        s.serialize_field("Content", self.to_base64().as_str())?;
-        s.serialize_field("FileName", &self.file_name)?;
-        s.serialize_field("ContentType", self.content_type)?;
-        s.serialize_field("Certificates", &self.certificates)?;
-        s.end()
-    }
-}
-
 /// Longest stem, in bytes, before the extension.
 const MAX_STEM: usize = 200;
 

@@ -67,8 +67,48 @@ pub(crate) fn encode(
             };
             out = formats::pfx_of_checked(&contents, password, options, rng)?;
         }
+        Output::Zip {
+            subject_headers,
+            protection,
+            ..
+        } => out = zip(inputs, *subject_headers, *protection, rng)?,
     }
     Ok(out)
+}
+
+/// The ZIP members, named after the file-name stem: `<stem>.pem` (the
+/// certificate), `<stem>-chain.pem` (the rest of the chain in the output's
+/// order, when there is one) and `<stem>.key` (the key).
+fn zip(
+    inputs: &Inputs<'_, '_>,
+    subject_headers: bool,
+    protection: KeyProtection<'_>,
+    rng: &dyn RandomSource,
+) -> Result<Zeroizing<Vec<u8>>, ExportError> {
+    let leaf = end_entity(inputs)?;
+    let mut certificate = Vec::new();
+    pem::certificate_blocks(&mut certificate, &[(leaf.der(), leaf.view())], subject_headers)?;
+    let others: Vec<(&[u8], CertificateView<'_>)> = inputs
+        .certificates
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != inputs.end_entity)
+        .map(|(_, c)| (c.der(), c.view()))
+        .collect();
+    let mut chain = Vec::new();
+    pem::certificate_blocks(&mut chain, &others, subject_headers)?;
+    let key = key_bytes(key_of(inputs)?, protection, KeyEncoding::Pem, rng)?;
+    let names = [
+        format!("{}.pem", inputs.stem),
+        format!("{}-chain.pem", inputs.stem),
+        format!("{}.key", inputs.stem),
+    ];
+    let mut members: Vec<(&str, &[u8])> = vec![(&names[0], &certificate)];
+    if !others.is_empty() {
+        members.push((&names[1], &chain));
+    }
+    members.push((&names[2], &key));
+    formats::zip::archive(&members)
 }
 
 /// The key as PKCS#8: encrypted, or (only when asked for by name) plain.

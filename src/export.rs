@@ -146,7 +146,7 @@ impl<S: CertificateStore> Exporter<S> {
     pub fn export(&self, caller: &Caller, request: &ExportRequest) -> Result<ExportArtifact, ExportError> {
         let plan = matrix::plan(request)?;
         access::check_csp(&self.settings.csps, request.pfx.target_csp.as_deref())?;
-        let grant = access::authorize(caller, request.scope, plan.output.needs_key())?;
+        let grant = access::authorize(caller, request.scope_rule, request.scope, plan.output.needs_key())?;
 
         let store: &dyn CertificateStore = &self.store;
         let leaf =

@@ -30,6 +30,7 @@ pub(crate) mod pem;
 mod pfx;
 mod pkcs8;
 mod read;
+pub(crate) mod zip;
 
 use zeroize::Zeroizing;
 

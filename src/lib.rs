@@ -37,7 +37,7 @@ pub use request::{CertificateFormat, ExportRequest};
 /// CSPs, the time validity is judged at. (The encodings and key schemes
 /// are in [`formats`].)
 pub mod options {
-    pub use crate::access::{CspPolicy, Scope};
+    pub use crate::access::{CspPolicy, Scope, ScopeRule};
     pub use crate::chain::{Budget, ChainPolicy, IncompleteChains, RootCertificate};
     pub use crate::export::ExportTime;
     pub use crate::request::{ChainOrder, FileExtension, KeyExport, KeyPlacement};

@@ -9,6 +9,7 @@
 //! | PEM | PEM, chain optional | chain | `.pem` | CER, CRT, PEM |
 //! | P7B | PKCS#7 | required | `.p7b` | P7B |
 //! | PFX | PKCS#12 with key | chain | `.pfx` | PFX |
+//! | ZIP | PEM files of certificate, chain and key | chain | `.zip` | ZIP |
 //!
 //! With a key: PEM (certificates then key) or PFX; a key alone is PEM
 //! (`.key`, or `.pem`) or, with format DER, DER (`.p8`). [`plan`] resolves
@@ -54,6 +55,12 @@ pub(crate) enum Output<'r> {
         password: &'r Password,
         options: &'r PfxOptions,
     },
+    /// A ZIP of the certificate, the chain and the key, each as PEM.
+    Zip {
+        chain: bool,
+        subject_headers: bool,
+        protection: KeyProtection<'r>,
+    },
 }
 
 /// How a key leaves: encrypted, or (asked for by name) not.
@@ -71,7 +78,7 @@ impl Output<'_> {
     pub(crate) fn chain(&self) -> bool {
         match self {
             Output::Der | Output::KeyOnly { .. } => false,
-            Output::Pem { chain, .. } | Output::Pfx { chain, .. } => *chain,
+            Output::Pem { chain, .. } | Output::Pfx { chain, .. } | Output::Zip { chain, .. } => *chain,
             Output::P7b { .. } => true,
         }
     }
@@ -79,7 +86,7 @@ impl Output<'_> {
     /// Whether the output holds certificates.
     pub(crate) fn certificates(&self) -> bool {
         match self {
-            Output::Der | Output::Pem { .. } | Output::P7b { .. } | Output::Pfx { .. } => true,
+            Output::Der | Output::Pem { .. } | Output::P7b { .. } | Output::Pfx { .. } | Output::Zip { .. } => true,
             Output::KeyOnly { .. } => false,
         }
     }
@@ -88,7 +95,7 @@ impl Output<'_> {
     pub(crate) fn needs_key(&self) -> bool {
         match self {
             Output::Der | Output::P7b { .. } | Output::Pem { key: None, .. } => false,
-            Output::Pem { key: Some(_), .. } | Output::KeyOnly { .. } | Output::Pfx { .. } => true,
+            Output::Pem { key: Some(_), .. } | Output::KeyOnly { .. } | Output::Pfx { .. } | Output::Zip { .. } => true,
         }
     }
 
@@ -107,6 +114,7 @@ impl Output<'_> {
                 ..
             } => "application/pkcs8",
             Output::Pfx { .. } => "application/x-pkcs12",
+            Output::Zip { .. } => "application/zip",
         }
     }
 }
@@ -151,6 +159,7 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan<'_>, ExportError> {
                 &[E::P7b],
             ),
             F::Pfx => return Err(incompatible("format PFX", "no private key (a PFX carries the key)")),
+            F::Zip => return Err(incompatible("format ZIP", "no private key (a ZIP carries the key)")),
         },
         (Some(KeyPlacement::WithCertificate), Some(protection)) => match format {
             F::Pem => (
@@ -159,6 +168,15 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan<'_>, ExportError> {
                 &[E::Cer, E::Crt, E::Pem],
             ),
             F::Pfx => (pfx(request, chain, protection)?, E::Pfx, &[E::Pfx]),
+            F::Zip => (
+                Output::Zip {
+                    chain,
+                    subject_headers,
+                    protection,
+                },
+                E::Zip,
+                &[E::Zip],
+            ),
             F::Cer | F::Crt | F::Der | F::P7b => {
                 return Err(incompatible(
                     &format!("format {format}"),
@@ -174,7 +192,7 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan<'_>, ExportError> {
             match format {
                 F::Pem => (key_only(KeyEncoding::Pem), E::Key, &[E::Key, E::Pem]),
                 F::Der => (key_only(KeyEncoding::Der), E::P8, &[E::P8]),
-                F::Cer | F::Crt | F::P7b | F::Pfx => {
+                F::Cer | F::Crt | F::P7b | F::Pfx | F::Zip => {
                     return Err(incompatible(
                         "a key-only export",
                         &format!("format {format} (use PEM or DER)"),
@@ -187,7 +205,7 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan<'_>, ExportError> {
         None => default,
         Some(ext) if allowed.contains(&ext) => ext,
         Some(ext) => {
-            let with = if output.needs_key() && !matches!(output, Output::Pfx { .. }) {
+            let with = if output.needs_key() && !matches!(output, Output::Pfx { .. } | Output::Zip { .. }) {
                 " with a private key"
             } else {
                 ""

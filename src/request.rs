@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::access::Scope;
+use crate::access::{Scope, ScopeRule};
 use crate::error::ExportError;
 use crate::formats::{KeyEncryption, P7bEncoding, PfxOptions, PfxProfile};
 use crate::key::Password;
@@ -40,6 +40,9 @@ pub struct ExportRequest {
     pub pfx: PfxOptions,
     /// The collection or container the caller's rights are checked against.
     pub scope: Scope,
+    /// How the caller's claims are matched to the certificate (SPEC §7 at
+    /// `scope`, the default; or SPEC §10's rule for the AppViewX call).
+    pub scope_rule: ScopeRule,
 }
 
 impl ExportRequest {
@@ -57,6 +60,7 @@ impl ExportRequest {
             private_key: KeyExport::None,
             pfx: PfxOptions::default(),
             scope: Scope::default(),
+            scope_rule: ScopeRule::default(),
         }
     }
 
@@ -87,6 +91,9 @@ pub enum CertificateFormat {
     P7b,
     /// PKCS#12 with the private key.
     Pfx,
+    /// A ZIP archive of the certificate, its chain and the encrypted key,
+    /// each a PEM file (the Keyfactor Recover call's `ZIP`).
+    Zip,
 }
 
 /// File extensions.
@@ -107,6 +114,8 @@ pub enum FileExtension {
     Key,
     /// `.p8`: an encrypted PKCS#8 key alone, DER.
     P8,
+    /// `.zip`
+    Zip,
 }
 
 impl FileExtension {
@@ -120,6 +129,7 @@ impl FileExtension {
             FileExtension::Pfx => "pfx",
             FileExtension::Key => "key",
             FileExtension::P8 => "p8",
+            FileExtension::Zip => "zip",
         }
     }
 }
@@ -134,6 +144,7 @@ impl CertificateFormat {
             CertificateFormat::Pem => "PEM",
             CertificateFormat::P7b => "P7B",
             CertificateFormat::Pfx => "PFX",
+            CertificateFormat::Zip => "ZIP",
         }
     }
 }
@@ -168,20 +179,21 @@ macro_rules! parse_by_name {
 parse_by_name!(
     CertificateFormat,
     "format",
-    "one of CER, CRT, DER, PEM, P7B, PFX",
+    "one of CER, CRT, DER, PEM, P7B, PFX, ZIP",
     [
         CertificateFormat::Cer,
         CertificateFormat::Crt,
         CertificateFormat::Der,
         CertificateFormat::Pem,
         CertificateFormat::P7b,
-        CertificateFormat::Pfx
+        CertificateFormat::Pfx,
+        CertificateFormat::Zip
     ]
 );
 parse_by_name!(
     FileExtension,
     "file extension",
-    "one of cer, crt, pem, p7b, pfx, key, p8",
+    "one of cer, crt, pem, p7b, pfx, key, p8, zip",
     [
         FileExtension::Cer,
         FileExtension::Crt,
@@ -189,7 +201,8 @@ parse_by_name!(
         FileExtension::P7b,
         FileExtension::Pfx,
         FileExtension::Key,
-        FileExtension::P8
+        FileExtension::P8,
+        FileExtension::Zip
     ]
 );
 

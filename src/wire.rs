@@ -1,136 +1,61 @@
-//! The reference API's JSON request (feature `serde`).
+//! The reference APIs on the wire (SPEC §10, feature `serde`): the JSON
+//! bodies and answers of Keyfactor Command's `POST /Certificates/Download`
+//! and `POST /Certificates/Recover`, and of AppViewX's
+//! `POST /avxapi/certificate/privatekey/download`, as library types that a
+//! service of one's own, `certexport serve` and the command line's
+//! `--request` share.
+//!
+//! - Field names are matched case-insensitively, as the reference servers
+//!   do: older generated clients send `CertID` / `IncludeChain`, current ones
+//!   `certID` / `includeChain`. `null` is an absent field.
+//! - Unknown fields are ignored, as the reference servers ignore them, and
+//!   listed (`unknown_fields()`) so that a misspelt option can be logged
+//!   rather than pass silently. Lookups that name different certificates
+//!   stay an error (SPEC §2).
+//! - Answers are written in the casing of the request's field names
+//!   ([`Casing`]): a client that wrote `certID` reads `content` (Download)
+//!   or `pfx` and `fileName` (Recover); one that wrote `CertID` reads
+//!   `Content`, or `PFX` and `FileName`. A body whose known fields are
+//!   mostly camelCase is answered in camelCase; any other (an empty one
+//!   too) in PascalCase.
+//! - Errors name the field that is wrong and never quote a value (a value
+//!   may be a password).
 
-use serde::Deserialize;
+mod appviewx;
+mod fields;
+mod keyfactor;
 
-use crate::error::ExportError;
-use crate::formats::{KeyEncryption, PfxProfile};
-use crate::key::Password;
-use crate::lookup::Lookup;
-use crate::request::{ExportRequest, KeyExport};
+pub use appviewx::{AvxKeyRequest, AvxStatus, avx_failure, avx_status, avx_success};
+pub use keyfactor::{
+    DownloadRequest, RecoverRequest, artifact_json, download_format, download_response, query_scope, recover_format,
+    recover_response,
+};
 
-/// A request in the reference API's field names:
-///
-/// ```json
-/// { "CertID": 3, "Thumbprint": "5f:b7:…", "SerialNumber": "00:8f…", "IssuerDN": "CN=…",
-///   "IncludeChain": true, "ChainOrder": "RootFirst", "FileExtension": "pem",
-///   "IncludeSubjectHeader": false, "FriendlyName": "web", "MicrosoftTargetCSP": "…",
-///   "Password": "…", "UseLegacyEncryption": false, "CollectionId": 5, "ContainerId": 2 }
-/// ```
-///
-/// Every field is optional; unknown fields are refused. The lookups it
-/// holds join any others of the request (all must name one certificate),
-/// and [`apply`](Self::apply) sets the options it gives.
-/// `UseLegacyEncryption` is the reference recovery endpoint's switch for
-/// the legacy profile: it selects [`KeyEncryption::LegacyPkcs12TripleDes`]
-/// for PEM keys and [`PfxProfile::Legacy`] for PFX.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+use std::borrow::Cow;
+
+/// The casing of a request's field names, which its answer follows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct ReferenceRequest {
-    /// `CertID`.
-    #[serde(rename = "CertID")]
-    pub cert_id: Option<u64>,
-    /// `Thumbprint`.
-    pub thumbprint: Option<String>,
-    /// `SerialNumber`.
-    pub serial_number: Option<String>,
-    /// `IssuerDN`.
-    #[serde(rename = "IssuerDN")]
-    pub issuer_dn: Option<String>,
-    /// `IncludeChain`.
-    pub include_chain: Option<bool>,
-    /// `ChainOrder`: `EndEntityFirst` or `RootFirst`.
-    pub chain_order: Option<String>,
-    /// `FileExtension`: `cer`, `crt`, `pem`, `p7b`, `pfx`.
-    pub file_extension: Option<String>,
-    /// `IncludeSubjectHeader`.
-    pub include_subject_header: Option<bool>,
-    /// `FriendlyName` (PFX).
-    pub friendly_name: Option<String>,
-    /// `MicrosoftTargetCSP` (PFX).
-    #[serde(rename = "MicrosoftTargetCSP")]
-    pub microsoft_target_csp: Option<String>,
-    /// `Password`, for key exports.
-    pub password: Option<Password>,
-    /// `UseLegacyEncryption`.
-    pub use_legacy_encryption: Option<bool>,
-    /// `CollectionId` (a query parameter in the reference API).
-    pub collection_id: Option<u64>,
-    /// `ContainerId` (a query parameter in the reference API).
-    pub container_id: Option<u64>,
+pub enum Casing {
+    /// `CertID`, `Content`, `FileName` (older generated clients; the default).
+    #[default]
+    Pascal,
+    /// `certID`, `content`, `fileName` (current generated clients).
+    Camel,
 }
 
-impl ReferenceRequest {
-    /// Parses the JSON text of a request.
-    pub fn from_json(json: &[u8]) -> Result<Self, ExportError> {
-        serde_json::from_slice(json).map_err(|e| ExportError::InvalidRequest {
-            reason: crate::error::shown(&e.to_string()),
-        })
-    }
-
-    /// The lookups the request gives (possibly none).
-    pub fn lookups(&self) -> Result<Vec<Lookup>, ExportError> {
-        match Lookup::from_parts(
-            self.cert_id,
-            self.thumbprint.as_deref(),
-            self.serial_number.as_deref(),
-            self.issuer_dn.as_deref(),
-        ) {
-            Err(ExportError::MissingLookup) => Ok(Vec::new()),
-            other => other,
-        }
-    }
-
-    /// Sets on `request` every option this JSON gives but the `Password`
-    /// ([`take_password`](Self::take_password)).
-    pub fn apply(self, request: &mut ExportRequest) -> Result<(), ExportError> {
-        if let Some(v) = self.include_chain {
-            request.include_chain = v;
-        }
-        if let Some(v) = &self.chain_order {
-            request.chain_order = v.parse()?;
-        }
-        if let Some(v) = &self.file_extension {
-            request.extension = Some(v.parse()?);
-        }
-        if let Some(v) = self.include_subject_header {
-            request.include_subject_header = v;
-        }
-        if self.friendly_name.is_some() {
-            request.pfx.friendly_name = self.friendly_name;
-        }
-        if self.microsoft_target_csp.is_some() {
-            request.pfx.target_csp = self.microsoft_target_csp;
-        }
-        if self.collection_id.is_some() {
-            request.scope.collection_id = self.collection_id;
-        }
-        if self.container_id.is_some() {
-            request.scope.container_id = self.container_id;
-        }
-        let legacy = self.use_legacy_encryption;
-        if legacy == Some(true) {
-            request.pfx.profile = PfxProfile::Legacy;
-        }
-        if let KeyExport::Encrypted { encryption, .. } = &mut request.private_key {
-            match legacy {
-                Some(true) => *encryption = KeyEncryption::legacy_pkcs12_triple_des(),
-                Some(false) => *encryption = KeyEncryption::default(),
-                None => {}
+impl Casing {
+    /// A PascalCase field name in this casing.
+    pub fn name(self, pascal: &str) -> Cow<'_, str> {
+        match self {
+            Casing::Pascal => Cow::Borrowed(pascal),
+            Casing::Camel => {
+                let mut chars = pascal.chars();
+                match chars.next() {
+                    Some(first) => Cow::Owned(first.to_ascii_lowercase().to_string() + chars.as_str()),
+                    None => Cow::Borrowed(pascal),
+                }
             }
         }
-        Ok(())
-    }
-
-    /// Takes the `Password` out, for the key export the caller builds.
-    pub fn take_password(&mut self) -> Option<Password> {
-        self.password.take()
-    }
-}
-
-impl<'de> Deserialize<'de> for Password {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Password::new(text).map_err(serde::de::Error::custom)
     }
 }

@@ -7,10 +7,9 @@ use certexport::formats::{KeyEncryption, P7bEncoding, PfxProfile};
 use certexport::options::{
     ChainOrder, CspPolicy, ExportTime, FileExtension, IncompleteChains, KeyExport, KeyPlacement, RootCertificate,
 };
-use certexport::wire::ReferenceRequest;
+use certexport::wire::{self, Casing};
 use certexport::{Caller, CertificateFormat, ExportError, ExportRequest, ExportSettings, Exporter, Lookup, Password};
 use clap::{Args, ValueEnum};
-use zeroize::Zeroizing;
 
 use crate::failure::Failure;
 use crate::input::read_small_file;
@@ -36,9 +35,9 @@ pub(crate) struct ExportArgs {
     /// The certificate's uuId (1-64 of A-Z, a-z, 0-9, '-'), as a store manifest assigns it.
     #[arg(long, value_name = "ID")]
     uuid: Option<String>,
-    /// Output format: cer, crt, der, pem, p7b or pfx.
-    #[arg(long, default_value = "pem")]
-    format: CertificateFormat,
+    /// Output format: cer, crt, der, pem, p7b, pfx or zip (default pem; pfx with --api recover).
+    #[arg(long)]
+    format: Option<CertificateFormat>,
     /// File extension: cer, crt, pem, p7b, pfx, key or p8 (default: the format's).
     #[arg(long)]
     extension: Option<FileExtension>,
@@ -108,9 +107,13 @@ pub(crate) struct ExportArgs {
     /// Check rights at this certificate-store container.
     #[arg(long, value_name = "N")]
     container_id: Option<u64>,
-    /// A request in the reference API's JSON field names; its fields override the flags.
+    /// A request in a reference API's JSON field names (any casing); its fields override the flags.
     #[arg(long, value_name = "FILE")]
     request: Option<PathBuf>,
+    /// The API --request speaks: download or recover (Keyfactor), appviewx (the key download).
+    /// Without it, a body with a uuId is appviewx, and any other is read for its Keyfactor fields.
+    #[arg(long, value_enum, requires = "request")]
+    api: Option<Api>,
     /// Write DIR/<file name> and print its path. An existing file is not replaced without --force.
     #[arg(long, value_name = "DIR", conflicts_with = "json")]
     out: Option<PathBuf>,
@@ -122,6 +125,27 @@ pub(crate) struct ExportArgs {
     json: bool,
 }
 
+/// The reference APIs a request file may speak.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Api {
+    /// Keyfactor `POST /Certificates/Download`.
+    Download,
+    /// Keyfactor `POST /Certificates/Recover`: the certificate with its key.
+    Recover,
+    /// AppViewX `POST /avxapi/certificate/privatekey/download`.
+    Appviewx,
+}
+
+/// What the output looks like with --json.
+enum Shape {
+    /// SPEC §9's `{"Content", "FileName", "ContentType", "Certificates"}`.
+    Artifact(Casing),
+    /// Recover's `{"PFX", "FileName"}`.
+    Recover(Casing),
+    /// The AppViewX envelope.
+    Avx,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum KeyScheme {
     #[value(name = "aes-256-cbc")]
@@ -131,7 +155,69 @@ enum KeyScheme {
 }
 
 pub(crate) fn export(args: &ExportArgs) -> Result<(), Failure> {
-    let mut json = args.request.as_deref().map(read_request).transpose()?;
+    let body = args
+        .request
+        .as_deref()
+        .map(|path| read_small_file(path, "a request file"))
+        .transpose()?;
+    let api = match (&body, args.api) {
+        (_, Some(api)) => Some(api),
+        (Some(body), None) if names_a_uuid(body) => Some(Api::Appviewx),
+        _ => None,
+    };
+    let (request, shape) = match (&body, api) {
+        (Some(body), Some(Api::Appviewx)) => (avx_request(args, body)?, Shape::Avx),
+        (Some(body), Some(Api::Recover)) => recover_request(args, body)?,
+        (body, api) => flags_request(args, body.as_ref().map(|b| b.as_slice()), api)?,
+    };
+    let artifact = match exporter(args)?.export(&caller(args)?, &request) {
+        Ok(artifact) => artifact,
+        Err(error) => {
+            if args.json && matches!(shape, Shape::Avx) {
+                let (_, envelope) = wire::avx_failure(&error);
+                let _ = output::to_stdout(format!("{envelope}\n").as_bytes());
+            }
+            return Err(error.into());
+        }
+    };
+    if let Some(dir) = &args.out {
+        let existing = if args.force { Existing::Replace } else { Existing::Keep };
+        let path = output::write_artifact(dir, &artifact, existing)?;
+        output::to_stdout(format!("{}\n", path.display()).as_bytes())
+    } else if args.json {
+        let mut text = match shape {
+            Shape::Artifact(casing) => wire::artifact_json(&artifact, casing),
+            Shape::Recover(casing) => wire::recover_response(&artifact, casing),
+            Shape::Avx => wire::avx_success(&artifact).1,
+        };
+        text.push('\n');
+        output::to_stdout(text.as_bytes())
+    } else {
+        output::to_stdout(artifact.bytes())
+    }
+}
+
+/// Whether a request body names a `uuId` (the AppViewX call's field).
+fn names_a_uuid(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+        .is_ok_and(|map| map.keys().any(|k| k.eq_ignore_ascii_case("uuId")))
+}
+
+fn warn_unknown(fields: &[String]) {
+    for field in fields {
+        eprintln!("warning: unknown request field {field:?} ignored");
+    }
+}
+
+/// The request of the flags, with a Keyfactor body's fields over them.
+fn flags_request(args: &ExportArgs, body: Option<&[u8]>, api: Option<Api>) -> Result<(ExportRequest, Shape), Failure> {
+    // Download's fields, or Recover's, which hold them and the password
+    // and legacy switch the key flags use.
+    let mut json = match (body, api) {
+        (Some(body), Some(Api::Download)) => Some(Json::Download(wire::DownloadRequest::from_json(body)?)),
+        (Some(body), _) => Some(Json::Recover(wire::RecoverRequest::from_json(body)?)),
+        (None, _) => None,
+    };
     let mut lookups = match Lookup::from_parts(
         args.id,
         args.thumbprint.as_deref(),
@@ -145,11 +231,19 @@ pub(crate) fn export(args: &ExportArgs) -> Result<(), Failure> {
     if let Some(uuid) = &args.uuid {
         lookups.push(Lookup::Uuid(uuid.parse()?));
     }
-    if let Some(json) = &json {
-        lookups.extend(json.lookups()?);
+    match &json {
+        Some(Json::Download(download)) => {
+            warn_unknown(download.unknown_fields());
+            lookups.extend(download.lookups().iter().cloned());
+        }
+        Some(Json::Recover(recover)) => {
+            warn_unknown(recover.unknown_fields());
+            lookups.extend(recover.lookups().iter().cloned());
+        }
+        None => {}
     }
     let mut request = ExportRequest::from_lookups(lookups)?;
-    request.format = args.format;
+    request.format = args.format.unwrap_or(CertificateFormat::Pem);
     request.extension = args.extension;
     request.include_chain = args.include_chain;
     request.chain_order = args.chain_order;
@@ -180,36 +274,89 @@ pub(crate) fn export(args: &ExportArgs) -> Result<(), Failure> {
         }
         _ => None,
     };
-    // The JSON's Password, where given, wins over the flags.
-    let json_password = json.as_mut().and_then(ReferenceRequest::take_password);
+    // The body's Password, where given, wins over the flags.
+    let json_password = match &mut json {
+        Some(Json::Recover(recover)) => recover.take_password(),
+        _ => None,
+    };
     request.private_key = match placement {
         None => KeyExport::None,
         Some(placement) if args.danger_unencrypted_key => KeyExport::DangerUnencrypted { placement },
-        Some(placement) => {
-            let encryption = match args.key_encryption {
-                KeyScheme::Aes256Cbc => KeyEncryption::default(),
-                KeyScheme::Legacy3des => KeyEncryption::legacy_pkcs12_triple_des(),
-            };
-            let encryption = args.iterations.map_or(encryption, |n| encryption.with_iterations(n));
-            let password = match json_password {
+        Some(placement) => KeyExport::Encrypted {
+            placement,
+            password: match json_password {
                 Some(password) => password,
                 None => password(args)?.ok_or(ExportError::PasswordRequired)?,
-            };
-            KeyExport::Encrypted {
-                placement,
-                password,
-                encryption,
-            }
-        }
+            },
+            encryption: encryption(args),
+        },
     };
-    if let Some(json) = json {
-        json.apply(&mut request)?;
-    }
+    let casing = match &json {
+        Some(Json::Download(download)) => {
+            download.apply_to(&mut request);
+            download.casing()
+        }
+        Some(Json::Recover(recover)) => {
+            recover.apply_to(&mut request);
+            recover.casing()
+        }
+        None => Casing::Pascal,
+    };
+    Ok((request, Shape::Artifact(casing)))
+}
 
-    let caller = match &args.claims {
+/// A body read as one of the two Keyfactor calls.
+enum Json {
+    Download(wire::DownloadRequest),
+    Recover(wire::RecoverRequest),
+}
+
+/// `--api recover`: the body decides, the flags give the format
+/// (default PFX), the password when the body has none, and iterations.
+fn recover_request(args: &ExportArgs, body: &[u8]) -> Result<(ExportRequest, Shape), Failure> {
+    let mut recover = wire::RecoverRequest::from_json(body)?;
+    warn_unknown(recover.unknown_fields());
+    let casing = recover.casing();
+    if !recover.has_password() {
+        if let Some(password) = password(args)? {
+            recover = recover.or_password(password);
+        }
+    }
+    let format = wire::recover_format(args.format.map(|f| f.to_string()).as_deref())?;
+    let mut request = recover.into_export_request(format, wire::query_scope(args.collection_id, args.container_id))?;
+    if let Some(n) = args.iterations {
+        request.pfx.iterations = n;
+        if let KeyExport::Encrypted { encryption, .. } = &mut request.private_key {
+            *encryption = encryption.with_iterations(n);
+        }
+    }
+    Ok((request, Shape::Recover(casing)))
+}
+
+/// The AppViewX key download: the body's uuId and password, the flags'
+/// key scheme.
+fn avx_request(args: &ExportArgs, body: &[u8]) -> Result<ExportRequest, Failure> {
+    let avx = wire::AvxKeyRequest::from_json(body)?;
+    warn_unknown(avx.unknown_fields());
+    Ok(avx.into_export_request(encryption(args)))
+}
+
+fn encryption(args: &ExportArgs) -> KeyEncryption {
+    let encryption = match args.key_encryption {
+        KeyScheme::Aes256Cbc => KeyEncryption::default(),
+        KeyScheme::Legacy3des => KeyEncryption::legacy_pkcs12_triple_des(),
+    };
+    args.iterations.map_or(encryption, |n| encryption.with_iterations(n))
+}
+
+fn caller(args: &ExportArgs) -> Result<Caller, Failure> {
+    Ok(match &args.claims {
         Some(path) => Caller::from_claim_lines(&String::from_utf8_lossy(&read_small_file(path, "a claims file")?))?,
         None => Caller::single_tenant_full_access(),
-    };
+    })
+}
+
+fn exporter(args: &ExportArgs) -> Result<Exporter<certexport::store::MemoryStore>, Failure> {
     let mut settings = ExportSettings::default()
         .with_periods_in_filenames(!args.no_periods_in_filename)
         .with_csps(CspPolicy {
@@ -225,23 +372,7 @@ pub(crate) fn export(args: &ExportArgs) -> Result<(), Failure> {
     if let Some(t) = args.time {
         settings.time = ExportTime::UnixSeconds(t);
     }
-
-    let exporter = Exporter::with_settings(load(&args.store)?, settings);
-    let artifact = exporter.export(&caller, &request)?;
-    if let Some(dir) = &args.out {
-        let existing = if args.force { Existing::Replace } else { Existing::Keep };
-        let path = output::write_artifact(dir, &artifact, existing)?;
-        output::to_stdout(format!("{}\n", path.display()).as_bytes())
-    } else if args.json {
-        let mut text = Zeroizing::new(serde_json::to_vec(&artifact).map_err(|_| ExportError::Encoding {
-            what: "JSON output",
-            source: der::ErrorKind::Failed.into(),
-        })?);
-        text.push(b'\n');
-        output::to_stdout(&text)
-    } else {
-        output::to_stdout(artifact.bytes())
-    }
+    Ok(Exporter::with_settings(load(&args.store)?, settings))
 }
 
 fn password(args: &ExportArgs) -> Result<Option<Password>, Failure> {
@@ -257,8 +388,4 @@ fn password(args: &ExportArgs) -> Result<Option<Password>, Failure> {
         return Ok(Some(Password::new(value)?));
     }
     Ok(None)
-}
-
-fn read_request(path: &std::path::Path) -> Result<ReferenceRequest, Failure> {
-    Ok(ReferenceRequest::from_json(&read_small_file(path, "a request file")?)?)
 }
