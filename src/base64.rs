@@ -57,12 +57,11 @@ pub(crate) fn decode_pem_body(text: &[u8], out: &mut Vec<u8>) -> Result<usize, &
         if let Some(line) = text
             .get(pos..pos + 64)
             .filter(|_| text.get(pos + 64).is_some_and(u8::is_ascii_whitespace))
+            && let Some(bytes) = full_line(line)
         {
-            if let Some(bytes) = full_line(line) {
-                out.extend_from_slice(&bytes);
-                pos += 64;
-                continue;
-            }
+            out.extend_from_slice(&bytes);
+            pos += 64;
+            continue;
         }
         let len = text[pos..].iter().position(|&b| b == b'\n').unwrap_or(text.len() - pos);
         match decode_line(text[pos..pos + len].trim_ascii(), out) {

@@ -122,10 +122,8 @@ pub(crate) fn build<'s>(
     caches: &Caches,
 ) -> Result<Vec<Certificate<'s>>, ExportError> {
     let fixed = store.contents_are_fixed();
-    if fixed {
-        if let Some(chain) = remembered(store, &leaf, time, caches)? {
-            return Ok(without_root(chain, policy));
-        }
+    if fixed && let Some(chain) = remembered(store, &leaf, time, caches)? {
+        return Ok(without_root(chain, policy));
     }
     let mut builder = Builder {
         store,

@@ -25,10 +25,10 @@ fn fixtures() -> Vec<Vec<u8>> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "pem" || e == "der" || e == "p7b") {
-                if let Ok(certificates) = certexport::formats::read_certificates(&std::fs::read(&path).unwrap()) {
-                    all.extend(certificates);
-                }
+            } else if path.extension().is_some_and(|e| e == "pem" || e == "der" || e == "p7b")
+                && let Ok(certificates) = certexport::formats::read_certificates(&std::fs::read(&path).unwrap())
+            {
+                all.extend(certificates);
             }
         }
     }

@@ -66,10 +66,10 @@ pub(crate) fn by_name(name: &str) -> Option<&'static AttributeType> {
 pub(crate) fn by_oid(oid: &[u8]) -> Option<&'static AttributeType> {
     // The X.520 types (2.5.4.n) that fill almost every name come first in
     // the table: try them by their last byte before searching.
-    if let [0x55, 0x04, n] = oid {
-        if let Some(t) = TYPES.iter().take(X520_TYPES).find(|t| t.oid[2] == *n) {
-            return Some(t);
-        }
+    if let [0x55, 0x04, n] = oid
+        && let Some(t) = TYPES.iter().take(X520_TYPES).find(|t| t.oid[2] == *n)
+    {
+        return Some(t);
     }
     TYPES.iter().find(|t| t.oid == oid)
 }

@@ -118,15 +118,15 @@ impl Manifest {
         let mut uuids = HashSet::new();
         for (i, json) in json.certificates.into_iter().enumerate() {
             let entry = Entry::parse(json).map_err(|reason| bad(format!("certificates[{i}]: {reason}")))?;
-            if let Some(id) = entry.id {
-                if !ids.insert(id) {
-                    return Err(bad(format!("certificates[{i}]: id {id} is given twice")));
-                }
+            if let Some(id) = entry.id
+                && !ids.insert(id)
+            {
+                return Err(bad(format!("certificates[{i}]: id {id} is given twice")));
             }
-            if let Some(uuid) = &entry.uuid {
-                if !uuids.insert(uuid.clone()) {
-                    return Err(bad(format!("certificates[{i}]: uuid {uuid} is given twice")));
-                }
+            if let Some(uuid) = &entry.uuid
+                && !uuids.insert(uuid.clone())
+            {
+                return Err(bad(format!("certificates[{i}]: uuid {uuid} is given twice")));
             }
             let index = manifest.entries.len();
             match &entry.selector {
@@ -148,16 +148,16 @@ impl Manifest {
     /// certificates.
     pub(super) fn fixed_id(&mut self, file: &str, count: usize, der: &[u8]) -> Option<CertId> {
         let mut found = None;
-        if let Some(&index) = self.by_file.get(file) {
-            if let Some(id) = self.entries[index].id {
-                if count == 1 {
-                    found = Some(id);
-                } else if self.deferred.is_none() {
-                    self.deferred = Some(ExportError::BadManifest {
-                        path: self.path.clone(),
-                        reason: format!("id {id} is given for {file:?}, which holds {count} certificates"),
-                    });
-                }
+        if let Some(&index) = self.by_file.get(file)
+            && let Some(id) = self.entries[index].id
+        {
+            if count == 1 {
+                found = Some(id);
+            } else if self.deferred.is_none() {
+                self.deferred = Some(ExportError::BadManifest {
+                    path: self.path.clone(),
+                    reason: format!("id {id} is given for {file:?}, which holds {count} certificates"),
+                });
             }
         }
         // Hash only when some thumbprint entry could match.
@@ -207,12 +207,12 @@ impl Manifest {
                     entry.selector
                 ))
             })?;
-            if let (Some(fixed), [only]) = (entry.id, ids.as_slice()) {
-                if fixed != *only {
-                    return Err(self.error(format!(
-                        "certificates[{i}]: the certificate already has id {only}, not {fixed}"
-                    )));
-                }
+            if let (Some(fixed), [only]) = (entry.id, ids.as_slice())
+                && fixed != *only
+            {
+                return Err(self.error(format!(
+                    "certificates[{i}]: the certificate already has id {only}, not {fixed}"
+                )));
             }
             if entry.uuid.is_some() && ids.len() != 1 {
                 return Err(self.error(format!(

@@ -145,10 +145,16 @@ pub fn avx_status(error: &ExportError) -> AvxStatus {
             "CERT-KEY-0006",
             format!("Private key access is restricted in {policy} policy."),
         ),
-        ExportError::InvalidUuid { .. } | ExportError::InvalidRequest { .. } | ExportError::InvalidPassword { .. } => {
-            (400, "MANDATORY_FIELD_MISSING", "Mandatory field is missing or invalid.".to_owned())
-        }
-        _ => (500, "CERT-GEN-0027", "Certificate private key download failed.".to_owned()),
+        ExportError::InvalidUuid { .. } | ExportError::InvalidRequest { .. } | ExportError::InvalidPassword { .. } => (
+            400,
+            "MANDATORY_FIELD_MISSING",
+            "Mandatory field is missing or invalid.".to_owned(),
+        ),
+        _ => (
+            500,
+            "CERT-GEN-0027",
+            "Certificate private key download failed.".to_owned(),
+        ),
     };
     AvxStatus {
         http,
@@ -201,7 +207,10 @@ pub fn avx_success(artifact: &ExportArtifact) -> (u16, zeroize::Zeroizing<String
         tags: serde_json::Map::new(),
         headers: None,
     };
-    (200, zeroize::Zeroizing::new(serde_json::to_string(&envelope).unwrap_or_default()))
+    (
+        200,
+        zeroize::Zeroizing::new(serde_json::to_string(&envelope).unwrap_or_default()),
+    )
 }
 
 /// The failure envelope for `error`: its [`avx_status`], `success`

@@ -259,7 +259,11 @@ impl RecoverRequest {
     /// The export this call asks for: the certificate (and chain) with its
     /// key, encrypted under the body's password, as `format` (PFX, PEM or
     /// ZIP, from the `x-certificateformat` header), checked at `scope`.
-    pub fn into_export_request(mut self, format: CertificateFormat, scope: Scope) -> Result<ExportRequest, ExportError> {
+    pub fn into_export_request(
+        mut self,
+        format: CertificateFormat,
+        scope: Scope,
+    ) -> Result<ExportRequest, ExportError> {
         let password = self.password.take().ok_or(ExportError::PasswordRequired)?;
         let mut request = self.common.request(format, scope)?;
         let encryption = if self.use_legacy_encryption {
@@ -379,8 +383,16 @@ pub fn artifact_json(artifact: &ExportArtifact, casing: Casing) -> Zeroizing<Str
     let mut out = Zeroizing::new(String::from("{"));
     push_content(&mut out, &casing.name("Content"), artifact);
     push_field(&mut out, &casing.name("FileName"), &json_string(artifact.file_name()));
-    push_field(&mut out, &casing.name("ContentType"), &json_string(artifact.content_type()));
-    push_field(&mut out, &casing.name("Certificates"), &artifact.certificate_count().to_string());
+    push_field(
+        &mut out,
+        &casing.name("ContentType"),
+        &json_string(artifact.content_type()),
+    );
+    push_field(
+        &mut out,
+        &casing.name("Certificates"),
+        &artifact.certificate_count().to_string(),
+    );
     out.push('}');
     out
 }

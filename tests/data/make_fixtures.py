@@ -373,8 +373,8 @@ def make_keys():
 
 
 def make_manifest():
-    """tests/data/manifest: a store with collections, containers, key policies
-    and a fixed id, given by certexport-store.json."""
+    """tests/data/manifest: a store with collections, containers, key policies,
+    a fixed id and uuIds, given by certexport-store.json."""
     d = fresh(DATA / "manifest")
     root_key, int_key = p256(), p256()
     root, inter = name("Manifest Root"), name("Manifest Intermediate")
@@ -390,11 +390,13 @@ def make_manifest():
     manifest = {
         "certificates": [
             {"file": "a.example.com.pem", "collections": [5], "containers": [2],
-             "key_policy": {"name": "Standard", "private_key_access": True}},
+             "key_policy": {"name": "Standard", "private_key_access": True},
+             "uuid": "60b8d6c4e5c7a920d4f4f1f4"},
             {"thumbprint": leaves["b.example.com"].fingerprint(hashes.SHA1()).hex(), "id": 100,
-             "collections": [6], "containers": [3]},
+             "collections": [6], "containers": [3], "uuid": "b-0001"},
             {"file": "c.example.com.pem", "collections": [5],
-             "key_policy": {"name": "Production", "private_key_access": False}},
+             "key_policy": {"name": "Production", "private_key_access": False},
+             "uuid": "c-0001"},
         ]
     }
     write(d, "certexport-store.json", (json.dumps(manifest, indent=2) + "\n").encode())

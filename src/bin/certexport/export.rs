@@ -317,10 +317,10 @@ fn recover_request(args: &ExportArgs, body: &[u8]) -> Result<(ExportRequest, Sha
     let mut recover = wire::RecoverRequest::from_json(body)?;
     warn_unknown(recover.unknown_fields());
     let casing = recover.casing();
-    if !recover.has_password() {
-        if let Some(password) = password(args)? {
-            recover = recover.or_password(password);
-        }
+    if !recover.has_password()
+        && let Some(password) = password(args)?
+    {
+        recover = recover.or_password(password);
     }
     let format = wire::recover_format(args.format.map(|f| f.to_string()).as_deref())?;
     let mut request = recover.into_export_request(format, wire::query_scope(args.collection_id, args.container_id))?;
