@@ -132,9 +132,61 @@ pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 
 /// The `certexport` binary's output for `args` (tests that call it are
 /// compiled with feature `cli` only).
+///
+/// `CERTEXPORT_BIN` in the environment runs another build instead (to show
+/// that a regression test fails on an older binary).
 pub fn cli(args: &[&str]) -> Output {
+    run(&cli_binary(), args, b"")
+}
+
+/// The `certexport` binary the CLI tests run.
+pub fn cli_binary() -> String {
+    if let Ok(binary) = std::env::var("CERTEXPORT_BIN") {
+        return binary;
+    }
     match option_env!("CARGO_BIN_EXE_certexport") {
-        Some(binary) => run(binary, args, b""),
+        Some(binary) => binary.to_owned(),
         None => panic!("the CLI tests need --features cli"),
+    }
+}
+
+/// Runs the CLI with `args`, killing it (and failing) if it has not ended
+/// after `limit`: a hang detector for input that once made it run forever,
+/// not a timing assertion (the limit is minutes where a run takes
+/// milliseconds).
+pub fn cli_or_hang(args: &[&str], limit: std::time::Duration) -> Output {
+    use std::io::Read;
+    let mut child = Command::new(cli_binary())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("certexport {args:?} still ran after {limit:?}: it hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
     }
 }
