@@ -15,10 +15,10 @@ use crate::encode::{self, Inputs};
 use crate::error::ExportError;
 use crate::ids::Thumbprint;
 use crate::lookup::{self, Resolution};
-use crate::matrix;
+use crate::matrix::{self, Plan};
 use crate::random::{OsRandom, RandomSource};
 use crate::request::{ChainOrder, ExportRequest};
-use crate::store::CertificateStore;
+use crate::store::{Certificate, CertificateStore, KeyRef};
 
 /// Exporter-wide settings (the reference product's application settings).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +144,58 @@ impl<S: CertificateStore> Exporter<S> {
 
     /// Exports what `request` asks for, if `caller` may have it.
     pub fn export(&self, caller: &Caller, request: &ExportRequest) -> Result<ExportArtifact, ExportError> {
+        let prepared = self.prepare(caller, request)?;
+        let inputs = Inputs {
+            certificates: &prepared.chain,
+            end_entity: prepared.end_entity,
+            key: prepared.key.as_deref(),
+            stem: &prepared.stem,
+        };
+        let output = &prepared.plan.output;
+        let bytes = encode::encode(output, &inputs, &*self.rng)?;
+        Ok(ExportArtifact {
+            bytes,
+            file_name: [prepared.stem.as_str(), ".", prepared.plan.extension.as_str()].concat(),
+            format: request.format,
+            extension: prepared.plan.extension,
+            content_type: output.content_type(),
+            certificates: if output.certificates() { prepared.chain.len() } else { 0 },
+            contains_private_key: output.needs_key(),
+        })
+    }
+
+    /// The certificates an export of `request` would hold, in its order,
+    /// as their stored DER, with the same checks as [`export`](Self::export)
+    /// — for a program that wants the chain itself (a TLS server's, say:
+    /// ask for `include_chain`, and set the exporter's
+    /// [`ChainPolicy`](crate::options::ChainPolicy) to leave the root out).
+    /// A key-only request holds none.
+    pub fn certificates(&self, caller: &Caller, request: &ExportRequest) -> Result<Vec<Vec<u8>>, ExportError> {
+        let prepared = self.prepare(caller, request)?;
+        if !prepared.plan.output.certificates() {
+            return Ok(Vec::new());
+        }
+        Ok(prepared.chain.iter().map(|c| c.der().to_vec()).collect())
+    }
+
+    /// [`certificates`](Self::certificates) as rustls holds them (feature
+    /// `pki-types`).
+    #[cfg(feature = "pki-types")]
+    pub fn certificate_ders(
+        &self,
+        caller: &Caller,
+        request: &ExportRequest,
+    ) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, ExportError> {
+        Ok(self
+            .certificates(caller, request)?
+            .into_iter()
+            .map(rustls_pki_types::CertificateDer::from)
+            .collect())
+    }
+
+    /// Everything up to the bytes: the plan, the checks in SPEC §7's
+    /// order, the lookup, the key, the chain in output order, the name.
+    fn prepare<'s, 'r>(&'s self, caller: &Caller, request: &'r ExportRequest) -> Result<Prepared<'s, 'r>, ExportError> {
         let plan = matrix::plan(request)?;
         access::check_csp(&self.settings.csps, request.pfx.target_csp.as_deref())?;
         let grant = access::authorize(caller, request.scope_rule, request.scope, plan.output.needs_key())?;
@@ -189,21 +241,12 @@ impl<S: CertificateStore> Exporter<S> {
             chain.reverse();
             end_entity = chain.len() - 1;
         }
-        let inputs = Inputs {
-            certificates: &chain,
+        Ok(Prepared {
+            plan,
+            chain,
             end_entity,
-            key: key.as_deref(),
-            stem: &stem,
-        };
-        let bytes = encode::encode(&plan.output, &inputs, &*self.rng)?;
-        Ok(ExportArtifact {
-            bytes,
-            file_name: [stem.as_str(), ".", plan.extension.as_str()].concat(),
-            format: request.format,
-            extension: plan.extension,
-            content_type: plan.output.content_type(),
-            certificates: if plan.output.certificates() { chain.len() } else { 0 },
-            contains_private_key: plan.output.needs_key(),
+            key,
+            stem,
         })
     }
 
@@ -225,6 +268,15 @@ impl<S: CertificateStore> Exporter<S> {
             requests.iter().map(|r| self.export(caller, r)).collect()
         }
     }
+}
+
+/// What an export has found before it writes anything.
+struct Prepared<'s, 'r> {
+    plan: Plan<'r>,
+    chain: Vec<Certificate<'s>>,
+    end_entity: usize,
+    key: Option<KeyRef<'s>>,
+    stem: String,
 }
 
 impl<S> std::fmt::Debug for Exporter<S> {

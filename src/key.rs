@@ -172,6 +172,32 @@ impl PrivateKey {
     }
 }
 
+#[cfg(feature = "pki-types")]
+impl PrivateKey {
+    /// The key as rustls holds it (PKCS#8), for a TLS server of one's own:
+    /// a copy of the secret, which rustls zeroizes when dropped.
+    pub fn to_private_key_der(&self) -> rustls_pki_types::PrivateKeyDer<'static> {
+        rustls_pki_types::PrivatePkcs8KeyDer::from(self.pkcs8.to_vec()).into()
+    }
+}
+
+/// A key from rustls' `PrivateKeyDer` (feature `pki-types`): PKCS#8, SEC1
+/// or PKCS#1.
+#[cfg(feature = "pki-types")]
+impl TryFrom<&rustls_pki_types::PrivateKeyDer<'_>> for PrivateKey {
+    type Error = ExportError;
+
+    fn try_from(der: &rustls_pki_types::PrivateKeyDer<'_>) -> Result<Self, ExportError> {
+        use rustls_pki_types::PrivateKeyDer;
+        match der {
+            PrivateKeyDer::Pkcs8(key) => Self::from_pkcs8_der(key.secret_pkcs8_der()),
+            PrivateKeyDer::Sec1(key) => Self::from_sec1_der(key.secret_sec1_der()),
+            PrivateKeyDer::Pkcs1(key) => Self::from_pkcs1_der(key.secret_pkcs1_der()),
+            _ => Err(bad_key("PrivateKeyDer", "a key form this crate does not read")),
+        }
+    }
+}
+
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PrivateKey")

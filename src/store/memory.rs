@@ -105,18 +105,19 @@ impl MemoryStore {
         }
     }
 
-    /// Adds a DER certificate and returns its id (its existing id if the
-    /// store already holds it).
-    pub fn insert(&mut self, der: impl Into<Vec<u8>>) -> Result<CertId, ExportError> {
-        self.add(der, None).map(|added| added.id)
+    /// Adds a DER certificate (a `Vec<u8>`, a slice, rustls'
+    /// `CertificateDer`) and returns its id (its existing id if the store
+    /// already holds it).
+    pub fn insert(&mut self, der: impl AsRef<[u8]>) -> Result<CertId, ExportError> {
+        self.add(der.as_ref(), None).map(|added| added.id)
     }
 
     /// Adds a DER certificate under a chosen id. Fails if the id is taken
     /// by another certificate ([`ExportError::IdTaken`]), or the
     /// certificate is already stored under another id
     /// ([`ExportError::AlreadyStored`]).
-    pub fn insert_with_id(&mut self, der: impl Into<Vec<u8>>, id: CertId) -> Result<CertId, ExportError> {
-        self.add(der, Some(id)).map(|added| added.id)
+    pub fn insert_with_id(&mut self, der: impl AsRef<[u8]>, id: CertId) -> Result<CertId, ExportError> {
+        self.add(der.as_ref(), Some(id)).map(|added| added.id)
     }
 
     /// Keeps `ids` out of automatic numbering (ids a manifest gives to
