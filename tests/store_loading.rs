@@ -169,10 +169,10 @@ fn attaching_a_key_checks_its_public_key() {
     let pki = common::store("pki");
     let mut store = MemoryStore::new();
     let rsa = store
-        .insert(pki.certificate(CertId(3)).unwrap().unwrap().der.into_owned())
+        .insert(&pki.certificate(CertId(3)).unwrap().unwrap().der)
         .unwrap();
     let p256 = store
-        .insert(pki.certificate(CertId(4)).unwrap().unwrap().der.into_owned())
+        .insert(&pki.certificate(CertId(4)).unwrap().unwrap().der)
         .unwrap();
     let p256_key = certexport::PrivateKey::from_pem(
         &std::fs::read_to_string(data("pki").join("04-p256.example.com.key")).unwrap(),
@@ -301,6 +301,6 @@ fn mutated_certificates_never_panic() {
             let _ = store.insert(bad);
         }
         let mut store = MemoryStore::new();
-        let _ = store.insert(der[..i].to_vec());
+        let _ = store.insert(&der[..i]);
     }
 }
