@@ -168,12 +168,8 @@ fn a_key_named_for_the_wrong_certificate_is_an_error_and_never_paired() {
 fn attaching_a_key_checks_its_public_key() {
     let pki = common::store("pki");
     let mut store = MemoryStore::new();
-    let rsa = store
-        .insert(&pki.certificate(CertId(3)).unwrap().unwrap().der)
-        .unwrap();
-    let p256 = store
-        .insert(&pki.certificate(CertId(4)).unwrap().unwrap().der)
-        .unwrap();
+    let rsa = store.insert(&pki.certificate(CertId(3)).unwrap().unwrap().der).unwrap();
+    let p256 = store.insert(&pki.certificate(CertId(4)).unwrap().unwrap().der).unwrap();
     let p256_key = certexport::PrivateKey::from_pem(
         &std::fs::read_to_string(data("pki").join("04-p256.example.com.key")).unwrap(),
     )
