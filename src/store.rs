@@ -10,6 +10,8 @@ mod index;
 mod load;
 mod manifest;
 mod memory;
+#[cfg(feature = "postgres")]
+mod pg;
 
 use std::borrow::Cow;
 use std::ops::Deref;
@@ -22,6 +24,8 @@ use crate::name::NameKey;
 pub use index::{IndexKeys, PublicKeyFingerprint};
 pub use load::{BadFiles, LoadOptions, LoadReport, read_regular_file};
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use pg::{ImportReport, Kek, Migrations, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION};
 
 /// The name of the manifest file a store directory may carry.
 pub const MANIFEST_FILE: &str = "certexport-store.json";
