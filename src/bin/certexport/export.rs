@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use crate::failure::Failure;
 use crate::input::read_small_file;
 use crate::output::{self, Existing};
-use crate::{StoreArgs, load};
+use crate::{StoreArgs, source};
 
 #[derive(Args)]
 pub(crate) struct ExportArgs {
@@ -228,7 +228,7 @@ pub(crate) fn export(args: &ExportArgs) -> Result<(), Failure> {
         settings.time = ExportTime::UnixSeconds(t);
     }
 
-    let exporter = Exporter::with_settings(load(&args.store)?, settings);
+    let exporter = Exporter::with_settings(source::open(&args.store)?, settings);
     let artifact = exporter.export(&caller, &request)?;
     if let Some(dir) = &args.out {
         let existing = if args.force { Existing::Replace } else { Existing::Keep };
