@@ -440,8 +440,8 @@ pub enum ExportError {
         "the private key of certificate {id} does not decrypt: it was encrypted under another key-encryption key than the one given"
     )]
     WrongKek {
-        /// The certificate whose key was asked for.
-        id: CertId,
+        /// The id of the certificate whose key was asked for.
+        id: u64,
     },
 
     /// A stored private key does not decrypt under its own key-encryption
@@ -450,8 +450,8 @@ pub enum ExportError {
         "the private key stored for certificate {id} does not decrypt with the right key-encryption key: the row belongs to another certificate or was altered"
     )]
     KeyRowMismatch {
-        /// The certificate whose key was asked for.
-        id: CertId,
+        /// The id of the certificate whose key was asked for.
+        id: u64,
     },
 
     /// An id is larger than a database store holds (ids are PostgreSQL

@@ -122,7 +122,7 @@ fn a_wrong_kek_names_the_certificate_and_says_why() {
     let (_, url, _) = imported(right);
     let store = reopen(&url).with_kek(wrong);
     let error = store.private_key(CertId(3)).unwrap_err();
-    assert_eq!(error, ExportError::WrongKek { id: CertId(3) });
+    assert_eq!(error, ExportError::WrongKek { id: 3 });
     assert_eq!(
         error.to_string(),
         "the private key of certificate 3 does not decrypt: it was encrypted under another key-encryption key than the one given"
@@ -130,7 +130,7 @@ fn a_wrong_kek_names_the_certificate_and_says_why() {
     let exporter = Exporter::with_settings(&store, common::settings());
     assert_eq!(
         exporter.export(&common::admin(), &key_request(3)).unwrap_err(),
-        ExportError::WrongKek { id: CertId(3) }
+        ExportError::WrongKek { id: 3 }
     );
     // Certificates need no KEK.
     assert!(
@@ -182,7 +182,7 @@ fn a_key_row_moved_to_another_certificate_does_not_decrypt() {
     );
     let store = reopen(&url).with_kek(Kek::from_bytes(kek_bytes));
     let error = store.private_key(CertId(4)).unwrap_err();
-    assert_eq!(error, ExportError::KeyRowMismatch { id: CertId(4) });
+    assert_eq!(error, ExportError::KeyRowMismatch { id: 4 });
     assert!(
         error
             .to_string()
@@ -198,7 +198,7 @@ fn a_key_row_moved_to_another_certificate_does_not_decrypt() {
     );
     assert_eq!(
         store.private_key(CertId(5)).unwrap_err(),
-        ExportError::KeyRowMismatch { id: CertId(5) }
+        ExportError::KeyRowMismatch { id: 5 }
     );
     // The other keys are untouched.
     assert!(store.private_key(CertId(6)).unwrap().is_some());
@@ -216,7 +216,7 @@ fn rotating_the_kek_moves_every_key_to_the_new_one() {
     // A wrong "old" KEK changes nothing.
     assert_eq!(
         store.rotate_kek(&third, &new).unwrap_err(),
-        ExportError::WrongKek { id: CertId(3) }
+        ExportError::WrongKek { id: 3 }
     );
     assert!(store.private_key(CertId(3)).is_ok());
 
@@ -232,7 +232,7 @@ fn rotating_the_kek_moves_every_key_to_the_new_one() {
     let (old, _) = kek_file(dir.path(), "old.hex", 1);
     assert_eq!(
         reopen(&url).with_kek(old).private_key(CertId(3)).unwrap_err(),
-        ExportError::WrongKek { id: CertId(3) }
+        ExportError::WrongKek { id: 3 }
     );
 }
 

@@ -421,7 +421,7 @@ fn connections_the_server_dropped_are_replaced() {
     sql(
         &url,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE application_name = 'certexport' AND pid <> pg_backend_pid()",
+         WHERE application_name = 'certexport' AND datname = current_database() AND pid <> pg_backend_pid()",
     );
     assert!(store.certificate(CertId(1)).unwrap().is_some());
 }

@@ -213,7 +213,7 @@ impl PgStore {
     fn run<T>(&self, query: impl Fn(&mut Connection) -> Result<T, ExportError>) -> Result<T, ExportError> {
         let mut connection = self.pool.get()?;
         match query(&mut connection) {
-            Err(_) if connection.reused && connection.client.is_closed() => {
+            Err(e) if connection.reused && (connection.client.is_closed() || connection_lost(&e)) => {
                 drop(connection);
                 self.pool.discard_idle();
                 query(&mut *self.pool.get()?)
@@ -229,7 +229,9 @@ impl PgStore {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<queries::Fetched, ExportError> {
         let fetched = self.run(|c| queries::fetch(&mut c.client, statement(&c.statements), params))?;
-        self.ca_cache.observe(fetched.generation);
+        if let Some(generation) = fetched.generation {
+            self.ca_cache.observe(generation);
+        }
         Ok(fetched)
     }
 
@@ -245,6 +247,18 @@ impl PgStore {
     fn kek(&self) -> Result<&Kek, ExportError> {
         self.kek.as_ref().ok_or(ExportError::KekRequired)
     }
+}
+
+/// Whether `error` says the connection is gone: closed, or ended by the
+/// server (SQLSTATE class 57P: shutdown, crash, termination by an operator).
+fn connection_lost(error: &ExportError) -> bool {
+    let ExportError::Backend(backend) = error else {
+        return false;
+    };
+    backend
+        .get_ref()
+        .downcast_ref::<postgres::Error>()
+        .is_some_and(|e| e.is_closed() || e.code().is_some_and(|code| code.code().starts_with("57P")))
 }
 
 impl CertificateStore for PgStore {
@@ -287,8 +301,9 @@ impl CertificateStore for PgStore {
             Some(key_id) => self.fetch(|s| &s.by_subject_key_id, &[&subject, &key_id])?,
             None => self.fetch(|s| &s.by_subject, &[&subject])?,
         };
-        self.ca_cache
-            .insert(cache_key, fetched.generation, &fetched.certificates);
+        if let Some(generation) = fetched.generation {
+            self.ca_cache.insert(cache_key, generation, &fetched.certificates);
+        }
         Ok(fetched.certificates)
     }
 

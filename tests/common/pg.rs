@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub struct Cluster {
     port: u16,
     bin: PathBuf,
+    dir: PathBuf,
     next_database: AtomicUsize,
     /// Held until the process ends; its closing stops the server.
     _watch: ChildStdin,
@@ -65,6 +66,7 @@ impl Cluster {
                     return Cluster {
                         port,
                         bin,
+                        dir: dir.clone(),
                         next_database: AtomicUsize::new(0),
                         _watch: watch,
                     };
@@ -89,6 +91,11 @@ impl Cluster {
         let mut admin = postgres::Client::connect(&self.url("postgres"), postgres::NoTls).unwrap();
         admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
         self.url(&name)
+    }
+
+    /// The cluster's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
     }
 
     /// A client program of the server's version (`pg_dump`, `psql`).

@@ -10,8 +10,9 @@
 //! inserts, updates or deletes certificates, their collections or
 //! containers, or key policies bumps `certexport_state.generation` (a
 //! statement trigger, so a batch import bumps it once per statement). Every
-//! certificate query reads that generation in the same round trip, and the
-//! cache empties itself whenever it sees a newer one. So an export never
+//! certificate query that finds something, and every chain-step query, reads
+//! that generation in the same round trip, and the cache empties itself
+//! whenever it sees a newer one. So an export never
 //! uses a chain step older than its own leaf lookup, whichever process
 //! changed the database. An answer is kept only under the generation its
 //! own query saw, so a slow query cannot put an old answer into a newer

@@ -101,8 +101,8 @@ impl Kek {
         let data_key = self.unwrap_data_key(&sealed.kek_id, &sealed.wrapped_key, id)?;
         let key: &[u8; 32] = data_key[..]
             .try_into()
-            .map_err(|_| ExportError::KeyRowMismatch { id })?;
-        decrypt(key, &sealed.ciphertext, &aad(PRIVATE_KEY, id)).ok_or(ExportError::KeyRowMismatch { id })
+            .map_err(|_| ExportError::KeyRowMismatch { id: id.0 })?;
+        decrypt(key, &sealed.ciphertext, &aad(PRIVATE_KEY, id)).ok_or(ExportError::KeyRowMismatch { id: id.0 })
     }
 
     /// The data key of certificate `id`'s stored key (`wrapped_key`, under
@@ -125,9 +125,9 @@ impl Kek {
         id: CertId,
     ) -> Result<Zeroizing<Vec<u8>>, ExportError> {
         if kek_id != self.id {
-            return Err(ExportError::WrongKek { id });
+            return Err(ExportError::WrongKek { id: id.0 });
         }
-        decrypt(&self.key, wrapped_key, &aad(DATA_KEY, id)).ok_or(ExportError::KeyRowMismatch { id })
+        decrypt(&self.key, wrapped_key, &aad(DATA_KEY, id)).ok_or(ExportError::KeyRowMismatch { id: id.0 })
     }
 }
 
@@ -213,12 +213,12 @@ mod tests {
         assert_eq!(&kek.open(&sealed, CertId(5)).unwrap()[..], PKCS8);
         assert_eq!(
             kek.open(&sealed, CertId(6)).unwrap_err(),
-            ExportError::KeyRowMismatch { id: CertId(6) }
+            ExportError::KeyRowMismatch { id: 6 }
         );
         let other = Kek::from_bytes([8; 32]);
         assert_eq!(
             other.open(&sealed, CertId(5)).unwrap_err(),
-            ExportError::WrongKek { id: CertId(5) }
+            ExportError::WrongKek { id: 5 }
         );
     }
 
@@ -241,7 +241,7 @@ mod tests {
         sealed.ciphertext[last] ^= 1;
         assert_eq!(
             kek.open(&sealed, CertId(1)).unwrap_err(),
-            ExportError::KeyRowMismatch { id: CertId(1) }
+            ExportError::KeyRowMismatch { id: 1 }
         );
         sealed.ciphertext.truncate(3);
         assert!(kek.open(&sealed, CertId(1)).is_err());
@@ -261,7 +261,7 @@ mod tests {
         assert_eq!(&new.open(&rotated, CertId(9)).unwrap()[..], PKCS8);
         assert_eq!(
             old.open(&rotated, CertId(9)).unwrap_err(),
-            ExportError::WrongKek { id: CertId(9) }
+            ExportError::WrongKek { id: 9 }
         );
     }
 

@@ -34,6 +34,9 @@ struct State {
     idle: Vec<Connection>,
     /// Connections handed out, idle, or being opened.
     open: usize,
+    /// Callers waiting for a connection (none: returning one wakes nobody,
+    /// and costs no system call).
+    waiting: usize,
 }
 
 /// A connection on loan; it goes back to the pool when dropped.
@@ -55,6 +58,7 @@ impl Pool {
             state: Mutex::new(State {
                 idle: Vec::new(),
                 open: 0,
+                waiting: 0,
             }),
             returned: Condvar::new(),
         }
@@ -80,8 +84,9 @@ impl Pool {
                 return match self.open() {
                     Ok(connection) => Ok(self.pooled(connection, false)),
                     Err(e) => {
-                        self.lock().open -= 1;
-                        self.returned.notify_one();
+                        let mut state = self.lock();
+                        state.open -= 1;
+                        self.wake_one(state);
                         Err(e)
                     }
                 };
@@ -93,10 +98,12 @@ impl Pool {
                     waited: self.wait,
                 }));
             }
+            state.waiting += 1;
             state = match self.returned.wait_timeout(state, deadline - now) {
                 Ok((state, _)) => state,
                 Err(poisoned) => poisoned.into_inner().0,
             };
+            state.waiting -= 1;
         }
     }
 
@@ -106,16 +113,28 @@ impl Pool {
         let mut state = self.lock();
         let dropped = std::mem::take(&mut state.idle);
         state.open -= dropped.len();
+        let waiting = state.waiting > 0;
         drop(state);
         // Closed outside the lock: closing may wait on the network.
         drop(dropped);
-        self.returned.notify_all();
+        if waiting {
+            self.returned.notify_all();
+        }
     }
 
     fn open(&self) -> Result<Connection, ExportError> {
         let mut client = self.connect()?;
         let statements = Statements::prepare(&mut client).map_err(ExportError::backend)?;
         Ok(Connection { client, statements })
+    }
+
+    /// Releases `state`, waking one waiting caller if there is one.
+    fn wake_one(&self, state: MutexGuard<'_, State>) {
+        let waiting = state.waiting > 0;
+        drop(state);
+        if waiting {
+            self.returned.notify_one();
+        }
     }
 
     fn pooled(&self, connection: Connection, reused: bool) -> Pooled<'_> {
@@ -155,11 +174,13 @@ impl Drop for Pooled<'_> {
         let mut state = self.pool.lock();
         if connection.client.is_closed() {
             state.open -= 1;
+            // Closed outside the lock.
+            self.pool.wake_one(state);
+            drop(connection);
         } else {
             state.idle.push(connection);
+            self.pool.wake_one(state);
         }
-        drop(state);
-        self.pool.returned.notify_one();
     }
 }
 

@@ -1,10 +1,11 @@
 //! The statements a [`PgStore`](super::PgStore) answers the trait with,
 //! each one indexed query, prepared once per connection.
 //!
-//! Every certificate query also reads `certexport_state.generation` (the
-//! certificates' LEFT JOIN onto the state's one row, so the generation
-//! comes back even when no certificate matches): the CA cache learns of a
-//! change with the lookup that starts an export, at no extra round trip.
+//! Every certificate query also reads `certexport_state.generation`, in the
+//! same round trip: the CA cache learns of a change with the lookup that
+//! starts an export. Queries that may find several certificates (a chain
+//! step's candidates) join the certificates onto the state's one row, so
+//! the generation comes back even when none matches.
 
 use std::borrow::Cow;
 
@@ -18,17 +19,29 @@ use crate::ids::CertId;
 use crate::store::{CertMetadata, KeyAccess, KeyPolicy, StoredCertificate};
 
 /// The columns of a certificate with its metadata, after the generation.
-const COLUMNS: &str = "s.generation, c.id, c.der, c.sha256, p.name, p.private_key_access, \
-     ARRAY(SELECT m.collection_id FROM certificate_collections m WHERE m.certificate_id = c.id ORDER BY 1), \
-     ARRAY(SELECT m.container_id FROM certificate_containers m WHERE m.certificate_id = c.id ORDER BY 1)";
+/// (Memberships come unsorted: a sort node in each subquery would cost
+/// more than the rest of the query.)
+const COLUMNS: &str = "c.id, c.der, c.sha256, p.name, p.private_key_access, \
+     ARRAY(SELECT m.collection_id FROM certificate_collections m WHERE m.certificate_id = c.id), \
+     ARRAY(SELECT m.container_id FROM certificate_containers m WHERE m.certificate_id = c.id)";
 
-/// The certificates matching `condition` (on `c`), in id order.
+/// The certificate a unique index finds for `condition` (on `c`), with
+/// the generation; no row when there is none.
+fn certificate_where(condition: &str) -> String {
+    format!(
+        "SELECT (SELECT generation FROM certexport_state), {COLUMNS} FROM certificates c \
+         LEFT JOIN key_policies p ON p.id = c.key_policy_id WHERE {condition}"
+    )
+}
+
+/// The certificates matching `condition` (on `c`), in id order, joined
+/// onto the state's one row so that the generation comes back even when
+/// none matches (the CA cache keeps empty answers too).
 fn certificates_where(condition: &str) -> String {
     format!(
-        "SELECT {COLUMNS} FROM certexport_state s \
+        "SELECT s.generation, {COLUMNS} FROM certexport_state s \
          LEFT JOIN certificates c ON {condition} \
-         LEFT JOIN key_policies p ON p.id = c.key_policy_id \
-         ORDER BY c.id"
+         LEFT JOIN key_policies p ON p.id = c.key_policy_id ORDER BY c.id"
     )
 }
 
@@ -55,16 +68,23 @@ pub(super) struct Statements {
 
 impl Statements {
     pub(super) fn prepare(client: &mut Client) -> Result<Self, postgres::Error> {
-        let mut prepare = |condition: &str| client.prepare(&certificates_where(condition));
+        let mut one = |condition: &str| client.prepare(&certificate_where(condition));
+        let (by_id, by_sha1, by_sha256, by_uuid) = (
+            one("c.id = $1")?,
+            one("c.sha1 = $1")?,
+            one("c.sha256 = $1")?,
+            one("c.uuid = $1")?,
+        );
+        let mut several = |condition: &str| client.prepare(&certificates_where(condition));
         Ok(Self {
-            by_id: prepare("c.id = $1")?,
-            by_sha1: prepare("c.sha1 = $1")?,
-            by_sha256: prepare("c.sha256 = $1")?,
-            by_uuid: prepare("c.uuid = $1")?,
-            by_issuer_serial: prepare("c.issuer_key = $1 AND c.serial = $2")?,
-            by_subject: prepare("c.subject_key = $1")?,
+            by_id,
+            by_sha1,
+            by_sha256,
+            by_uuid,
+            by_issuer_serial: several("c.issuer_key = $1 AND c.serial = $2")?,
+            by_subject: several("c.subject_key = $1")?,
             // Narrowed by key identifier: the candidate's SKI is the AKI, or absent.
-            by_subject_key_id: prepare("c.subject_key = $1 AND (c.subject_key_id = $2 OR c.subject_key_id IS NULL)")?,
+            by_subject_key_id: several("c.subject_key = $1 AND (c.subject_key_id = $2 OR c.subject_key_id IS NULL)")?,
             private_key: client.prepare(PRIVATE_KEY)?,
         })
     }
@@ -72,8 +92,9 @@ impl Statements {
 
 /// What one certificate query found.
 pub(super) struct Fetched {
-    /// `certexport_state.generation` as the query saw it.
-    pub(super) generation: i64,
+    /// `certexport_state.generation` as the query saw it (a unique lookup
+    /// that finds nothing does not tell).
+    pub(super) generation: Option<i64>,
     pub(super) certificates: Vec<StoredCertificate<'static>>,
 }
 
@@ -92,17 +113,14 @@ pub(super) fn fetch(
             certificates.push(certificate);
         }
     }
-    // The state table has its one row from the first migration on.
-    let generation = generation.ok_or(PgStoreError::UnexpectedValue {
-        column: "certexport_state",
-    })?;
     Ok(Fetched {
         generation,
         certificates,
     })
 }
 
-/// The certificate of a row of [`COLUMNS`], if the row has one.
+/// The certificate of a row of [`COLUMNS`] (after the generation), if the
+/// row has one.
 fn certificate(row: &Row) -> Result<Option<StoredCertificate<'static>>, ExportError> {
     let Some(id) = get::<Option<i64>>(row, 1)? else {
         return Ok(None);
@@ -120,8 +138,8 @@ fn certificate(row: &Row) -> Result<Option<StoredCertificate<'static>>, ExportEr
         _ => None,
     };
     let metadata = CertMetadata {
-        collections: unsigned(get(row, 6)?, "collection_id")?,
-        containers: unsigned(get(row, 7)?, "container_id")?,
+        collections: sorted(get(row, 6)?, "collection_id")?,
+        containers: sorted(get(row, 7)?, "container_id")?,
         key_policy,
     };
     Ok(Some(
@@ -181,9 +199,12 @@ pub(super) fn id_of(id: i64) -> Result<CertId, ExportError> {
         .map_err(|_| PgStoreError::UnexpectedValue { column: "id" }.into())
 }
 
-fn unsigned(values: Vec<i64>, column: &'static str) -> Result<Vec<u64>, ExportError> {
-    values
+/// Group ids as the metadata holds them: unsigned, in order.
+fn sorted(values: Vec<i64>, column: &'static str) -> Result<Vec<u64>, ExportError> {
+    let mut ids = values
         .into_iter()
-        .map(|v| u64::try_from(v).map_err(|_| PgStoreError::UnexpectedValue { column }.into()))
-        .collect()
+        .map(|v| u64::try_from(v).map_err(|_| ExportError::from(PgStoreError::UnexpectedValue { column })))
+        .collect::<Result<Vec<u64>, ExportError>>()?;
+    ids.sort_unstable();
+    Ok(ids)
 }
