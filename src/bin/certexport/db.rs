@@ -23,6 +23,8 @@ use crate::{StoreArgs, load};
 const DATABASE_URL: &str = "DATABASE_URL";
 /// The environment variable that names the KEK file when `--kek-file` is not given.
 const KEK_FILE: &str = "CERTEXPORT_KEK_FILE";
+/// What the `db` commands say when no database is named.
+const NO_DATABASE: &str = "give --database URL";
 
 /// Where the database is and the key that opens its private keys.
 #[derive(Args)]
@@ -63,14 +65,19 @@ pub(crate) fn open(args: &StoreArgs) -> Result<Option<PgStore>, Failure> {
         }
         return Ok(None);
     }
-    connect(&args.database, Migrations::Require).map(Some)
+    connect(
+        &args.database,
+        Migrations::Require,
+        "give --store PATH or --database URL",
+    )
+    .map(Some)
 }
 
 /// Runs a `db` command.
 pub(crate) fn run(command: &DbCommand) -> Result<(), Failure> {
     match command {
         DbCommand::Migrate(args) => {
-            let applied = PgStore::migrate(&url(args)?)?;
+            let applied = PgStore::migrate(&url(args, NO_DATABASE)?)?;
             say(&format!(
                 "certexport schema at version {SCHEMA_VERSION} ({applied} migration{} applied)\n",
                 plural(applied)
@@ -78,7 +85,7 @@ pub(crate) fn run(command: &DbCommand) -> Result<(), Failure> {
         }
         DbCommand::Import(args) => import(args),
         DbCommand::RotateKek(args) => {
-            let store = connect(&args.database, Migrations::Require)?;
+            let store = connect(&args.database, Migrations::Require, NO_DATABASE)?;
             let old = kek(&args.database)?.ok_or(certexport::ExportError::KekRequired)?;
             let new = Kek::from_file(&args.new_kek_file)?;
             let rotated = store.rotate_kek(&old, &new)?;
@@ -92,7 +99,7 @@ fn import(args: &StoreArgs) -> Result<(), Failure> {
     if args.stores.is_empty() {
         return Err(Failure::Usage("db import needs --store PATH (repeatable)".into()));
     }
-    let store = connect(&args.database, Migrations::Apply)?;
+    let store = connect(&args.database, Migrations::Apply, NO_DATABASE)?;
     let progress = progress_bar();
     progress.set_message("reading files");
     let files = load(args)?;
@@ -113,25 +120,26 @@ fn import(args: &StoreArgs) -> Result<(), Failure> {
     ))
 }
 
-/// The store `args` name, opened with `migrations`.
-fn connect(args: &DatabaseArgs, migrations: Migrations) -> Result<PgStore, Failure> {
+/// The store `args` name, opened with `migrations`; `missing` says what to
+/// give when they name none.
+fn connect(args: &DatabaseArgs, migrations: Migrations, missing: &str) -> Result<PgStore, Failure> {
     let options = PgOptions {
         connections: 1,
         migrations,
         ..PgOptions::default()
     };
-    let store = PgStore::connect(&url(args)?, &options)?;
+    let store = PgStore::connect(&url(args, missing)?, &options)?;
     Ok(match kek(args)? {
         Some(kek) => store.with_kek(kek),
         None => store,
     })
 }
 
-fn url(args: &DatabaseArgs) -> Result<String, Failure> {
+/// The database URL; `missing` says what to give when there is none.
+fn url(args: &DatabaseArgs, missing: &str) -> Result<String, Failure> {
     match &args.database {
         Some(url) => Ok(url.clone()),
-        None => std::env::var(DATABASE_URL)
-            .map_err(|_| Failure::Usage(format!("give --store PATH or --database URL (or set {DATABASE_URL})"))),
+        None => std::env::var(DATABASE_URL).map_err(|_| Failure::Usage(format!("{missing} (or set {DATABASE_URL})"))),
     }
 }
 
