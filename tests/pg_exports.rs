@@ -261,11 +261,12 @@ fn requests(lookup: &Lookup) -> Vec<ExportRequest> {
         placement: KeyPlacement::KeyOnly,
     };
     requests.push(plain);
-    requests.push(new_without_password(lookup));
+    requests.push(pfx_without_key(lookup));
     requests
 }
 
-fn new_without_password(lookup: &Lookup) -> ExportRequest {
+/// A PFX asked for without a key: refused alike.
+fn pfx_without_key(lookup: &Lookup) -> ExportRequest {
     let mut r = ExportRequest::new(lookup.clone());
     r.format = F::Pfx;
     r.private_key = KeyExport::None;
