@@ -49,14 +49,14 @@ CREATE INDEX certificates_issuer_serial ON certificates (issuer_key, serial);
 CREATE INDEX certificates_subject ON certificates (subject_key, subject_key_id);
 CREATE INDEX certificates_public_key ON certificates (public_key);
 
-CREATE TABLE collections (id bigint PRIMARY KEY);
+CREATE TABLE collections (id bigint PRIMARY KEY CHECK (id >= 0));
 CREATE TABLE certificate_collections (
     certificate_id bigint NOT NULL REFERENCES certificates (id) ON DELETE CASCADE,
     collection_id bigint NOT NULL REFERENCES collections (id),
     PRIMARY KEY (certificate_id, collection_id)
 );
 
-CREATE TABLE containers (id bigint PRIMARY KEY);
+CREATE TABLE containers (id bigint PRIMARY KEY CHECK (id >= 0));
 CREATE TABLE certificate_containers (
     certificate_id bigint NOT NULL REFERENCES certificates (id) ON DELETE CASCADE,
     container_id bigint NOT NULL REFERENCES containers (id),
