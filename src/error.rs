@@ -399,6 +399,77 @@ pub enum ExportError {
     /// A user-supplied store backend failed.
     #[error("certificate store failed")]
     Backend(#[source] BackendError),
+
+    /// The database's schema was written by a newer certexport than this
+    /// one; it is not read rather than misread.
+    #[error(
+        "the database's certexport schema is version {found}, newer than version {supported} that this build reads; use a newer certexport"
+    )]
+    SchemaTooNew {
+        /// The version the database is at.
+        found: i32,
+        /// The newest version this build knows.
+        supported: i32,
+    },
+
+    /// The database's schema is older than this build's (or absent).
+    #[error(
+        "the database's certexport schema is version {found}, this build needs version {required}: run `certexport db migrate`"
+    )]
+    SchemaOutdated {
+        /// The version the database is at (0: no certexport schema).
+        found: i32,
+        /// The version this build needs.
+        required: i32,
+    },
+
+    /// Private keys are stored encrypted and no key-encryption key was
+    /// given to read or write them.
+    #[error(
+        "private keys in the database are encrypted: give the key-encryption key (--kek-file FILE or CERTEXPORT_KEK_FILE)"
+    )]
+    KekRequired,
+
+    /// A key-encryption key file is not 32 bytes written as 64 hex digits.
+    #[error("bad key-encryption key file {path}: {reason}")]
+    BadKekFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it (never its content).
+        reason: &'static str,
+    },
+
+    /// The private key of a certificate was encrypted under another
+    /// key-encryption key than the one given.
+    #[error(
+        "the private key of certificate {id} does not decrypt: it was encrypted under another key-encryption key than the one given"
+    )]
+    WrongKek {
+        /// The id of the certificate whose key was asked for.
+        id: u64,
+    },
+
+    /// A stored private key does not decrypt under its own key-encryption
+    /// key: the row was moved from another certificate, or altered.
+    #[error(
+        "the private key stored for certificate {id} does not decrypt with the right key-encryption key: the row belongs to another certificate or was altered"
+    )]
+    KeyRowMismatch {
+        /// The id of the certificate whose key was asked for.
+        id: u64,
+    },
+
+    /// An id is larger than a database store holds (ids are PostgreSQL
+    /// `bigint`s).
+    #[error("{what} {id} is larger than {max}, the largest a database store holds")]
+    IdOutOfRange {
+        /// Which id, e.g. `CertID` or `collection id`.
+        what: &'static str,
+        /// The id.
+        id: u64,
+        /// The largest id allowed.
+        max: u64,
+    },
 }
 
 impl ExportError {

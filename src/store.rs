@@ -11,6 +11,8 @@ mod load;
 mod manifest;
 mod memory;
 mod parsed;
+#[cfg(feature = "postgres")]
+mod pg;
 
 use std::borrow::Cow;
 use std::ops::Deref;
@@ -25,6 +27,8 @@ pub use index::IndexKeys;
 pub use load::{BadFiles, LoadOptions, LoadReport, read_regular_file};
 pub use memory::{Added, MemoryStore};
 pub(crate) use parsed::Certificate;
+#[cfg(feature = "postgres")]
+pub use pg::{ImportReport, Kek, Migrations, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION};
 
 /// The name of the manifest file a store directory may carry.
 pub const MANIFEST_FILE: &str = "certexport-store.json";

@@ -14,7 +14,7 @@ use clap::{Args, ValueEnum};
 use crate::failure::Failure;
 use crate::input::read_small_file;
 use crate::output::{self, Existing};
-use crate::{StoreArgs, load};
+use crate::{StoreArgs, source};
 
 #[derive(Args)]
 pub(crate) struct ExportArgs {
@@ -356,7 +356,7 @@ fn caller(args: &ExportArgs) -> Result<Caller, Failure> {
     })
 }
 
-fn exporter(args: &ExportArgs) -> Result<Exporter<certexport::store::MemoryStore>, Failure> {
+fn exporter(args: &ExportArgs) -> Result<Exporter<source::Source>, Failure> {
     let mut settings = ExportSettings::default()
         .with_periods_in_filenames(!args.no_periods_in_filename)
         .with_csps(CspPolicy {
@@ -372,7 +372,7 @@ fn exporter(args: &ExportArgs) -> Result<Exporter<certexport::store::MemoryStore
     if let Some(t) = args.time {
         settings.time = ExportTime::UnixSeconds(t);
     }
-    Ok(Exporter::with_settings(load(&args.store)?, settings))
+    Ok(Exporter::with_settings(source::open(&args.store)?, settings))
 }
 
 fn password(args: &ExportArgs) -> Result<Option<Password>, Failure> {

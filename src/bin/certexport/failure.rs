@@ -35,7 +35,17 @@ impl Failure {
             Failure::Usage(reason) => (reason, 2),
             Failure::Export(error) => {
                 let code = exit_code(&error);
-                (error.to_string(), code)
+                let mut line = error.to_string();
+                // A store backend's own words (the database's) are what the
+                // operator acts on: its chain of causes follows.
+                if let ExportError::Backend(backend) = &error {
+                    let mut cause: Option<&dyn std::error::Error> = Some(backend.get_ref());
+                    while let Some(e) = cause {
+                        line = format!("{line}: {e}");
+                        cause = e.source();
+                    }
+                }
+                (line, code)
             }
         };
         eprintln!("error: {line}");

@@ -5,10 +5,13 @@
 //! no key; 1 anything else. Errors are one line, `error: <reason>`, on
 //! stderr.
 
+#[cfg(feature = "postgres")]
+mod db;
 mod export;
 mod failure;
 mod input;
 mod output;
+mod source;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -38,17 +41,25 @@ enum Command {
     List(StoreArgs),
     /// Export one certificate (and its chain, and its key).
     Export(Box<export::ExportArgs>),
+    /// The database store: migrate, import, rotate-kek.
+    #[cfg(feature = "postgres")]
+    #[command(subcommand)]
+    Db(db::DbCommand),
 }
 
 /// Where the certificates come from.
 #[derive(Args)]
 pub(crate) struct StoreArgs {
     /// A store file or directory (repeatable).
-    #[arg(long = "store", required = true, value_name = "PATH")]
+    #[cfg_attr(not(feature = "postgres"), arg(long = "store", required = true, value_name = "PATH"))]
+    #[cfg_attr(feature = "postgres", arg(long = "store", value_name = "PATH"))]
     stores: Vec<PathBuf>,
     /// Skip files that cannot be read (reported on stderr) instead of failing.
     #[arg(long)]
     skip_bad_files: bool,
+    #[cfg(feature = "postgres")]
+    #[command(flatten)]
+    database: db::DatabaseArgs,
 }
 
 fn main() -> ExitCode {
@@ -72,6 +83,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::List(args) => list(&args),
         Command::Export(args) => export::export(&args),
+        #[cfg(feature = "postgres")]
+        Command::Db(command) => db::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -95,20 +108,18 @@ pub(crate) fn load(args: &StoreArgs) -> Result<MemoryStore, Failure> {
 }
 
 fn list(args: &StoreArgs) -> Result<(), Failure> {
-    let store = load(args)?;
+    let store = source::open(args)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for (cert, has_key) in store.iter() {
-        let summary = CertificateSummary::from_der(&cert.der)?;
+    store.for_each(|id, der, has_key| {
+        let summary = CertificateSummary::from_der(der)?;
         let key = if has_key { "key" } else { "-" };
         let written = writeln!(
             out,
-            "{}\t{}\t{}\t{}\t{}\t{key}",
-            cert.id, summary.sha1, summary.serial, summary.subject, summary.issuer
+            "{id}\t{}\t{}\t{}\t{}\t{key}",
+            summary.sha1, summary.serial, summary.subject, summary.issuer
         );
-        if written.is_err() {
-            return Err(Failure::StdoutClosed);
-        }
-    }
+        written.map_err(|_| Failure::StdoutClosed)
+    })?;
     out.flush().map_err(|_| Failure::StdoutClosed)
 }
