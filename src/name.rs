@@ -155,6 +155,17 @@ pub(crate) fn write_der_key(name: &[u8], out: &mut Vec<u8>) -> der::Result<()> {
     Ok(())
 }
 
+/// Checks that a DER `Name` is one [`write_der_key`] can read (it fails
+/// exactly where this does), without computing the key.
+pub(crate) fn check_der(name: &[u8]) -> der::Result<()> {
+    for rdn in rdn_sets(name)? {
+        for atv in attributes(rdn?) {
+            atv?;
+        }
+    }
+    Ok(())
+}
+
 /// One RDN: a marker, then its attributes' keys in sorted order (a
 /// multi-valued RDN is a SET: its order does not matter).
 fn write_rdn<'a>(out: &mut Vec<u8>, rdn: impl IntoIterator<Item = ParsedValue<'a>>) {
