@@ -431,6 +431,22 @@ mod tests {
     }
 
     #[test]
+    fn values_of_any_tag_print_and_parse_back() {
+        // CN whose value is an element of a tag the `der` crate does not
+        // name (0x3e: universal 30, constructed). The name reader takes
+        // any one-byte tag; the string parser must take what it prints.
+        // Found by the store_file fuzz target.
+        let der = [
+            0x30, 0x0b, 0x31, 0x09, 0x30, 0x07, 0x06, 0x03, 0x55, 0x04, 0x03, 0x3e, 0x00,
+        ];
+        let printed = to_rfc4514(&der).unwrap();
+        assert_eq!(printed, "2.5.4.3=#3e00");
+        assert_eq!(dn(&printed).key(), &NameKey::from_der(&der).unwrap());
+        assert!("CN=#3e0000".parse::<DistinguishedName>().is_err());
+        assert!("CN=#1f0100".parse::<DistinguishedName>().is_err());
+    }
+
+    #[test]
     fn malformed_der_names_fail_cleanly() {
         for bad in [&b""[..], b"\x30\x02\x31\x00", b"\x30\x04\x31\x02\x30\x00", b"\x31\x00"] {
             assert!(NameKey::from_der(bad).is_err());
