@@ -129,8 +129,97 @@ impl ReferenceRequest {
 }
 
 impl<'de> Deserialize<'de> for Password {
+    /// A JSON string. Any other type is refused without its value: serde's
+    /// own "invalid type" message quotes it, and a password sent as a
+    /// number (a PIN, say) would end up in the error and in logs.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Password::new(text).map_err(serde::de::Error::custom)
+        deserializer.deserialize_any(PasswordVisitor)
+    }
+}
+
+struct PasswordVisitor;
+
+impl PasswordVisitor {
+    fn refuse<E: serde::de::Error>(&self, what: &'static str) -> Result<Password, E> {
+        Err(E::invalid_type(serde::de::Unexpected::Other(what), self))
+    }
+}
+
+impl serde::de::Visitor<'_> for PasswordVisitor {
+    type Value = Password;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Password, E> {
+        Password::new(text).map_err(E::custom)
+    }
+
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Password, E> {
+        Password::new(text).map_err(E::custom)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Password, E> {
+        self.refuse("a boolean")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Password, E> {
+        self.refuse("a number")
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Password, E> {
+        self.refuse("a number")
+    }
+
+    fn visit_i128<E: serde::de::Error>(self, _: i128) -> Result<Password, E> {
+        self.refuse("a number")
+    }
+
+    fn visit_u128<E: serde::de::Error>(self, _: u128) -> Result<Password, E> {
+        self.refuse("a number")
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Password, E> {
+        self.refuse("a number")
+    }
+
+    fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<Password, E> {
+        self.refuse("bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_of_another_json_type_is_refused_without_its_value() {
+        // Found by the json_request fuzz target: serde_json's message was
+        // "invalid type: integer `12345678901`, expected a string".
+        for (json, value) in [
+            (r#"{"Password": 12345678901}"#, "12345678901"),
+            (r#"{"Password": -12345678901}"#, "12345678901"),
+            (r#"{"Password": 123456789012345678901234567890}"#, "123456789"),
+            (r#"{"Password": 1234.5678e3}"#, "1234567"),
+            (r#"{"Password": true}"#, "true"),
+            (r#"{"Password": ["s3cret-pin"]}"#, "s3cret-pin"),
+            (r#"{"Password": {"pin": "s3cret-pin"}}"#, "s3cret-pin"),
+        ] {
+            let error = ReferenceRequest::from_json(json.as_bytes()).unwrap_err();
+            let text = error.to_string();
+            assert!(matches!(error, ExportError::InvalidRequest { .. }), "{json}: {error:?}");
+            assert!(
+                !text.contains(value) && !format!("{error:?}").contains(value),
+                "{json}: {text}"
+            );
+            assert!(text.contains("expected a string"), "{json}: {text}");
+        }
+        let mut request = ReferenceRequest::from_json(br#"{"Password": "12345678901"}"#).unwrap();
+        assert_eq!(request.take_password().unwrap().secret_str(), "12345678901");
+        assert!(matches!(
+            ReferenceRequest::from_json(br#"{"Password": ""}"#),
+            Err(ExportError::InvalidRequest { .. })
+        ));
     }
 }
