@@ -59,6 +59,12 @@ pub mod __internals {
         crate::base64::decode_pem_body(text, out)
     }
 
+    /// The RFC 4514 string of a DER `Name`, as the crate prints subjects
+    /// and issuers (`certexport list`, PEM subject headers).
+    pub fn name_to_rfc4514(der: &[u8]) -> Result<String, der::Error> {
+        crate::name::to_rfc4514(der)
+    }
+
     /// The fields of a certificate, as one of the two readers read them.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub struct CertificateFields<'a>(crate::certificate::CertificateView<'a>);

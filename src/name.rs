@@ -155,6 +155,17 @@ pub(crate) fn write_der_key(name: &[u8], out: &mut Vec<u8>) -> der::Result<()> {
     Ok(())
 }
 
+/// Checks that a DER `Name` is one [`write_der_key`] can read (it fails
+/// exactly where this does), without computing the key.
+pub(crate) fn check_der(name: &[u8]) -> der::Result<()> {
+    for rdn in rdn_sets(name)? {
+        for atv in attributes(rdn?) {
+            atv?;
+        }
+    }
+    Ok(())
+}
+
 /// One RDN: a marker, then its attributes' keys in sorted order (a
 /// multi-valued RDN is a SET: its order does not matter).
 fn write_rdn<'a>(out: &mut Vec<u8>, rdn: impl IntoIterator<Item = ParsedValue<'a>>) {
@@ -308,8 +319,15 @@ pub(crate) fn to_rfc4514(name: &[u8]) -> der::Result<String> {
                     value::push_escaped(&mut out, &text);
                 }
                 _ => {
-                    let oid = der::asn1::ObjectIdentifier::from_bytes(oid)?;
-                    out.push_str(&oid.to_string());
+                    // Printed only if the dotted form names these very bytes:
+                    // `der` also reads subidentifiers padded with 0x80
+                    // octets (not DER, X.690 §8.19.2), which print as
+                    // another OID.
+                    let dotted = der::asn1::ObjectIdentifier::from_bytes(oid)?.to_string();
+                    if der::asn1::ObjectIdentifier::new(&dotted).map_or(true, |again| again.as_bytes() != oid) {
+                        return Err(der::ErrorKind::OidMalformed.into());
+                    }
+                    out.push_str(&dotted);
                     // RFC 4514 §2.4: the hex of the value's DER element.
                     out.push_str("=#");
                     out.push_str(&crate::ids::hex(&[tag]));
@@ -417,6 +435,36 @@ mod tests {
             "CN=www.example.com,O=Example  Corp,C=US"
         );
         assert_eq!(common_name(&sample_name()).as_deref(), Some("www.example.com"));
+    }
+
+    #[test]
+    fn values_of_any_tag_print_and_parse_back() {
+        // CN whose value is an element of a tag the `der` crate does not
+        // name (0x3e: universal 30, constructed). The name reader takes
+        // any one-byte tag; the string parser must take what it prints.
+        // Found by the store_file fuzz target.
+        let der = [
+            0x30, 0x0b, 0x31, 0x09, 0x30, 0x07, 0x06, 0x03, 0x55, 0x04, 0x03, 0x3e, 0x00,
+        ];
+        let printed = to_rfc4514(&der).unwrap();
+        assert_eq!(printed, "2.5.4.3=#3e00");
+        assert_eq!(dn(&printed).key(), &NameKey::from_der(&der).unwrap());
+        assert!("CN=#3e0000".parse::<DistinguishedName>().is_err());
+        assert!("CN=#1f0100".parse::<DistinguishedName>().is_err());
+    }
+
+    #[test]
+    fn an_oid_that_would_print_as_another_is_not_printed() {
+        // 2.5.0 with its last subidentifier padded (`55 80 00`): `der`
+        // reads it, but "2.5.0" names `55 00`. Found by the name fuzz target.
+        let padded = [
+            0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x80, 0x00, 0x13, 0x02, 0x55, 0x53,
+        ];
+        assert!(to_rfc4514(&padded).is_err());
+        let plain = [
+            0x30, 0x0c, 0x31, 0x0a, 0x30, 0x08, 0x06, 0x02, 0x55, 0x00, 0x13, 0x02, 0x55, 0x53,
+        ];
+        assert_eq!(to_rfc4514(&plain).unwrap(), "2.5.0=#13025553");
     }
 
     #[test]

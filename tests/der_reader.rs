@@ -110,6 +110,42 @@ fn dates_are_accepted_exactly_where_der_accepts_them() {
 }
 
 #[test]
+fn a_multi_byte_tag_in_an_authority_key_identifier_is_refused_both_ways() {
+    // Found by the der_reader fuzz target: the der walk only peeked at the
+    // AKI's first element and took a multi-byte tag there for "no key id",
+    // where the fast reader refuses the tag. A minimal certificate shape
+    // (the readers check structure, not signatures).
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        assert!(content.len() < 0x80);
+        [&[tag, content.len() as u8][..], content].concat()
+    }
+    let certificate = |aki_content: &[u8]| {
+        let time = tlv(0x17, b"200101000000Z");
+        let aki = tlv(0x30, aki_content);
+        let extension = tlv(0x30, &[tlv(0x06, &[0x55, 0x1d, 0x23]), tlv(0x04, &aki)].concat());
+        let empty = tlv(0x30, &[]);
+        let tbs = [
+            tlv(0x02, &[1]),
+            empty.clone(),
+            empty.clone(),
+            tlv(0x30, &[time.clone(), time].concat()),
+            empty.clone(),
+            empty.clone(),
+            tlv(0xa3, &tlv(0x30, &extension)),
+        ]
+        .concat();
+        tlv(0x30, &[tlv(0x30, &tbs), empty, tlv(0x03, &[0])].concat())
+    };
+    let with_key_id = certificate(&tlv(0x80, &[1, 2, 3]));
+    agree(&with_key_id);
+    assert!(fast_certificate_fields(&with_key_id).is_ok());
+    // [31], primitive: the tag number takes a second octet.
+    let multi_byte = certificate(&[0x9f, 0x1f, 0x00]);
+    agree(&multi_byte);
+    assert!(fast_certificate_fields(&multi_byte).is_err());
+}
+
+#[test]
 fn base64_matches_the_base64_crate() {
     let engine = base64::engine::general_purpose::STANDARD;
     for der in fixtures().iter().take(10) {

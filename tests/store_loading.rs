@@ -203,6 +203,22 @@ fn bad_files_are_errors_naming_the_file() {
     let good = std::fs::read(data("pki").join("01-root.pem")).unwrap();
     let der = std::fs::read(data("bundles").join("chain.der")).unwrap();
     let text = String::from_utf8(good.clone()).unwrap();
+    // A good certificate, then one whose fields read but whose issuer name
+    // does not: its first attribute type (C, `06 03 55 04 06`) is tagged
+    // OCTET STRING. Found by the store_file fuzz target: the load failed
+    // even when asked to skip bad files, keeping the file's first
+    // certificate.
+    let intermediate =
+        certexport::formats::read_certificates(&std::fs::read(data("pki").join("02-intermediate.pem")).unwrap())
+            .unwrap()
+            .remove(0);
+    let mut bad_name = intermediate.clone();
+    let at = bad_name
+        .windows(5)
+        .position(|w| w == [0x06, 0x03, 0x55, 0x04, 0x06])
+        .unwrap();
+    bad_name[at] = 0x04;
+    let bad_name_pem = certexport::formats::pem_chain(&[intermediate, bad_name], false).unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "garbage.bin",
@@ -226,6 +242,7 @@ fn bad_files_are_errors_naming_the_file() {
             b"-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n".to_vec(),
             "malformed certificate",
         ),
+        ("bad-name.pem", bad_name_pem, "malformed certificate"),
         (
             "unknown.pem",
             b"-----BEGIN FOO-----\nMAA=\n-----END FOO-----\n".to_vec(),

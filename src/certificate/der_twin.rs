@@ -50,9 +50,18 @@ fn expect<'a>(reader: &mut SliceReader<'a>, tag: Tag) -> der::Result<Element<'a>
     }
 }
 
-/// The next element if it carries `tag`.
+/// The next element if it carries `tag`. A multi-byte tag is refused even
+/// when it is only looked at, as the fast reader refuses it: in an
+/// authority key identifier nothing reads it afterwards.
 fn optional<'a>(reader: &mut SliceReader<'a>, tag: Tag) -> der::Result<Option<Element<'a>>> {
-    if reader.is_finished() || Tag::peek(reader)? != tag {
+    if reader.is_finished() {
+        return Ok(None);
+    }
+    let next = Tag::peek(reader)?;
+    if next.number().value() > 30 {
+        return Err(der::ErrorKind::TagNumberInvalid.into());
+    }
+    if next != tag {
         return Ok(None);
     }
     element(reader).map(Some)

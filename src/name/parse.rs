@@ -151,10 +151,16 @@ impl Parser<'_> {
                 .ok_or_else(|| self.error("a #hex value needs an even number of hex digits"))?;
             bytes.push(pair);
         }
-        let element = tlv::single(&bytes, bytes.first().copied().unwrap_or(0)).map_err(|_| ParseError {
-            position: start,
-            reason: "the #hex value is not one DER element".into(),
-        })?;
+        // Any one-byte tag, as attribute values are read from a DER name
+        // (`super::attributes`): every value the crate prints as #hex parses back.
+        let mut reader = tlv::Reader::new(&bytes);
+        let element = reader
+            .next_any()
+            .and_then(|element| reader.finish().map(|()| element))
+            .map_err(|_| ParseError {
+                position: start,
+                reason: "the #hex value is not one DER element".into(),
+            })?;
         Ok(Value::Der {
             tag: element.tag,
             content: element.value.to_vec(),

@@ -211,6 +211,16 @@ pub fn read_regular_file(path: &Path, limit: u64, what: &'static str) -> Result<
     Ok(bytes)
 }
 
+/// Checks what [`MemoryStore::add`] needs of a certificate: its fields,
+/// and the issuer and subject names it indexes. Every certificate of a
+/// file is checked before any is stored, so that a bad file is refused (or
+/// skipped) whole.
+fn storable(der: &[u8]) -> der::Result<()> {
+    let view = CertificateView::parse(der)?;
+    crate::name::check_der(view.issuer)?;
+    crate::name::check_der(view.subject)
+}
+
 fn file_kind(file_type: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
@@ -390,7 +400,7 @@ impl Loader<'_> {
                         limit: self.options.max_certificate_size,
                     })
                 } else {
-                    CertificateView::parse(der).err().map(|e| ExportError::BadStoreFile {
+                    storable(der).err().map(|e| ExportError::BadStoreFile {
                         path: path.to_owned(),
                         reason: format!("malformed certificate: {e}"),
                     })
