@@ -168,6 +168,7 @@ impl<S: CertificateStore> Exporter<S> {
             None
         };
 
+        let certificate_id = leaf.stored.id;
         let stem = artifact::file_stem(
             leaf.view().subject,
             || Thumbprint::sha1_of(leaf.der()).to_string(),
@@ -198,6 +199,7 @@ impl<S: CertificateStore> Exporter<S> {
         let bytes = encode::encode(&plan.output, &inputs, &*self.rng)?;
         Ok(ExportArtifact {
             bytes,
+            certificate_id,
             file_name: [stem.as_str(), ".", plan.extension.as_str()].concat(),
             format: request.format,
             extension: plan.extension,
