@@ -7,8 +7,12 @@
 
 mod export;
 mod failure;
+#[cfg(feature = "server")]
+mod hash_password;
 mod input;
 mod output;
+#[cfg(feature = "server")]
+mod serve;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -38,6 +42,12 @@ enum Command {
     List(StoreArgs),
     /// Export one certificate (and its chain, and its key).
     Export(Box<export::ExportArgs>),
+    /// Serve the reference endpoints over HTTPS (Keyfactor Download and Recover, AppViewX key download).
+    #[cfg(feature = "server")]
+    Serve(Box<serve::ServeArgs>),
+    /// Read a password on stdin and print its argon2id hash for a callers file.
+    #[cfg(feature = "server")]
+    HashPassword,
 }
 
 /// Where the certificates come from.
@@ -72,6 +82,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::List(args) => list(&args),
         Command::Export(args) => export::export(&args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve::serve(&args),
+        #[cfg(feature = "server")]
+        Command::HashPassword => hash_password::hash_password(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
