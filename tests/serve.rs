@@ -301,58 +301,46 @@ fn a_denial_and_an_unknown_certificate_are_the_same_answer() {
 #[test]
 fn keyfactor_errors_have_their_status_and_code() {
     let f = Fixture::start(&[]);
-    let rows: [(&str, &str, Option<&str>, &str, u16, &str); 7] = [
+    // (why, call, x-certificateformat, body) → (status, ErrorCode)
+    type Row<'a> = ((&'a str, &'a str, Option<&'a str>, &'a str), (u16, &'a str));
+    let rows: [Row<'_>; 7] = [
         (
-            "DER holds one certificate",
-            "Download",
-            Some("DER"),
-            r#"{"CertID": 3, "IncludeChain": true}"#,
-            400,
-            "IncompatibleOptions",
+            (
+                "DER holds one certificate",
+                "Download",
+                Some("DER"),
+                r#"{"CertID": 3, "IncludeChain": true}"#,
+            ),
+            (400, "IncompatibleOptions"),
         ),
         (
-            "P7B needs the chain",
-            "Download",
-            Some("P7B"),
-            r#"{"CertID": 3}"#,
-            400,
-            "IncompatibleOptions",
+            ("P7B needs the chain", "Download", Some("P7B"), r#"{"CertID": 3}"#),
+            (400, "IncompatibleOptions"),
         ),
-        ("not JSON", "Download", None, "{CertID: 3", 400, "InvalidRequest"),
+        (("not JSON", "Download", None, "{CertID: 3"), (400, "InvalidRequest")),
         (
-            "no lookup",
-            "Download",
-            None,
-            r#"{"IncludeChain": true}"#,
-            400,
-            "InvalidRequest",
+            ("no lookup", "Download", None, r#"{"IncludeChain": true}"#),
+            (400, "InvalidRequest"),
         ),
         (
-            "Recover without a password",
-            "Recover",
-            None,
-            r#"{"CertID": 3}"#,
-            400,
-            "PasswordRequired",
+            ("Recover without a password", "Recover", None, r#"{"CertID": 3}"#),
+            (400, "PasswordRequired"),
         ),
         (
-            "a PFX is Recover's",
-            "Download",
-            Some("PFX"),
-            r#"{"CertID": 3}"#,
-            400,
-            "IncompatibleOptions",
+            ("a PFX is Recover's", "Download", Some("PFX"), r#"{"CertID": 3}"#),
+            (400, "IncompatibleOptions"),
         ),
         (
-            "restricted key policy",
-            "Recover",
-            None,
-            r#"{"CertID": 4, "Password": "pw123456"}"#,
-            403,
-            "KeyExportRestricted",
+            (
+                "restricted key policy",
+                "Recover",
+                None,
+                r#"{"CertID": 4, "Password": "pw123456"}"#,
+            ),
+            (403, "KeyExportRestricted"),
         ),
     ];
-    for (why, call, format, body, status, code) in rows {
+    for ((why, call, format, body), (status, code)) in rows {
         let mut request = admin(f.post(&format!("/KeyfactorAPI/Certificates/{call}")));
         if let Some(format) = format {
             request = request.header("x-certificateformat", format);
