@@ -7,7 +7,7 @@
 # Environment: COUNT (generated leaves in the store, default 100000),
 # DURATION (seconds per run, default 10), CONNECTIONS (default 64),
 # THREADS (wrk threads, default 2), RECOVER_CONNECTIONS (the Recover
-# stream, default 4: twice the key-export slots of a 2-core machine).
+# stream, default 4: more than the key-export slots, so calls always wait).
 #
 # What it does, all on loopback:
 #   1. installs nginx and wrk (Debian packages) if missing; builds

@@ -67,7 +67,7 @@ pub(crate) struct ServeArgs {
     /// (pbeWithSHAAnd3-KeyTripleDES-CBC) instead of PBES2 AES-256-CBC, for old consumers.
     #[arg(long)]
     avx_legacy_key_encryption: bool,
-    /// Key exports that run at once (default: the number of cores).
+    /// Key exports that run at once (default: the number of cores less one, at least one).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     key_export_workers: Option<u16>,
     /// The largest request body accepted, in bytes (larger: 413).
@@ -114,7 +114,11 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Failure> {
             names: args.allow_csp.clone(),
         });
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let key_workers = args.key_export_workers.map_or(cores, usize::from);
+    // One core stays free of key derivation for everything else (downloads,
+    // TLS, health checks); on one core, key exports take turns with them.
+    let key_workers = args
+        .key_export_workers
+        .map_or(cores.saturating_sub(1).max(1), usize::from);
     let app = Arc::new(routes::App {
         exporter: Exporter::with_settings(opened.store, settings),
         lanes: lanes::Lanes::new(opened.io, key_workers, cores),
@@ -130,8 +134,12 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Failure> {
             request_timeout: Duration::from_secs(args.request_timeout),
         },
     });
+    // Blocking work is bounded by the lanes' and the password checks'
+    // semaphores; the pool never needs more threads than those permits.
+    let blocking_threads = key_workers + cores * (lanes::STORE_CALLS_PER_CORE + 1) + 2;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(blocking_threads)
         .thread_name("certexport-serve")
         .build()
         .map_err(|e| Failure::Service(format!("cannot start the runtime: {e}")))?;

@@ -3,7 +3,8 @@
 //!
 //! - A key export (PBKDF2 at 600,000 iterations: 50–80 ms of one core)
 //!   runs on the blocking pool behind a semaphore of `--key-export-workers`
-//!   permits (default: the number of cores). Callers beyond that wait
+//!   permits (default: the number of cores less one, so that one core is
+//!   always free for everything else; at least one). Callers beyond that wait
 //!   their turn in order, holding no thread, and the runtime's workers
 //!   stay free to answer everything else.
 //! - A certificate download from a store in memory takes microseconds and
@@ -21,7 +22,7 @@ use super::store::StoreIo;
 
 /// Blocking downloads at once per core over a store that blocks: they
 /// mostly wait on the store, not on the CPU.
-const STORE_CALLS_PER_CORE: usize = 4;
+pub(crate) const STORE_CALLS_PER_CORE: usize = 4;
 
 /// Which work a request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
