@@ -14,8 +14,8 @@
 #      `certexport` (release, feature server) and generates the PKI with the
 #      benches' generator (examples/serve_load_pki.rs: root, intermediate,
 #      COUNT leaves in target/bench-cache/);
-#   2. makes a TLS certificate for localhost, a callers file (one Bearer
-#      token with every claim) and starts `certexport serve` twice (plain
+#   2. makes a TLS certificate for localhost, a callers file (one caller
+#      with every claim, a Bearer token and a password) and starts `certexport serve` twice (plain
 #      HTTP and HTTPS) over the store — `--store` the generated PKI and
 #      tests/data/pki (which holds keys), or whatever follows `--` (for
 #      instance `--database URL`, over a database holding the same
@@ -24,9 +24,9 @@
 #      and has nginx serve those exact bytes as a static file, plain and
 #      over TLS with the same certificate, keep-alive unlimited, no log;
 #   4. runs wrk (keep-alive, CONNECTIONS connections) against each: nginx
-#      GET of the file, certexport POST of the Download, for DURATION
-#      seconds after a 2-second warm-up, and prints requests/s, p50, p99 and
-#      the ratios;
+#      GET of the file, certexport POST of the Download (Bearer; over HTTPS
+#      also Basic, against an argon2id hash), for DURATION seconds after a
+#      2-second warm-up, and prints requests/s, p50, p99 and the ratios;
 #   5. runs the HTTPS Download load again while a second wrk keeps a
 #      stream of Recover calls (PEM with the key, PBES2 at 600,000
 #      iterations) saturating the key-export semaphore, and prints the
@@ -94,8 +94,9 @@ trap cleanup EXIT
 )
 token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 token_sha256=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
+password_hash=$(printf '%s\n' "$token" | "$CERTEXPORT" hash-password)
 cat > "$work/callers.json" <<EOF
-{ "callers": [ { "name": "bench", "token_sha256": "$token_sha256",
+{ "callers": [ { "name": "bench", "token_sha256": "$token_sha256", "password": "$password_hash",
   "claims": ["/certificates/collections/read/", "/certificates/collections/private_key/read/"] } ] }
 EOF
 chmod 600 "$work/callers.json"
@@ -171,16 +172,17 @@ cmp -s <(curl -sS "http://127.0.0.1:$nginx_http_port/download.json") "$work/stat
     || { echo "nginx does not serve the same bytes" >&2; exit 1; }
 
 # --- wrk ------------------------------------------------------------------------
-lua() { # $1: file; $2: body; $3: format header
+lua() { # $1: file; $2: body; $3: format header; $4: Authorization (default Bearer)
     cat > "$1" <<EOF
 wrk.method = "POST"
 wrk.body = '$2'
-wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Authorization"] = "${4:-Bearer $token}"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["x-certificateformat"] = "$3"
 EOF
 }
 lua "$work/download.lua" "$download_body" PEM
+lua "$work/download-basic.lua" "$download_body" PEM "Basic $(printf 'bench:%s' "$token" | base64 -w0)"
 lua "$work/recover.lua" "$recover_body" PEM
 
 # Prints "requests/s p50_ms p99_ms" of one wrk run: $1 seconds, then wrk's arguments.
@@ -215,6 +217,8 @@ measure "nginx static file, HTTP" "http://127.0.0.1:$nginx_http_port/download.js
 measure "certexport Download, HTTP" "$serve_http/KeyfactorAPI/Certificates/Download" -s "$work/download.lua"
 measure "nginx static file, HTTPS" "https://localhost:$nginx_https_port/download.json"
 measure "certexport Download, HTTPS" "$serve_https/KeyfactorAPI/Certificates/Download" -s "$work/download.lua"
+measure "certexport Download, HTTPS, Basic (argon2id)" "$serve_https/KeyfactorAPI/Certificates/Download" \
+    -s "$work/download-basic.lua"
 
 # The Download load again, with a Recover stream saturating the key lane.
 recover_out="$work/recover.txt"
