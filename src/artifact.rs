@@ -4,6 +4,7 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
+use crate::ids::CertId;
 use crate::name;
 use crate::request::{CertificateFormat, FileExtension};
 
@@ -15,6 +16,7 @@ use crate::name::is_display_spoofing;
 /// not), and `Debug` shows their length, never their content.
 pub struct ExportArtifact {
     pub(crate) bytes: Zeroizing<Vec<u8>>,
+    pub(crate) certificate_id: CertId,
     pub(crate) file_name: String,
     pub(crate) format: CertificateFormat,
     pub(crate) extension: FileExtension,
@@ -46,6 +48,12 @@ impl ExportArtifact {
             use base64::Engine;
             Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&self.bytes))
         }
+    }
+
+    /// The store id of the certificate exported (the end entity of a
+    /// chain), for audit records.
+    pub fn certificate_id(&self) -> CertId {
+        self.certificate_id
     }
 
     /// The file name (the reference API's `X-CertificateFile`): a plain
@@ -83,6 +91,7 @@ impl ExportArtifact {
 impl fmt::Debug for ExportArtifact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ExportArtifact")
+            .field("certificate_id", &self.certificate_id)
             .field("file_name", &self.file_name)
             .field("format", &self.format)
             .field("content_type", &self.content_type)

@@ -32,6 +32,10 @@ fn decode(text: &[u8]) -> Result<Vec<u8>, &'static str> {
     Ok(out)
 }
 
+/// The most base64 text [`decode_pem_body`] reserves room for at once
+/// (a certificate of ~12 KB; longer bodies grow the buffer as they go).
+const RESERVE_TEXT: usize = 16 << 10;
+
 /// Decodes the base64 body of a PEM block from the start of `text` into
 /// `out` (cleared first), stopping before the first line that starts with
 /// `-` (the END line). Returns how many bytes of `text` the body took.
@@ -41,7 +45,12 @@ fn decode(text: &[u8]) -> Result<Vec<u8>, &'static str> {
 /// careful decoder, which also names what is wrong.
 pub(crate) fn decode_pem_body(text: &[u8], out: &mut Vec<u8>) -> Result<usize, &'static str> {
     out.clear();
-    out.reserve(text.len().min(1 << 20) / 4 * 3);
+    // `text` runs to the end of the file, not of this block: reserve for a
+    // large certificate only. Reserving for the rest of a bundle gave every
+    // certificate of a 100,000-certificate PEM its own ~770 KiB mapping,
+    // which, once shrunk, left one memory map per certificate — past the
+    // kernel's 65,530 maps per process, where thread creation then fails.
+    out.reserve(text.len().min(RESERVE_TEXT) / 4 * 3);
     let mut pos = 0;
     let mut ended = false;
     loop {
@@ -208,6 +217,17 @@ fn decode_any(text: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_block_early_in_a_long_bundle_reserves_for_itself_only() {
+        let mut text = encode(&[7u8; 1_000]);
+        text.extend_from_slice(b"-----END CERTIFICATE-----\n");
+        text.resize(text.len() + (4 << 20), b'A');
+        let mut out = Vec::new();
+        decode_pem_body(&text, &mut out).unwrap();
+        assert_eq!(out, [7u8; 1_000]);
+        assert!(out.capacity() <= RESERVE_TEXT, "{}", out.capacity());
+    }
 
     fn encode(data: &[u8]) -> Vec<u8> {
         use ::base64::Engine;

@@ -155,6 +155,7 @@ impl<S: CertificateStore> Exporter<S> {
         let bytes = encode::encode(output, &inputs, &*self.rng)?;
         Ok(ExportArtifact {
             bytes,
+            certificate_id: prepared.chain[prepared.end_entity].stored.id,
             file_name: [prepared.stem.as_str(), ".", prepared.plan.extension.as_str()].concat(),
             format: request.format,
             extension: prepared.plan.extension,

@@ -255,3 +255,37 @@ impl<S: CertificateStore + ?Sized> CertificateStore for &S {
         (**self).contents_are_fixed()
     }
 }
+
+/// A boxed store, such as the `Box<dyn CertificateStore>` a program picks at
+/// run time (`certexport serve` over a directory or a database).
+impl<S: CertificateStore + ?Sized> CertificateStore for Box<S> {
+    fn certificate(&self, id: CertId) -> Result<Option<StoredCertificate<'_>>, ExportError> {
+        (**self).certificate(id)
+    }
+    fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
+        (**self).certificate_by_thumbprint(thumbprint)
+    }
+    fn certificate_by_uuid(&self, uuid: &Uuid) -> Result<Option<StoredCertificate<'_>>, ExportError> {
+        (**self).certificate_by_uuid(uuid)
+    }
+    fn certificates_by_issuer_serial(
+        &self,
+        issuer: &NameKey,
+        serial: &SerialNumber,
+    ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
+        (**self).certificates_by_issuer_serial(issuer, serial)
+    }
+    fn issuer_candidates(
+        &self,
+        subject: &NameKey,
+        key_id: Option<&[u8]>,
+    ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
+        (**self).issuer_candidates(subject, key_id)
+    }
+    fn private_key(&self, id: CertId) -> Result<Option<StoredKey<'_>>, ExportError> {
+        (**self).private_key(id)
+    }
+    fn contents_are_fixed(&self) -> bool {
+        (**self).contents_are_fixed()
+    }
+}

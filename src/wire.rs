@@ -27,8 +27,8 @@ mod keyfactor;
 
 pub use appviewx::{AvxKeyRequest, AvxStatus, avx_failure, avx_status, avx_success};
 pub use keyfactor::{
-    DownloadRequest, RecoverRequest, artifact_json, download_format, download_response, query_scope, recover_format,
-    recover_response,
+    DownloadRequest, KeyfactorStatus, RecoverRequest, artifact_json, download_format, download_response,
+    keyfactor_error, keyfactor_status, query_scope, recover_format, recover_response,
 };
 
 use std::borrow::Cow;

@@ -352,6 +352,90 @@ pub fn query_scope(collection_id: Option<u64>, container_id: Option<u64>) -> Sco
     }
 }
 
+/// How a Keyfactor call answers an error: the HTTP status, a stable
+/// `ErrorCode` and the `Message` ([`keyfactor_status`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyfactorStatus {
+    /// The HTTP status.
+    pub http: u16,
+    /// `ErrorCode`: the kind of error, stable for scripts (and the `kind`
+    /// label of a server's error counters).
+    pub code: &'static str,
+    /// `Message`: a sentence for people. Server-side failures get a
+    /// generic one, so paths and backend details stay in the server's log.
+    pub message: String,
+}
+
+/// The status of a Keyfactor call (`Download`, `Recover`) for `error`,
+/// the one place they are decided:
+///
+/// | error | HTTP | ErrorCode |
+/// | --- | --- | --- |
+/// | malformed body or field, unknown choice, no or conflicting lookup, bad password | 400 | `InvalidRequest` |
+/// | options that do not go together (format × extension × chain, SPEC §3) | 400 | `IncompatibleOptions` |
+/// | no or empty `Password` on Recover | 400 | `PasswordRequired` |
+/// | a `MicrosoftTargetCSP` the server does not allow | 400 | `CspNotAllowed` |
+/// | the caller may not have the certificate — and, for a caller without system-wide rights, a certificate that does not exist | 403 | `AccessDenied` |
+/// | the certificate's key policy forbids key export (message: "Private key access is restricted in \<policy\> policy.") | 403 | `KeyExportRestricted` |
+/// | no certificate matches (callers with system-wide rights only) | 404 | `NotFound` |
+/// | the certificate has no private key in the store (Recover) | 404 | `NoPrivateKey` |
+/// | serial + issuer names two certificates, or a CertID that may have moved (system-wide callers) | 409 | `Ambiguous` |
+/// | the chain cannot be completed from the store, is too long, or its build ran out of budget | 422 | `IncompleteChain` |
+/// | anything else: the store, the random source, an encoder | 500 | `InternalError` |
+///
+/// A missing key is 404, not 409: the resource asked for (the key) is not
+/// there, whatever the request's state. An incomplete chain is 422: the
+/// request is well formed and allowed, but the store cannot satisfy it.
+pub fn keyfactor_status(error: &ExportError) -> KeyfactorStatus {
+    use ExportError as E;
+    let (http, code) = match error {
+        E::InvalidThumbprint { .. }
+        | E::InvalidSerialNumber { .. }
+        | E::InvalidUuid { .. }
+        | E::InvalidDistinguishedName { .. }
+        | E::InvalidClaim { .. }
+        | E::UnknownChoice { .. }
+        | E::InvalidIterations { .. }
+        | E::InvalidPassword { .. }
+        | E::NotBmpString { .. }
+        | E::InvalidRequest { .. }
+        | E::MissingLookup
+        | E::IncompleteLookup { .. }
+        | E::ConflictingLookups { .. } => (400, "InvalidRequest"),
+        E::IncompatibleOptions { .. } => (400, "IncompatibleOptions"),
+        E::PasswordRequired => (400, "PasswordRequired"),
+        E::CspNotAllowed { .. } => (400, "CspNotAllowed"),
+        E::AccessDenied => (403, "AccessDenied"),
+        E::KeyExportRestricted { .. } => (403, "KeyExportRestricted"),
+        E::NotFound { .. } => (404, "NotFound"),
+        E::NoPrivateKey { .. } => (404, "NoPrivateKey"),
+        E::AmbiguousLookup { .. } | E::UnstableId { .. } => (409, "Ambiguous"),
+        E::IncompleteChain { .. } | E::ChainTooLong { .. } | E::ChainBudgetExceeded { .. } => (422, "IncompleteChain"),
+        _ => (500, "InternalError"),
+    };
+    let message = match error {
+        E::KeyExportRestricted { policy } => format!("Private key access is restricted in {policy} policy."),
+        _ if http == 500 => "The request could not be completed.".to_owned(),
+        other => other.to_string(),
+    };
+    KeyfactorStatus { http, code, message }
+}
+
+/// The answer of a Keyfactor call to `error`: its [`keyfactor_status`]
+/// and the body `{"ErrorCode": …, "Message": …}` (`errorCode`,
+/// `message` for a client that wrote camelCase).
+pub fn keyfactor_error(error: &ExportError, casing: Casing) -> (u16, String) {
+    let status = keyfactor_status(error);
+    let mut out = String::from("{");
+    out.push_str(&json_string(&casing.name("ErrorCode")));
+    out.push(':');
+    out.push_str(&json_string(status.code));
+    push_field(&mut out, &casing.name("Message"), &json_string(&status.message));
+    out.push('}');
+    (status.http, out)
+}
+
 /// The answer to a Download: `{"Content": <base64>}`, or `{"content": …}`
 /// for a client that wrote camelCase. The file name goes in the
 /// `X-CertificateFile` header ([`ExportArtifact::file_name`]).
@@ -408,7 +492,7 @@ fn push_content(out: &mut Zeroizing<String>, name: &str, artifact: &ExportArtifa
     out.push('"');
 }
 
-fn push_field(out: &mut Zeroizing<String>, name: &str, value: &str) {
+fn push_field(out: &mut String, name: &str, value: &str) {
     out.push(',');
     out.push_str(&json_string(name));
     out.push(':');
@@ -417,4 +501,106 @@ fn push_field(out: &mut Zeroizing<String>, name: &str, value: &str) {
 
 fn json_string(text: &str) -> String {
     serde_json::Value::from(text).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    /// One row per line of [`keyfactor_status`]'s table.
+    #[test]
+    fn errors_map_to_the_documented_status_row_by_row() {
+        let rows: Vec<(ExportError, u16, &str)> = vec![
+            (invalid_request("CertID must be a whole number"), 400, "InvalidRequest"),
+            (ExportError::MissingLookup, 400, "InvalidRequest"),
+            (
+                ExportError::IncompatibleOptions {
+                    first: "format DER".into(),
+                    second: "IncludeChain".into(),
+                },
+                400,
+                "IncompatibleOptions",
+            ),
+            (ExportError::PasswordRequired, 400, "PasswordRequired"),
+            (ExportError::CspNotAllowed { csp: "x".into() }, 400, "CspNotAllowed"),
+            (ExportError::AccessDenied, 403, "AccessDenied"),
+            (
+                ExportError::KeyExportRestricted {
+                    policy: "Production".into(),
+                },
+                403,
+                "KeyExportRestricted",
+            ),
+            (
+                ExportError::NotFound {
+                    lookup: "CertID 9".into(),
+                },
+                404,
+                "NotFound",
+            ),
+            (
+                ExportError::NoPrivateKey {
+                    certificate: "ab".into(),
+                },
+                404,
+                "NoPrivateKey",
+            ),
+            (
+                ExportError::AmbiguousLookup {
+                    lookup: "serial".into(),
+                    count: 2,
+                },
+                409,
+                "Ambiguous",
+            ),
+            (
+                ExportError::IncompleteChain {
+                    missing_issuer: "CN=CA".into(),
+                },
+                422,
+                "IncompleteChain",
+            ),
+            (
+                ExportError::Io {
+                    path: PathBuf::from("/srv/secret/path"),
+                    kind: std::io::ErrorKind::NotFound,
+                },
+                500,
+                "InternalError",
+            ),
+            (ExportError::Random, 500, "InternalError"),
+        ];
+        for (error, http, code) in rows {
+            let status = keyfactor_status(&error);
+            assert_eq!((status.http, status.code), (http, code), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn bodies_follow_the_casing_and_keep_server_details_out() {
+        let restricted = ExportError::KeyExportRestricted {
+            policy: "Production".into(),
+        };
+        let (http, body) = keyfactor_error(&restricted, Casing::Pascal);
+        assert_eq!(http, 403);
+        assert_eq!(
+            body,
+            r#"{"ErrorCode":"KeyExportRestricted","Message":"Private key access is restricted in Production policy."}"#
+        );
+        let (_, body) = keyfactor_error(&ExportError::AccessDenied, Casing::Camel);
+        assert_eq!(body, r#"{"errorCode":"AccessDenied","message":"access denied"}"#);
+        let io = ExportError::Io {
+            path: PathBuf::from("/srv/secret/path"),
+            kind: std::io::ErrorKind::NotFound,
+        };
+        let (http, body) = keyfactor_error(&io, Casing::Pascal);
+        assert_eq!(http, 500);
+        assert!(!body.contains("/srv"), "{body}");
+    }
+
+    fn invalid_request(reason: &str) -> ExportError {
+        ExportError::InvalidRequest { reason: reason.into() }
+    }
 }

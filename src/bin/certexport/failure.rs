@@ -13,6 +13,10 @@ pub(crate) enum Failure {
     /// The command line itself is wrong (a flag's value, a missing
     /// environment variable).
     Usage(String),
+    /// A service could not start or run (`serve`: a port in use, no
+    /// signals): exit code 1.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    Service(String),
     /// Standard output was closed by its reader (`| head`): nothing more
     /// to say, and nothing wrong.
     StdoutClosed,
@@ -33,6 +37,7 @@ impl Failure {
         let (line, code) = match self {
             Failure::StdoutClosed => return ExitCode::SUCCESS,
             Failure::Usage(reason) => (reason, 2),
+            Failure::Service(reason) => (reason, 1),
             Failure::Export(error) => {
                 let code = exit_code(&error);
                 let mut line = error.to_string();
@@ -50,6 +55,16 @@ impl Failure {
         };
         eprintln!("error: {line}");
         ExitCode::from(code)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Export(error) => error.fmt(f),
+            Failure::Usage(reason) | Failure::Service(reason) => f.write_str(reason),
+            Failure::StdoutClosed => f.write_str("standard output was closed"),
+        }
     }
 }
 

@@ -9,8 +9,12 @@
 mod db;
 mod export;
 mod failure;
+#[cfg(feature = "server")]
+mod hash_password;
 mod input;
 mod output;
+#[cfg(feature = "server")]
+mod serve;
 mod source;
 
 use std::io::Write;
@@ -45,6 +49,12 @@ enum Command {
     #[cfg(feature = "postgres")]
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Serve the reference endpoints over HTTPS (Keyfactor Download and Recover, AppViewX key download).
+    #[cfg(feature = "server")]
+    Serve(Box<serve::ServeArgs>),
+    /// Read a password on stdin and print its argon2id hash for a callers file.
+    #[cfg(feature = "server")]
+    HashPassword,
 }
 
 /// Where the certificates come from.
@@ -85,6 +95,10 @@ fn main() -> ExitCode {
         Command::Export(args) => export::export(&args),
         #[cfg(feature = "postgres")]
         Command::Db(command) => db::run(&command),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve::serve(&args),
+        #[cfg(feature = "server")]
+        Command::HashPassword => hash_password::hash_password(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,138 @@
+//! The answers: JSON with the wire module's bodies, the file-name header,
+//! the 401 challenge, and the kind of each error for `/metrics`.
+
+use axum::body::Body;
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use certexport::ExportError;
+use certexport::wire::{self, Casing};
+use zeroize::Zeroizing;
+
+const JSON: &str = "application/json; charset=utf-8";
+
+/// The kind of error an answer reports (`ErrorCode`), read by the metrics.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ErrorKind(pub(super) &'static str);
+
+/// How a call answers errors.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Respond {
+    /// Keyfactor's `{"ErrorCode", "Message"}`, in the request's casing.
+    Keyfactor(Casing),
+    /// AppViewX's envelope with the seed's status codes.
+    AppViewX,
+}
+
+impl Respond {
+    /// The answer to `error` ([`wire::keyfactor_status`] or
+    /// [`wire::avx_status`] decide its status). Server-side failures are
+    /// logged; the caller's answer says only that the request failed.
+    pub(super) fn error(self, error: &ExportError) -> Response {
+        let kind = wire::keyfactor_status(error).code;
+        let (status, body) = match self {
+            Respond::Keyfactor(casing) => wire::keyfactor_error(error, casing),
+            Respond::AppViewX => wire::avx_failure(error),
+        };
+        if status >= 500 {
+            tracing::error!(error = %error, source = ?std::error::Error::source(error).map(ToString::to_string), "request failed");
+        }
+        json(status, body, Some(kind))
+    }
+
+    /// The answer when the work itself failed (it panicked): the generic
+    /// server-side failure of either API, which any server-side error
+    /// gets (`InternalError`, or AppViewX's 500 `CERT-GEN-0027`).
+    pub(super) fn internal(self) -> Response {
+        tracing::error!("request failed: the export panicked");
+        let (status, body) = match self {
+            Respond::Keyfactor(casing) => wire::keyfactor_error(&ExportError::Random, casing),
+            Respond::AppViewX => wire::avx_failure(&ExportError::Random),
+        };
+        json(status, body, Some("InternalError"))
+    }
+}
+
+/// 200 with `body`, and the file name in `X-CertificateFile` when given.
+/// (The body moves out of its zeroizing buffer into the response: what it
+/// carries is a certificate or an encrypted key.)
+pub(super) fn exported(mut body: Zeroizing<String>, file_name: Option<&str>) -> Response {
+    let mut response = json(200, std::mem::take(&mut *body), None);
+    if let Some(value) = file_name.and_then(|name| HeaderValue::from_bytes(name.as_bytes()).ok()) {
+        response.headers_mut().insert("X-CertificateFile", value);
+    }
+    response
+}
+
+/// 401 for a Keyfactor call, with the challenges of both schemes.
+pub(super) fn unauthorized_keyfactor() -> Response {
+    let body =
+        r#"{"ErrorCode":"Unauthorized","Message":"Authentication required: Basic or Bearer credentials of a caller."}"#;
+    challenge(json(401, body.to_owned(), Some("Unauthorized")))
+}
+
+/// 401 for the AppViewX call, in its envelope (`appStatusCode`
+/// `AUTHENTICATION_REQUIRED`: the seed names no code for it).
+pub(super) fn unauthorized_appviewx() -> Response {
+    let body = r#"{"response":{"status":"Failure","zipFileName":null,"certContents":null,"privateKeyPemEncoded":null,"success":false,"log":false},"message":"Authentication required: username and password, or sessionId.","appStatusCode":"AUTHENTICATION_REQUIRED","tags":{},"headers":null}"#;
+    challenge(json(401, body.to_owned(), Some("Unauthorized")))
+}
+
+/// 503 for a request that took longer than the request timeout.
+pub(super) fn timed_out() -> Response {
+    let body = r#"{"ErrorCode":"Timeout","Message":"The request took longer than the server allows."}"#;
+    let mut response = json(503, body.to_owned(), Some("Timeout"));
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// `GET /healthz`: 200 `ok`, or 503 when the store does not answer.
+pub(super) fn health(store_answers: bool) -> Response {
+    let (status, text) = if store_answers {
+        (200, "ok\n")
+    } else {
+        (503, "store unreachable\n")
+    };
+    let mut response = plain(status, text.to_owned(), "text/plain; charset=utf-8");
+    if !store_answers {
+        response.extensions_mut().insert(ErrorKind("StoreUnreachable"));
+    }
+    response
+}
+
+/// `GET /metrics`.
+pub(super) fn metrics(text: String) -> Response {
+    plain(200, text, "text/plain; version=0.0.4; charset=utf-8")
+}
+
+fn challenge(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.append(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static(r#"Basic realm="certexport", charset="UTF-8""#),
+    );
+    headers.append(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static(r#"Bearer realm="certexport""#),
+    );
+    response
+}
+
+fn json(status: u16, body: String, kind: Option<&'static str>) -> Response {
+    let mut response = plain(status, body, JSON);
+    if let Some(kind) = kind {
+        response.extensions_mut().insert(ErrorKind(kind));
+    }
+    response
+}
+
+fn plain(status: u16, body: String, content_type: &'static str) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
