@@ -30,7 +30,14 @@
 #   5. runs the HTTPS Download load again while a second wrk keeps a
 #      stream of Recover calls (PEM with the key, PBES2 at 600,000
 #      iterations) saturating the key-export semaphore, and prints the
-#      Download p99 idle and loaded.
+#      Download p99 idle and loaded;
+#   6. with DATABASE=1: starts a throw-away PostgreSQL cluster (Debian's
+#      server, installed if missing; as the `postgres` user under root),
+#      imports the same store with `certexport db import`, starts a third
+#      server over `--database`, runs the HTTPS Download load against it
+#      and prints its throughput over that of the `--store` server
+#      (`COUNT=1000000 DATABASE=1 benches/serve_load.sh` for the
+#      1,000,000-certificate figure of the README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,7 +66,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-cargo build --release --quiet --features server
+DATABASE=${DATABASE:-0}
+features=server
+if [ "$DATABASE" = 1 ]; then
+    features=server,postgres
+    if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+        echo "installing: postgresql"
+        $sudo apt-get update -q
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends postgresql
+    fi
+fi
+cargo build --release --quiet --features "$features"
 CERTEXPORT=target/release/certexport
 declare -A pki
 while IFS='=' read -r key value; do pki[$key]=$value; done \
@@ -73,10 +90,15 @@ recover_sha1=$(openssl x509 -in tests/data/pki/03-rsa.example.com.pem -noout -fi
 work=$(mktemp -d /tmp/certexport-serve-load.XXXXXX)
 chmod 755 "$work"
 pids=()
+as_postgres=()
+pg_bin=""
 cleanup() {
     local pid
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    if [ -n "$pg_bin" ]; then
+        "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$work/pg/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -240,3 +262,43 @@ echo "throughput, certexport / nginx: HTTP $(ratio "${result_rps[certexport Down
     "HTTPS $(ratio "${result_rps[certexport Download, HTTPS]}" "${result_rps[nginx static file, HTTPS]}")x (target >= 0.5x)"
 echo "Download p99: HTTP ${result_p99[certexport Download, HTTP]} ms, HTTPS ${result_p99[certexport Download, HTTPS]} ms (target <= 5 ms)"
 echo "Download p99 with the Recover stream / idle (HTTPS): $(ratio "$p99" "${result_p99[certexport Download, HTTPS]}")x (target <= 3x)"
+
+# --- the same over a database -------------------------------------------------
+if [ "$DATABASE" = 1 ]; then
+    pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    mkdir -p "$work/pg"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres: "$work/pg"
+        as_postgres=(runuser -u postgres --)
+    fi
+    pg_port=$(free_port)
+    "${as_postgres[@]}" "$pg_bin/initdb" -D "$work/pg/data" -U postgres -A trust -E UTF8 --locale=C --no-sync \
+        > "$work/pg/initdb.log" 2>&1
+    # Durability off (as in the tests): the load reads, and the import is not what is measured here.
+    "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -w -t 60 \
+        -o "-k $work/pg -p $pg_port -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=1GB" \
+        start > /dev/null
+    database_url="postgresql://postgres@127.0.0.1:$pg_port/postgres"
+    openssl rand -hex 32 > "$work/kek.hex"
+    chmod 600 "$work/kek.hex"
+    echo
+    echo "importing the same store into PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') ..."
+    import_start=$(date +%s)
+    "$CERTEXPORT" db import --database "$database_url" --kek-file "$work/kek.hex" "${store_args[@]}"
+    echo "imported in $(( $(date +%s) - import_start )) s"
+    file_store_args=("${store_args[@]}")
+    store_args=(--database "$database_url" --kek-file "$work/kek.hex")
+    start_serve database --tls-cert "$work/server.pem" --tls-key "$work/server.key"
+    serve_database=$serve_url
+    store_args=("${file_store_args[@]}")
+    cmp -s <(curl -sSf --cacert "$work/ca.pem" -H "Authorization: Bearer $token" -H 'x-certificateformat: PEM' \
+        --data "$download_body" "$serve_database/KeyfactorAPI/Certificates/Download") "$work/static/download.json" \
+        || { echo "the server over the database does not give the same answer" >&2; exit 1; }
+    # The two servers measured back to back, so that both see the same machine.
+    measure "certexport Download, HTTPS, --store" "$serve_https/KeyfactorAPI/Certificates/Download" \
+        -s "$work/download.lua"
+    measure "certexport Download, HTTPS, --database" "$serve_database/KeyfactorAPI/Certificates/Download" \
+        -s "$work/download.lua"
+    echo "throughput, --database / --store (HTTPS): $(ratio "${result_rps[certexport Download, HTTPS, --database]}" \
+        "${result_rps[certexport Download, HTTPS, --store]}")x (target >= 0.5x)"
+fi

@@ -55,10 +55,7 @@ impl Twins {
     fn of(memory: MemoryStore) -> Self {
         let database = PgStore::connect(
             &pg::database(),
-            &PgOptions {
-                migrations: Migrations::Apply,
-                ..PgOptions::default()
-            },
+            &PgOptions::default().with_migrations(Migrations::Apply),
         )
         .unwrap()
         .with_kek(Kek::generate().unwrap());

@@ -24,15 +24,9 @@ use certexport::{ExportError, ExportRequest, Exporter, Password};
 /// A migrated database with tests/data/pki imported under `kek`.
 fn imported(kek: Kek) -> (PgStore, String, MemoryStore) {
     let url = pg::database();
-    let store = PgStore::connect(
-        &url,
-        &PgOptions {
-            migrations: Migrations::Apply,
-            ..PgOptions::default()
-        },
-    )
-    .unwrap()
-    .with_kek(kek);
+    let store = PgStore::connect(&url, &PgOptions::default().with_migrations(Migrations::Apply))
+        .unwrap()
+        .with_kek(kek);
     let memory = common::store("pki");
     let report = store.import(&memory, &mut |_, _| {}).unwrap();
     assert_eq!(report.keys, 5);

@@ -23,10 +23,7 @@ use certexport::store::{ImportReport, Kek, Migrations, PgOptions, PgStore, PgSto
 use certexport::{ExportError, ExportRequest, Exporter};
 
 fn options(migrations: Migrations) -> PgOptions {
-    PgOptions {
-        migrations,
-        ..PgOptions::default()
-    }
+    PgOptions::default().with_migrations(migrations)
 }
 
 /// A store over a new, migrated database.
@@ -346,15 +343,9 @@ fn what_one_store_imports_the_other_exports_without_a_restart() {
 fn more_exports_than_connections_wait_their_turn() {
     let url = pg::database();
     PgStore::migrate(&url).unwrap();
-    let store = PgStore::connect(
-        &url,
-        &PgOptions {
-            connections: 2,
-            ..PgOptions::default()
-        },
-    )
-    .unwrap()
-    .with_kek(Kek::generate().unwrap());
+    let store = PgStore::connect(&url, &PgOptions::default().with_connections(2))
+        .unwrap()
+        .with_kek(Kek::generate().unwrap());
     let memory = common::store("pki");
     import(&store, &memory);
     let exporter = Exporter::with_settings(&store, common::settings());
@@ -387,11 +378,9 @@ fn a_pool_that_stays_busy_fails_after_the_wait() {
     PgStore::migrate(&url).unwrap();
     let store = PgStore::connect(
         &url,
-        &PgOptions {
-            connections: 1,
-            connection_wait: Duration::from_millis(200),
-            ..PgOptions::default()
-        },
+        &PgOptions::default()
+            .with_connections(1)
+            .with_connection_wait(Duration::from_millis(200)),
     )
     .unwrap()
     .with_kek(Kek::generate().unwrap());

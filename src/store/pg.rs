@@ -57,7 +57,8 @@ pub use schema::{Migrations, SCHEMA_VERSION};
 ///
 /// ```no_run
 /// use certexport::store::{Kek, PgOptions, PgStore};
-/// use certexport::{Caller, ExportRequest, Exporter, Thumbprint};
+/// use certexport::ids::Thumbprint;
+/// use certexport::{Caller, ExportRequest, Exporter};
 ///
 /// let kek = Kek::from_file("/etc/certexport/kek.hex".as_ref())?;
 /// let store = PgStore::connect("postgresql://certexport@localhost/inventory", &PgOptions::default())?
@@ -73,8 +74,10 @@ pub struct PgStore {
     ca_cache: CaCache,
 }
 
-/// How a [`PgStore`] connects and what it keeps.
+/// How a [`PgStore`] connects and what it keeps: `PgOptions::default()`
+/// and the `with_` methods (new options may come in a minor release).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PgOptions {
     /// The most connections the store opens (default 4). Exports running
     /// at once beyond that wait for a free one.
@@ -101,6 +104,43 @@ impl Default for PgOptions {
             migrations: Migrations::Require,
             ca_cache_certificates: 4_096,
         }
+    }
+}
+
+impl PgOptions {
+    /// Sets [`connections`](Self::connections).
+    #[must_use]
+    pub fn with_connections(mut self, connections: usize) -> Self {
+        self.connections = connections;
+        self
+    }
+
+    /// Sets [`connection_wait`](Self::connection_wait).
+    #[must_use]
+    pub fn with_connection_wait(mut self, wait: Duration) -> Self {
+        self.connection_wait = wait;
+        self
+    }
+
+    /// Sets [`connect_timeout`](Self::connect_timeout).
+    #[must_use]
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets [`migrations`](Self::migrations).
+    #[must_use]
+    pub fn with_migrations(mut self, migrations: Migrations) -> Self {
+        self.migrations = migrations;
+        self
+    }
+
+    /// Sets [`ca_cache_certificates`](Self::ca_cache_certificates).
+    #[must_use]
+    pub fn with_ca_cache_certificates(mut self, certificates: usize) -> Self {
+        self.ca_cache_certificates = certificates;
+        self
     }
 }
 

@@ -57,8 +57,10 @@ pub(crate) struct RotateArgs {
     new_kek_file: PathBuf,
 }
 
-/// The database `--store`-less store arguments name, if they name one.
-pub(crate) fn open(args: &StoreArgs) -> Result<Option<PgStore>, Failure> {
+/// The database `--store`-less store arguments name, if they name one,
+/// with up to `connections` connections (a command needs one; a server one
+/// per export that may run at once).
+pub(crate) fn open(args: &StoreArgs, connections: usize) -> Result<Option<PgStore>, Failure> {
     if !args.stores.is_empty() {
         if args.database.database.is_some() {
             return Err(Failure::Usage("give --store or --database, not both".into()));
@@ -67,6 +69,7 @@ pub(crate) fn open(args: &StoreArgs) -> Result<Option<PgStore>, Failure> {
     }
     connect(
         &args.database,
+        connections,
         Migrations::Require,
         "give --store PATH or --database URL",
     )
@@ -85,7 +88,7 @@ pub(crate) fn run(command: &DbCommand) -> Result<(), Failure> {
         }
         DbCommand::Import(args) => import(args),
         DbCommand::RotateKek(args) => {
-            let store = connect(&args.database, Migrations::Require, NO_DATABASE)?;
+            let store = connect(&args.database, 1, Migrations::Require, NO_DATABASE)?;
             let old = kek(&args.database)?.ok_or(certexport::ExportError::KekRequired)?;
             let new = Kek::from_file(&args.new_kek_file)?;
             let rotated = store.rotate_kek(&old, &new)?;
@@ -99,7 +102,7 @@ fn import(args: &StoreArgs) -> Result<(), Failure> {
     if args.stores.is_empty() {
         return Err(Failure::Usage("db import needs --store PATH (repeatable)".into()));
     }
-    let store = connect(&args.database, Migrations::Apply, NO_DATABASE)?;
+    let store = connect(&args.database, 1, Migrations::Apply, NO_DATABASE)?;
     let progress = progress_bar();
     progress.set_message("reading files");
     let files = load(args)?;
@@ -120,14 +123,12 @@ fn import(args: &StoreArgs) -> Result<(), Failure> {
     ))
 }
 
-/// The store `args` name, opened with `migrations`; `missing` says what to
-/// give when they name none.
-fn connect(args: &DatabaseArgs, migrations: Migrations, missing: &str) -> Result<PgStore, Failure> {
-    let options = PgOptions {
-        connections: 1,
-        migrations,
-        ..PgOptions::default()
-    };
+/// The store `args` name, opened with up to `connections` connections and
+/// `migrations`; `missing` says what to give when they name none.
+fn connect(args: &DatabaseArgs, connections: usize, migrations: Migrations, missing: &str) -> Result<PgStore, Failure> {
+    let options = PgOptions::default()
+        .with_connections(connections)
+        .with_migrations(migrations);
     let store = PgStore::connect(&url(args, missing)?, &options)?;
     Ok(match kek(args)? {
         Some(kek) => store.with_kek(kek),

@@ -106,7 +106,6 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Failure> {
         _ => None,
     };
     let callers = callers::Callers::load(&args.callers)?;
-    let opened = store::open(&args.store)?;
     let settings = ExportSettings::default()
         .with_periods_in_filenames(!args.no_periods_in_filename)
         .with_csps(CspPolicy {
@@ -119,6 +118,8 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Failure> {
     let key_workers = args
         .key_export_workers
         .map_or(cores.saturating_sub(1).max(1), usize::from);
+    // Every export that may run at once, and a health check.
+    let opened = store::open(&args.store, key_workers + lanes::store_calls(cores) + 1)?;
     let app = Arc::new(routes::App {
         exporter: Exporter::with_settings(opened.store, settings),
         lanes: lanes::Lanes::new(opened.io, key_workers, cores),

@@ -22,7 +22,7 @@ pub(crate) enum Source {
 /// The store `args` name.
 pub(crate) fn open(args: &StoreArgs) -> Result<Source, Failure> {
     #[cfg(feature = "postgres")]
-    if let Some(store) = crate::db::open(args)? {
+    if let Some(store) = crate::db::open(args, 1)? {
         return Ok(Source::Database(store));
     }
     load(args).map(Source::Files)

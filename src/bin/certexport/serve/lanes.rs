@@ -24,6 +24,12 @@ use super::store::StoreIo;
 /// mostly wait on the store, not on the CPU.
 pub(crate) const STORE_CALLS_PER_CORE: usize = 4;
 
+/// How many downloads may run at once over a store that blocks, on a
+/// machine of `cores` cores.
+pub(crate) fn store_calls(cores: usize) -> usize {
+    cores.max(1) * STORE_CALLS_PER_CORE
+}
+
 /// Which work a request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lane {
@@ -53,7 +59,7 @@ impl Lanes {
             io,
             keys: Arc::new(Semaphore::new(key_slots)),
             key_slots,
-            store_calls: Arc::new(Semaphore::new(cores.max(1) * STORE_CALLS_PER_CORE)),
+            store_calls: Arc::new(Semaphore::new(store_calls(cores))),
         }
     }
 

@@ -36,9 +36,13 @@ pub(crate) struct OpenedStore {
 /// (`--database URL`, SPEC §11; its contents are not fixed, so its calls go
 /// to the blocking pool, [`StoreIo::Blocking`]); nothing else in `serve`
 /// knows the store's kind.
-pub(crate) fn open(args: &StoreArgs) -> Result<OpenedStore, Failure> {
+///
+/// `exports` is the most exports that may run at once: a database gets a
+/// connection for each, so that none waits for another's.
+#[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
+pub(crate) fn open(args: &StoreArgs, exports: usize) -> Result<OpenedStore, Failure> {
     #[cfg(feature = "postgres")]
-    if let Some(database) = crate::db::open(args)? {
+    if let Some(database) = crate::db::open(args, exports)? {
         // The URL may hold a password: the log line does not name it.
         return Ok(OpenedStore::new(Box::new(database), "a PostgreSQL database".to_owned()));
     }
