@@ -479,6 +479,30 @@ impl ExportError {
         Self::Backend(BackendError(Arc::new(error)))
     }
 
+    /// Whether the request itself does not read: a lookup, claim, choice,
+    /// iteration count or password that is malformed, or lookups that are
+    /// missing, incomplete or name different certificates. The caller can
+    /// fix it without knowing anything of the store; the command line's
+    /// exit code 2 and the wire's 400 answers start from this one list.
+    pub fn is_malformed_request(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidThumbprint { .. }
+                | Self::InvalidSerialNumber { .. }
+                | Self::InvalidUuid { .. }
+                | Self::InvalidDistinguishedName { .. }
+                | Self::InvalidClaim { .. }
+                | Self::UnknownChoice { .. }
+                | Self::InvalidIterations { .. }
+                | Self::InvalidPassword { .. }
+                | Self::NotBmpString { .. }
+                | Self::InvalidRequest { .. }
+                | Self::MissingLookup
+                | Self::IncompleteLookup { .. }
+                | Self::ConflictingLookups { .. }
+        )
+    }
+
     pub(crate) fn encoding(what: &'static str) -> impl FnOnce(der::Error) -> Self {
         move |source| Self::Encoding { what, source }
     }

@@ -224,68 +224,54 @@ impl Deref for KeyRef<'_> {
     }
 }
 
-impl<S: CertificateStore + ?Sized> CertificateStore for &S {
-    fn certificate(&self, id: CertId) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        (**self).certificate(id)
-    }
-    fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        (**self).certificate_by_thumbprint(thumbprint)
-    }
-    fn certificate_by_uuid(&self, uuid: &Uuid) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        (**self).certificate_by_uuid(uuid)
-    }
-    fn certificates_by_issuer_serial(
-        &self,
-        issuer: &NameKey,
-        serial: &SerialNumber,
-    ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
-        (**self).certificates_by_issuer_serial(issuer, serial)
-    }
-    fn issuer_candidates(
-        &self,
-        subject: &NameKey,
-        key_id: Option<&[u8]>,
-    ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
-        (**self).issuer_candidates(subject, key_id)
-    }
-    fn private_key(&self, id: CertId) -> Result<Option<StoredKey<'_>>, ExportError> {
-        (**self).private_key(id)
-    }
-    fn contents_are_fixed(&self) -> bool {
-        (**self).contents_are_fixed()
-    }
+/// Forwards every method of [`CertificateStore`] through a pointer type.
+macro_rules! forward_store {
+    ($(#[$doc:meta])* $pointer:ty) => {
+        $(#[$doc])*
+        impl<S: CertificateStore + ?Sized> CertificateStore for $pointer {
+            fn certificate(&self, id: CertId) -> Result<Option<StoredCertificate<'_>>, ExportError> {
+                (**self).certificate(id)
+            }
+            fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
+                (**self).certificate_by_thumbprint(thumbprint)
+            }
+            fn certificate_by_uuid(&self, uuid: &Uuid) -> Result<Option<StoredCertificate<'_>>, ExportError> {
+                (**self).certificate_by_uuid(uuid)
+            }
+            fn certificates_by_issuer_serial(
+                &self,
+                issuer: &NameKey,
+                serial: &SerialNumber,
+            ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
+                (**self).certificates_by_issuer_serial(issuer, serial)
+            }
+            fn issuer_candidates(
+                &self,
+                subject: &NameKey,
+                key_id: Option<&[u8]>,
+            ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
+                (**self).issuer_candidates(subject, key_id)
+            }
+            fn private_key(&self, id: CertId) -> Result<Option<StoredKey<'_>>, ExportError> {
+                (**self).private_key(id)
+            }
+            fn contents_are_fixed(&self) -> bool {
+                (**self).contents_are_fixed()
+            }
+        }
+    };
 }
 
-/// A boxed store, such as the `Box<dyn CertificateStore>` a program picks at
-/// run time (`certexport serve` over a directory or a database).
-impl<S: CertificateStore + ?Sized> CertificateStore for Box<S> {
-    fn certificate(&self, id: CertId) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        (**self).certificate(id)
-    }
-    fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        (**self).certificate_by_thumbprint(thumbprint)
-    }
-    fn certificate_by_uuid(&self, uuid: &Uuid) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        (**self).certificate_by_uuid(uuid)
-    }
-    fn certificates_by_issuer_serial(
-        &self,
-        issuer: &NameKey,
-        serial: &SerialNumber,
-    ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
-        (**self).certificates_by_issuer_serial(issuer, serial)
-    }
-    fn issuer_candidates(
-        &self,
-        subject: &NameKey,
-        key_id: Option<&[u8]>,
-    ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
-        (**self).issuer_candidates(subject, key_id)
-    }
-    fn private_key(&self, id: CertId) -> Result<Option<StoredKey<'_>>, ExportError> {
-        (**self).private_key(id)
-    }
-    fn contents_are_fixed(&self) -> bool {
-        (**self).contents_are_fixed()
-    }
-}
+forward_store!(
+    /// A borrowed store.
+    &S
+);
+forward_store!(
+    /// A boxed store, such as the `Box<dyn CertificateStore>` a program
+    /// picks at run time (`certexport serve` over a directory or a database).
+    Box<S>
+);
+forward_store!(
+    /// A shared store: one `Arc<PgStore>` (say) behind several exporters.
+    std::sync::Arc<S>
+);

@@ -390,19 +390,7 @@ pub struct KeyfactorStatus {
 pub fn keyfactor_status(error: &ExportError) -> KeyfactorStatus {
     use ExportError as E;
     let (http, code) = match error {
-        E::InvalidThumbprint { .. }
-        | E::InvalidSerialNumber { .. }
-        | E::InvalidUuid { .. }
-        | E::InvalidDistinguishedName { .. }
-        | E::InvalidClaim { .. }
-        | E::UnknownChoice { .. }
-        | E::InvalidIterations { .. }
-        | E::InvalidPassword { .. }
-        | E::NotBmpString { .. }
-        | E::InvalidRequest { .. }
-        | E::MissingLookup
-        | E::IncompleteLookup { .. }
-        | E::ConflictingLookups { .. } => (400, "InvalidRequest"),
+        e if e.is_malformed_request() => (400, "InvalidRequest"),
         E::IncompatibleOptions { .. } => (400, "IncompatibleOptions"),
         E::PasswordRequired => (400, "PasswordRequired"),
         E::CspNotAllowed { .. } => (400, "CspNotAllowed"),

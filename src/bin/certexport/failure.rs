@@ -71,23 +71,8 @@ impl std::fmt::Display for Failure {
 fn exit_code(error: &ExportError) -> u8 {
     use ExportError as E;
     match error {
-        E::InvalidThumbprint { .. }
-        | E::InvalidSerialNumber { .. }
-        | E::InvalidUuid { .. }
-        | E::InvalidDistinguishedName { .. }
-        | E::InvalidClaim { .. }
-        | E::UnknownChoice { .. }
-        | E::InvalidIterations { .. }
-        | E::InvalidPassword { .. }
-        | E::NotBmpString { .. }
-        | E::InvalidRequest { .. }
-        | E::MissingLookup
-        | E::IncompleteLookup { .. }
-        | E::ConflictingLookups { .. }
-        | E::UnstableId { .. }
-        | E::IncompatibleOptions { .. }
-        | E::PasswordRequired
-        | E::CspNotAllowed { .. } => 2,
+        e if e.is_malformed_request() => 2,
+        E::UnstableId { .. } | E::IncompatibleOptions { .. } | E::PasswordRequired | E::CspNotAllowed { .. } => 2,
         E::NotFound { .. } | E::AmbiguousLookup { .. } => 3,
         E::IncompleteChain { .. } | E::ChainTooLong { .. } | E::ChainBudgetExceeded { .. } => 4,
         E::AccessDenied | E::KeyExportRestricted { .. } | E::NoPrivateKey { .. } => 5,

@@ -106,8 +106,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// The store the flags name, with its warnings on stderr.
+/// The store files the flags name, with their warnings on stderr.
 pub(crate) fn load(args: &StoreArgs) -> Result<MemoryStore, Failure> {
+    load_reporting(args, |warning| eprintln!("warning: {warning}"))
+}
+
+/// The store files the flags name, each warning (a skipped file) handed to
+/// `warn`.
+pub(crate) fn load_reporting(
+    args: &StoreArgs,
+    warn: impl Fn(&certexport::ExportError),
+) -> Result<MemoryStore, Failure> {
     let bad_files = if args.skip_bad_files {
         BadFiles::SkipWithWarning
     } else {
@@ -116,7 +125,7 @@ pub(crate) fn load(args: &StoreArgs) -> Result<MemoryStore, Failure> {
     let mut store = MemoryStore::new();
     let report = store.load_paths(&args.stores, &LoadOptions::with_bad_files(bad_files))?;
     for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+        warn(warning);
     }
     Ok(store)
 }

@@ -139,6 +139,17 @@ impl PgStore {
         )
         .map_err(ExportError::backend)?;
         tx.commit().map_err(ExportError::backend)?;
+        if import.report.added > 0 {
+            // As after any bulk load (pg_restore does the same): the
+            // planner's statistics and the visibility map for the new rows,
+            // so that the first exports neither plan from an empty table's
+            // statistics nor race autovacuum. Best effort: the import is
+            // committed, and a role that may import but not vacuum (not the
+            // tables' owner) leaves this to autovacuum.
+            let _ = connection.client.batch_execute(
+                "VACUUM (ANALYZE) certificates, certificate_collections, certificate_containers, private_keys",
+            );
+        }
         Ok(import.report)
     }
 }

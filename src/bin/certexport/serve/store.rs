@@ -6,7 +6,7 @@
 //! on the blocking pool — a sync database driver panics, or stalls the
 //! runtime, when called from a tokio worker.
 
-use certexport::store::{BadFiles, CertificateStore, LoadOptions, MemoryStore};
+use certexport::store::CertificateStore;
 
 use crate::StoreArgs;
 use crate::failure::Failure;
@@ -46,16 +46,7 @@ pub(crate) fn open(args: &StoreArgs, exports: usize) -> Result<OpenedStore, Fail
         // The URL may hold a password: the log line does not name it.
         return Ok(OpenedStore::new(Box::new(database), "a PostgreSQL database".to_owned()));
     }
-    let bad_files = if args.skip_bad_files {
-        BadFiles::SkipWithWarning
-    } else {
-        BadFiles::Fail
-    };
-    let mut store = MemoryStore::new();
-    let report = store.load_paths(&args.stores, &LoadOptions::with_bad_files(bad_files))?;
-    for warning in &report.warnings {
-        tracing::warn!("{warning}");
-    }
+    let store = crate::load_reporting(args, |warning| tracing::warn!("{warning}"))?;
     let description = format!("{} certificates from {} store path(s)", store.len(), args.stores.len());
     Ok(OpenedStore::new(Box::new(store), description))
 }
@@ -69,8 +60,9 @@ impl OpenedStore {
 
 impl StoreIo {
     /// How to call `store`: a store whose contents are fixed holds them in
-    /// memory ([`MemoryStore`]); any other may be a database that others
-    /// write to, whose calls wait on the network.
+    /// memory ([`MemoryStore`](certexport::store::MemoryStore)); any other
+    /// may be a database that others write to, whose calls wait on the
+    /// network.
     fn of(store: &dyn CertificateStore) -> Self {
         if store.contents_are_fixed() {
             StoreIo::Memory
