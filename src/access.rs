@@ -283,6 +283,14 @@ fn authorize_in_scope(caller: &Caller, scope: Scope, wants_key: bool) -> Result<
 
 impl Grant {
     /// Whether the caller may learn that a certificate does not exist.
+    /// Whether the read right reaches a certificate of `metadata`: the
+    /// lookup passes over any certificate it does not, before reading a
+    /// byte of it, so that a certificate that is not the caller's costs
+    /// what one that does not exist costs.
+    pub(crate) fn may_read(&self, metadata: &CertMetadata) -> bool {
+        self.read.reaches(metadata)
+    }
+
     pub(crate) fn is_system_wide(&self) -> bool {
         self.read == Reach::SystemWide
     }
@@ -314,13 +322,7 @@ impl Grant {
     /// certificate's own key policy (checked again on every holder of the
     /// key by [`check_key_holders`](Self::check_key_holders)).
     pub(crate) fn check(&self, metadata: &CertMetadata) -> Result<(), ExportError> {
-        let reaches = |reach: &Reach| match reach {
-            Reach::SystemWide => true,
-            Reach::Collection(c) => metadata.collections.contains(c),
-            Reach::Container(k) => metadata.containers.contains(k),
-            Reach::AnyCollection(list) => list.iter().any(|c| metadata.collections.contains(c)),
-        };
-        if !reaches(&self.read) || self.key.as_ref().is_some_and(|k| !reaches(k)) {
+        if !self.may_read(metadata) || self.key.as_ref().is_some_and(|k| !k.reaches(metadata)) {
             return Err(ExportError::AccessDenied);
         }
         if self.key.is_some() {
@@ -334,6 +336,17 @@ impl Grant {
     /// policy is named.
     pub(crate) fn check_key_holders(&self, holder_policies: &[KeyPolicy]) -> Result<(), ExportError> {
         restricted(holder_policies.iter())
+    }
+}
+
+impl Reach {
+    fn reaches(&self, metadata: &CertMetadata) -> bool {
+        match self {
+            Reach::SystemWide => true,
+            Reach::Collection(c) => metadata.collections.contains(c),
+            Reach::Container(k) => metadata.containers.contains(k),
+            Reach::AnyCollection(list) => list.iter().any(|c| metadata.collections.contains(c)),
+        }
     }
 }
 

@@ -202,11 +202,12 @@ impl<S: CertificateStore> Exporter<S> {
         let grant = access::authorize(caller, request.scope_rule, request.scope, plan.output.needs_key())?;
 
         let store: &dyn CertificateStore = &self.store;
-        let leaf =
-            match lookup::resolve(store, &request.lookup, &request.also_matching).map_err(|e| grant.hide_error(e))? {
-                Resolution::Found(certificate) => certificate,
-                Resolution::Missed(miss) => return Err(grant.hide(miss)),
-            };
+        let leaf = match lookup::resolve(store, &request.lookup, &request.also_matching, &|m| grant.may_read(m))
+            .map_err(|e| grant.hide_error(e))?
+        {
+            Resolution::Found(certificate) => certificate,
+            Resolution::Missed(miss) => return Err(grant.hide(miss)),
+        };
         grant.check(&leaf.stored.metadata)?;
 
         let key = if plan.output.needs_key() {

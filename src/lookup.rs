@@ -7,7 +7,7 @@ use crate::error::{ExportError, shown};
 use crate::ids::{CertId, SerialNumber, Thumbprint, Uuid};
 use crate::name::{DistinguishedName, NameKey};
 use crate::store::Certificate;
-use crate::store::CertificateStore;
+use crate::store::{CertMetadata, CertificateStore};
 
 /// One way of naming a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,19 +154,27 @@ impl Miss<'_> {
     }
 }
 
-/// The certificate every lookup of `first` and `rest` names.
+/// Which stored certificates a lookup may name: the caller's read right,
+/// decided from the metadata alone.
+pub(crate) type Visible<'a> = &'a dyn Fn(&CertMetadata) -> bool;
+
+/// The certificate every lookup of `first` and `rest` names, among those
+/// `visible` lets through. A certificate it does not is passed over before
+/// any of it is parsed, so that for a caller it costs what an absent one
+/// costs.
 pub(crate) fn resolve<'s, 'r>(
     store: &'s dyn CertificateStore,
     first: &'r Lookup,
     rest: &'r [Lookup],
+    visible: Visible<'_>,
 ) -> Result<Resolution<'s, 'r>, ExportError> {
-    let certificate = match resolve_one(store, first)? {
+    let certificate = match resolve_one(store, first, visible)? {
         One::Found(certificate) => certificate,
         One::None => return Ok(Resolution::Missed(Miss::NotFound(first))),
         One::Several(count) => return Ok(Resolution::Missed(Miss::Ambiguous(first, count))),
     };
     for second in rest {
-        let second_id = match resolve_one(store, second)? {
+        let second_id = match resolve_one(store, second, visible)? {
             One::Found(other) if other.stored.id == certificate.stored.id => continue,
             One::Found(other) => Some(other.stored.id),
             One::None | One::Several(_) => None,
@@ -188,15 +196,19 @@ enum One<'s> {
     Several(usize),
 }
 
-fn resolve_one<'s>(store: &'s dyn CertificateStore, lookup: &Lookup) -> Result<One<'s>, ExportError> {
+fn resolve_one<'s>(
+    store: &'s dyn CertificateStore,
+    lookup: &Lookup,
+    visible: Visible<'_>,
+) -> Result<One<'s>, ExportError> {
     let found = match lookup {
         Lookup::CertId(id) => store.certificate(*id)?,
         Lookup::Thumbprint(t) => store.certificate_by_thumbprint(t)?,
         Lookup::Uuid(uuid) => store.certificate_by_uuid(uuid)?,
         Lookup::IssuerSerial { issuer, serial } => {
-            let mut found = matching(store, issuer.key(), serial)?;
+            let mut found = matching(store, issuer.key(), serial, visible)?;
             if let Some(reversed) = issuer.reversed_key() {
-                found.extend(matching(store, reversed, serial)?);
+                found.extend(matching(store, reversed, serial, visible)?);
                 found.sort_unstable_by_key(|c| c.stored.id);
                 found.dedup_by_key(|c| c.stored.id);
             }
@@ -208,8 +220,8 @@ fn resolve_one<'s>(store: &'s dyn CertificateStore, lookup: &Lookup) -> Result<O
         }
     };
     Ok(match found {
-        Some(stored) => One::Found(Certificate::parse(stored)?),
-        None => One::None,
+        Some(stored) if visible(&stored.metadata) => One::Found(Certificate::parse(stored)?),
+        _ => One::None,
     })
 }
 
@@ -220,9 +232,13 @@ fn matching<'s>(
     store: &'s dyn CertificateStore,
     issuer: &NameKey,
     serial: &SerialNumber,
+    visible: Visible<'_>,
 ) -> Result<Vec<Certificate<'s>>, ExportError> {
     let mut found = Vec::new();
     for stored in store.certificates_by_issuer_serial(issuer, serial)? {
+        if !visible(&stored.metadata) {
+            continue;
+        }
         let Ok(certificate) = Certificate::parse(stored) else {
             continue;
         };
