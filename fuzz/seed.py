@@ -180,8 +180,9 @@ def claims():
 
 
 def json_request():
-    def case(password, tail, raw=False):
-        return bytes([1 if raw else 0, len(password.encode())]) + password.encode() + tail.encode()
+    def case(password, tail, raw=False, avx=False):
+        flags = (1 if raw else 0) | (2 if avx else 0)
+        return bytes([flags, len(password.encode())]) + password.encode() + tail.encode()
 
     tails = [
         ',"CertID":3}',
@@ -198,6 +199,11 @@ def json_request():
     seeds.append(("raw-number.bin", case("12345678901", ',"CertID":3}', raw=True)))
     seeds.append(("raw-float.bin", case("1234.5678e3", "}", raw=True)))
     seeds.append(("quote.bin", case('pass"word\\with\u00e9scapes', "}")))
+    # AppViewX: {"password": …, "uuId": …}.
+    seeds.append(("avx.bin", case("testPassword123", ',"uuId":"60b8d6c4e5c7a920d4f4f1f4"}', avx=True)))
+    seeds.append(("avx-zip.bin", case("testPassword123", ',"uuId":"60b8d6c4e5c7a920d4f4f1f4","zip":true}', avx=True)))
+    seeds.append(("avx-raw.bin", case("20261124", ',"uuId":"a-b"}', raw=True, avx=True)))
+    seeds.append(("avx-bad-uuid.bin", case("testPassword123", ',"uuId":"../etc/passwd"}', avx=True)))
     write("json_request", seeds)
 
 
@@ -211,7 +217,9 @@ def export():
     CONT_2, CONT_3 = 2 * 6 + 3, 3 * 6 + 3
     # Scope bytes: 0 none, else SCOPE_IDS[b - 1].
     SCOPE_5, SCOPE_6, SCOPE_2, SCOPE_3 = 1, 2, 3, 4
-    PEM_FORMAT, DER_FORMAT, P7B_FORMAT, PFX_FORMAT = 3, 2, 4, 5
+    PEM_FORMAT, DER_FORMAT, P7B_FORMAT, PFX_FORMAT, ZIP_FORMAT = 3, 2, 4, 5, 6
+    # Settings bits: partial chains, root left out, no periods, CSPs not allowed, the AppViewX rule.
+    ANY_COLLECTION = 16
     KEY_WITH_CERT, KEY_ONLY, DANGER_WITH_CERT, DANGER_ONLY = 1, 2, 3, 4
     CHAIN, ROOT_FIRST, NO_HEADERS, P7B_PEM, LEGACY_KEY, LEGACY_PFX, FRIENDLY, CSP = (1 << i for i in range(8))
     # Lookup targets: CertId from CERT_IDS = [1, 2, 3, 4, 100, 5, 99, ...]; others index
@@ -261,6 +269,16 @@ def export():
                                    texts=("11:87|C=US, O=certexport tests, CN=Manifest Intermediate",)),
         "partial-no-root": case(claims=[ALL_CERTS], target=A, format=PEM_FORMAT, flags=CHAIN | NO_HEADERS,
                                 settings=1 | 2 | 4),
+        "zip": case(claims=[ALL_CERTS, ALL_KEYS], target=A, format=ZIP_FORMAT, key=KEY_WITH_CERT, flags=CHAIN,
+                    texts=password),
+        "avx-category-key": case(claims=[COLL_5, KEYS_5], lookup=4, target=A, format=PEM_FORMAT, key=KEY_ONLY,
+                                 settings=ANY_COLLECTION, texts=password),
+        "avx-category-zip": case(claims=[ALL_CERTS, KEYS_5], lookup=4, target=A, format=ZIP_FORMAT,
+                                 key=KEY_WITH_CERT, settings=ANY_COLLECTION, texts=password),
+        "avx-category-other": case(claims=[COLL_6, KEYS_5], lookup=4, target=C, format=PEM_FORMAT, key=KEY_ONLY,
+                                   settings=ANY_COLLECTION, texts=password),
+        "avx-category-missing": case(claims=[COLL_5, KEYS_5], lookup=4, target=5, format=PEM_FORMAT, key=KEY_ONLY,
+                                     settings=ANY_COLLECTION, texts=password),
         "csp-not-allowed": case(claims=[ALL_CERTS, ALL_KEYS], target=A, format=PFX_FORMAT, key=KEY_WITH_CERT,
                                 flags=CSP, texts=password + ("", "Some Other CSP")),
     }

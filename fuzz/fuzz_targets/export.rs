@@ -16,8 +16,9 @@
 //! to four texts separated by 0xff: a lookup's text, the password, the
 //! friendly name, the CSP. See [`Case::read`].
 //!
-//! Oracles, from SPEC §6 and §7 written here independently of the crate's
-//! access code ([`Model`]):
+//! Oracles, from SPEC §6, §7 and §10 (the AppViewX call's rule, "within
+//! the certificate's category", `ScopeRule::AnyCollectionOfTheCertificate`)
+//! written here independently of the crate's access code ([`Model`]):
 //! - an export that §7 forbids never succeeds, and one that succeeds is of
 //!   the certificate the request names (its file name), holding only
 //!   certificates of that certificate's chain, with the key exactly when a
@@ -28,8 +29,8 @@
 //!   single certificate they may see fails that way too;
 //! - no artifact holds an unencrypted key (a `PRIVATE KEY`, `RSA PRIVATE
 //!   KEY` or `EC PRIVATE KEY` block, or the bytes of any store key's
-//!   PKCS#8, SEC1 or private scalar) unless the request asked for
-//!   `KeyExport::DangerUnencrypted`;
+//!   PKCS#8, SEC1 or private scalar, in the artifact or in a ZIP member)
+//!   unless the request asked for `KeyExport::DangerUnencrypted`;
 //! - the password shows in no error's `Display` or `Debug`, nor in the
 //!   `Debug` of the request or the artifact, nor in the artifact's bytes
 //!   (the rule of `certexport_fuzz::assert_secret_hidden`);
@@ -47,7 +48,7 @@ use certexport::ids::{CertId, SerialNumber, Thumbprint, Uuid};
 use certexport::name::{DistinguishedName, NameKey};
 use certexport::options::{
     ChainOrder, ChainPolicy, CspPolicy, ExportTime, FileExtension, IncompleteChains, KeyExport, KeyPlacement,
-    RootCertificate, Scope,
+    RootCertificate, Scope, ScopeRule,
 };
 use certexport::store::MemoryStore;
 use certexport::{
@@ -101,12 +102,12 @@ fuzz_target!(|data: &[u8]| {
     // a certificate that does not exist and one that is not theirs (the
     // root, in no collection or container) fail alike, and so does any
     // lookup that names no single certificate they may see.
-    if !model.sees_everything(&case.claims, case.scope) {
+    if !model.sees_everything(&case) {
         let missing = exporter.export(&caller, &case.with_lookup(model.missing(&case.lookup)));
         let hidden = exporter.export(&caller, &case.with_lookup(model.hidden(&case.lookup)));
         assert!(hidden.is_err(), "a scoped caller exported the root");
         same_result(&missing, &hidden, "a missing certificate and one not the caller's");
-        let theirs = target.is_some_and(|t| model.may_read(&case.claims, case.scope, t));
+        let theirs = target.is_some_and(|t| model.may_read(&case, t));
         if !theirs {
             same_result(
                 &result,
@@ -192,6 +193,7 @@ struct Case {
     csp: Option<String>,
     claims: Vec<Claim>,
     scope: Scope,
+    rule: ScopeRule,
     allow_partial: bool,
     exclude_root: bool,
     periods: bool,
@@ -213,7 +215,8 @@ impl Case {
     /// legacy PFX, friendly name given, CSP given), key export, iterations,
     /// six claims (0: none; else kind and id), collection id (0: none),
     /// container id (0: none), settings flags (partial chains, root left
-    /// out, no periods in file names, CSPs allowed). `None` when a lookup's
+    /// out, no periods in file names, CSPs not allowed, the AppViewX scope
+    /// rule). `None` when a lookup's
     /// text does not parse (the parsers have their own targets).
     fn read(data: &[u8], model: &Model) -> Option<Case> {
         let (header, texts) = data.split_at(data.len().min(HEADER));
@@ -244,7 +247,8 @@ impl Case {
                 CertificateFormat::Pem,
                 CertificateFormat::P7b,
                 CertificateFormat::Pfx,
-            ][usize::from(byte(3)) % 6],
+                CertificateFormat::Zip,
+            ][usize::from(byte(3)) % 7],
             extension: [
                 None,
                 Some(FileExtension::Cer),
@@ -254,7 +258,8 @@ impl Case {
                 Some(FileExtension::Pfx),
                 Some(FileExtension::Key),
                 Some(FileExtension::P8),
-            ][usize::from(byte(4)) % 8],
+                Some(FileExtension::Zip),
+            ][usize::from(byte(4)) % 9],
             include_chain: flags & 1 != 0,
             root_first: flags & 2 != 0,
             subject_headers: flags & 4 == 0,
@@ -275,6 +280,11 @@ impl Case {
             scope: Scope {
                 collection_id: scope_id(byte(14)),
                 container_id: scope_id(byte(15)),
+            },
+            rule: if settings & 16 != 0 {
+                ScopeRule::AnyCollectionOfTheCertificate
+            } else {
+                ScopeRule::GivenScope
             },
             allow_partial: settings & 1 != 0,
             exclude_root: settings & 2 != 0,
@@ -348,6 +358,7 @@ impl Case {
         request.pfx.friendly_name = self.friendly_name.clone();
         request.pfx.target_csp = self.csp.clone();
         request.scope = self.scope;
+        request.scope_rule = self.rule;
         Ok(request)
     }
 
@@ -622,47 +633,74 @@ impl Model {
         }
     }
 
-    fn holds(claims: &[Claim], claim: Claim) -> bool {
-        claims.contains(&claim)
+    fn holds(case: &Case, claim: Claim) -> bool {
+        case.claims.contains(&claim)
     }
 
-    /// SPEC §7: whether the caller's rights in this scope reach every
-    /// certificate (then they may learn what does not exist).
-    fn sees_everything(&self, claims: &[Claim], scope: Scope) -> bool {
-        match (scope.collection_id, scope.container_id) {
-            (Some(_), _) => Self::holds(claims, Claim::ReadAllCollections),
-            (None, Some(_)) => Self::holds(claims, Claim::ReadAllStores),
-            (None, None) => Self::holds(claims, Claim::ReadAllCollections) || Self::holds(claims, Claim::ReadAllStores),
+    /// A system-wide read claim (collections or stores).
+    fn reads_all(case: &Case) -> bool {
+        Self::holds(case, Claim::ReadAllCollections) || Self::holds(case, Claim::ReadAllStores)
+    }
+
+    /// Whether the caller's rights reach every certificate (then they may
+    /// learn what does not exist). SPEC §7: in the scope given. SPEC §10's
+    /// rule: the system-wide read claim, and the system-wide key claim
+    /// when a key is asked for.
+    fn sees_everything(&self, case: &Case) -> bool {
+        if case.rule == ScopeRule::AnyCollectionOfTheCertificate {
+            return Self::reads_all(case) && (!case.wants_key() || Self::holds(case, Claim::ReadAllPrivateKeys));
+        }
+        match (case.scope.collection_id, case.scope.container_id) {
+            (Some(_), _) => Self::holds(case, Claim::ReadAllCollections),
+            (None, Some(_)) => Self::holds(case, Claim::ReadAllStores),
+            (None, None) => Self::reads_all(case),
         }
     }
 
-    /// SPEC §7: whether the caller may export certificate `i` in this scope.
+    /// Whether the caller may export certificate `i`. SPEC §7:
     /// CollectionId wins over ContainerId; with neither, only a
-    /// system-wide claim.
-    fn may_read(&self, claims: &[Claim], scope: Scope, i: usize) -> bool {
+    /// system-wide claim. SPEC §10's rule: a system-wide read claim, or
+    /// the read claim of a collection the certificate is in.
+    fn may_read(&self, case: &Case, i: usize) -> bool {
         let k = &self.certificates[i];
-        match (scope.collection_id, scope.container_id) {
+        if case.rule == ScopeRule::AnyCollectionOfTheCertificate {
+            return Self::reads_all(case)
+                || k.collections
+                    .iter()
+                    .any(|&c| Self::holds(case, Claim::ReadCollection(c)));
+        }
+        match (case.scope.collection_id, case.scope.container_id) {
             (Some(c), _) => {
-                Self::holds(claims, Claim::ReadAllCollections)
-                    || (Self::holds(claims, Claim::ReadCollection(c)) && k.collections.contains(&c))
+                Self::holds(case, Claim::ReadAllCollections)
+                    || (Self::holds(case, Claim::ReadCollection(c)) && k.collections.contains(&c))
             }
             (None, Some(n)) => {
-                Self::holds(claims, Claim::ReadAllStores)
-                    || (Self::holds(claims, Claim::ReadStoreContainer(n)) && k.containers.contains(&n))
+                Self::holds(case, Claim::ReadAllStores)
+                    || (Self::holds(case, Claim::ReadStoreContainer(n)) && k.containers.contains(&n))
             }
-            (None, None) => self.sees_everything(claims, scope),
+            (None, None) => Self::reads_all(case),
         }
     }
 
-    /// SPEC §7: whether the caller's claims give them certificate `i`'s
-    /// key (the private-key claim, system-wide or for the collection
-    /// given, which the certificate must be in), policy aside.
-    fn key_claim(&self, claims: &[Claim], scope: Scope, i: usize) -> bool {
-        self.may_read(claims, scope, i)
-            && (Self::holds(claims, Claim::ReadAllPrivateKeys)
-                || scope.collection_id.is_some_and(|c| {
-                    Self::holds(claims, Claim::ReadCollectionPrivateKeys(c))
-                        && self.certificates[i].collections.contains(&c)
+    /// Whether the caller's claims give them certificate `i`'s key, policy
+    /// aside. SPEC §7: read rights, and the private-key claim system-wide
+    /// or for the collection given, which the certificate must be in.
+    /// SPEC §10's rule: the read and key claims of one collection the
+    /// certificate is in, either of them possibly system-wide.
+    fn key_claim(&self, case: &Case, i: usize) -> bool {
+        let k = &self.certificates[i];
+        let all_keys = Self::holds(case, Claim::ReadAllPrivateKeys);
+        if case.rule == ScopeRule::AnyCollectionOfTheCertificate {
+            return (Self::reads_all(case) && all_keys)
+                || k.collections.iter().any(|&c| {
+                    (Self::reads_all(case) || Self::holds(case, Claim::ReadCollection(c)))
+                        && (all_keys || Self::holds(case, Claim::ReadCollectionPrivateKeys(c)))
+                });
+        }
+        self.may_read(case, i)
+            && (all_keys
+                || case.scope.collection_id.is_some_and(|c| {
+                    Self::holds(case, Claim::ReadCollectionPrivateKeys(c)) && k.collections.contains(&c)
                 }))
     }
 
@@ -687,7 +725,7 @@ impl Model {
         };
         let k = &self.certificates[i];
         assert!(
-            self.may_read(&case.claims, case.scope, i),
+            self.may_read(case, i),
             "SPEC §7 forbids this export of {}, and it succeeded: {case:?}",
             k.cn
         );
@@ -712,9 +750,10 @@ impl Model {
             "key asked for: {:?}",
             case.key
         );
+        let readable = readable_bytes(artifact.bytes());
         if case.wants_key() {
             assert!(
-                self.key_claim(&case.claims, case.scope, i),
+                self.key_claim(case, i),
                 "SPEC §7 forbids exporting the key of {}, and it succeeded: {case:?}",
                 k.cn
             );
@@ -726,18 +765,17 @@ impl Model {
             assert!(k.key.is_some(), "a key was exported for {}, which has none", k.cn);
         } else {
             assert!(
-                !contains(artifact.bytes(), b"PRIVATE KEY"),
+                !contains(&readable, b"PRIVATE KEY"),
                 "no key was asked for, and the artifact holds one"
             );
         }
         if !matches!(request.private_key, KeyExport::DangerUnencrypted { .. }) {
-            self.holds_no_plain_key(artifact.bytes());
+            self.holds_no_plain_key(&readable);
         }
         // Only certificates of the chain of the certificate asked for, and
         // that one unless the key goes alone. (A PFX's are encrypted.)
         if case.format != CertificateFormat::Pfx {
             let chain = self.chain(i);
-            let readable = readable_bytes(artifact.bytes());
             let found: Vec<usize> = (0..self.certificates.len())
                 .filter(|&j| contains(&readable, &self.certificates[j].der))
                 .collect();
@@ -796,7 +834,7 @@ impl Model {
                 let i = target.expect("a restricted key of a certificate the lookups name");
                 assert!(case.wants_key(), "a key policy refused a certificate-only export");
                 assert!(
-                    self.key_claim(&case.claims, case.scope, i),
+                    self.key_claim(case, i),
                     "the key policy {policy:?} was named to a caller who may not have the key: {case:?}"
                 );
                 assert_eq!(
@@ -807,10 +845,7 @@ impl Model {
             }
             ExportError::NoPrivateKey { .. } => {
                 let i = target.expect("a missing key of a certificate the lookups name");
-                assert!(
-                    self.key_claim(&case.claims, case.scope, i),
-                    "a missing key told to another: {case:?}"
-                );
+                assert!(self.key_claim(case, i), "a missing key told to another: {case:?}");
                 assert!(
                     self.certificates[i].key.is_none(),
                     "the key of {} is there",
@@ -821,7 +856,7 @@ impl Model {
             | ExportError::AmbiguousLookup { .. }
             | ExportError::ConflictingLookups { .. } => {
                 assert!(
-                    self.sees_everything(&case.claims, case.scope),
+                    self.sees_everything(case),
                     "a scoped caller learned that a lookup names nothing: {error}: {case:?}"
                 );
             }
@@ -829,9 +864,9 @@ impl Model {
             // the key (claims or policy) is what is refused.
             ExportError::AccessDenied => {
                 if let Some(i) = target {
-                    let key_refused = case.wants_key() && !self.key_claim(&case.claims, case.scope, i);
+                    let key_refused = case.wants_key() && !self.key_claim(case, i);
                     assert!(
-                        !self.may_read(&case.claims, case.scope, i) || key_refused,
+                        !self.may_read(case, i) || key_refused,
                         "SPEC §7 allows this export of {}, and it was denied: {case:?}",
                         self.certificates[i].cn
                     );
@@ -847,13 +882,25 @@ fn unknown_serial() -> SerialNumber {
     "0badc0de".parse().expect("a serial number")
 }
 
-/// The bytes of an artifact with the body of every PEM block decoded
-/// after them, so that certificates show as their DER whether the
-/// artifact is DER or PEM (read here with the `base64` crate).
+/// The bytes of an artifact with what it holds in other forms appended:
+/// the members of a ZIP (read with the `zip` crate), then the body of
+/// every PEM block (read with the `base64` crate), so that certificates
+/// and keys show as their DER whatever the artifact's form.
 fn readable_bytes(bytes: &[u8]) -> Vec<u8> {
     use base64::Engine;
+    use std::io::Read;
     let mut readable = bytes.to_vec();
-    let mut rest = bytes;
+    if let Ok(mut archive) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
+        for i in 0..archive.len() {
+            match archive.by_index(i).map(|mut member| member.read_to_end(&mut readable)) {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => panic!("member {i} of the ZIP does not read: {e}"),
+                Err(e) => panic!("member {i} of the ZIP does not open: {e}"),
+            }
+        }
+    }
+    let pem = readable.clone();
+    let mut rest = pem.as_slice();
     while let Some(begin) = find(rest, b"-----BEGIN ") {
         let after = &rest[begin..];
         let Some(body_start) = after.iter().position(|&b| b == b'\n') else {
