@@ -4,7 +4,7 @@
 //! load more than 20% slower (`benches/hand_written.rs`; figures in the
 //! README). It decodes exactly what the `base64` crate's standard engine
 //! decodes — canonical padding included, so `Zh==` is refused as it is
-//! there (`tests/der_reader.rs`, and the `pem` fuzz target). Certificates
+//! there (`tests/der_reader.rs`, and the `pem_decoder` fuzz target). Certificates
 //! are public: keys are read by `pem-rfc7468`'s constant-time codec, and
 //! everything the crate writes is encoded by the `base64` crate (public
 //! data) or `base64ct` (anything holding a key).
