@@ -15,12 +15,12 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use super::verify::Signature;
-use crate::ids::CertId;
+use crate::ids::{CertId, DigestKey};
 use foldhash::fast::RandomState as FoldHash;
 
 /// The SHA-256 digests of a certificate and of the issuer certificate
 /// whose key checked its signature.
-type CheckedPair = ([u8; 32], [u8; 32]);
+type CheckedPair = (DigestKey<32>, DigestKey<32>);
 
 /// The answers of earlier signature checks.
 #[derive(Debug, Default)]
@@ -35,7 +35,11 @@ impl SignatureCache {
     /// The remembered answer for the issuer certificate with digest
     /// `issuer` checking the certificate with digest `subject`.
     pub(crate) fn get(&self, subject: [u8; 32], issuer: [u8; 32]) -> Option<Signature> {
-        self.entries.read().ok()?.get(&(subject, issuer)).copied()
+        self.entries
+            .read()
+            .ok()?
+            .get(&(DigestKey(subject), DigestKey(issuer)))
+            .copied()
     }
 
     /// Remembers `answer`.
@@ -44,7 +48,7 @@ impl SignatureCache {
         if entries.len() >= Self::CAPACITY {
             entries.clear();
         }
-        entries.insert((subject, issuer), answer);
+        entries.insert((DigestKey(subject), DigestKey(issuer)), answer);
     }
 }
 
@@ -58,7 +62,7 @@ impl SignatureCache {
 /// Only complete chains are remembered; at most [`ChainCache::CAPACITY`].
 #[derive(Debug, Default)]
 pub(crate) struct ChainCache {
-    entries: RwLock<HashMap<CertId, Remembered>>,
+    entries: RwLock<HashMap<CertId, Remembered, FoldHash>>,
 }
 
 #[derive(Debug)]

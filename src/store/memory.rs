@@ -12,7 +12,7 @@ use sha1::Digest;
 use super::{CertMetadata, CertificateStore, KeyPolicy, KeyRef, StoredCertificate, StoredKey};
 use crate::certificate::CertificateView;
 use crate::error::ExportError;
-use crate::ids::{CertId, SerialNumber, Thumbprint, Uuid};
+use crate::ids::{CertId, DigestKey, SerialNumber, Thumbprint, Uuid};
 use crate::key::{PrivateKey, PublicKeyId};
 use crate::name::NameKey;
 
@@ -32,8 +32,8 @@ use crate::name::NameKey;
 pub struct MemoryStore {
     entries: Vec<Entry>,
     by_id: HashMap<CertId, u32, FoldHash>,
-    by_sha1: HashMap<[u8; 20], u32, FoldHash>,
-    by_sha256: HashMap<[u8; 32], u32, FoldHash>,
+    by_sha1: HashMap<DigestKey<20>, u32, FoldHash>,
+    by_sha256: HashMap<DigestKey<32>, u32, FoldHash>,
     by_uuid: HashMap<Uuid, u32, FoldHash>,
     uuid_of: HashMap<u32, Uuid, FoldHash>,
     by_issuer_serial: HashMap<u64, Slots, FoldHash>,
@@ -245,7 +245,7 @@ impl MemoryStore {
     pub fn add(&mut self, der: impl Into<Vec<u8>>, fixed: Option<CertId>) -> Result<Added, ExportError> {
         let der = der.into().into_boxed_slice();
         let sha1: [u8; 20] = sha1::Sha1::digest(&der).into();
-        if let Some(&slot) = self.by_sha1.get(&sha1) {
+        if let Some(&slot) = self.by_sha1.get(&DigestKey(sha1)) {
             let id = self.entries[slot as usize].id;
             return match fixed {
                 Some(wanted) if wanted != id => Err(ExportError::AlreadyStored {
@@ -278,8 +278,8 @@ impl MemoryStore {
         })?;
         let sha256: [u8; 32] = sha2::Sha256::digest(&der).into();
         self.by_id.insert(id, slot);
-        self.by_sha1.insert(sha1, slot);
-        self.by_sha256.insert(sha256, slot);
+        self.by_sha1.insert(DigestKey(sha1), slot);
+        self.by_sha256.insert(DigestKey(sha256), slot);
         let serial_key = self.hasher.hash_one((issuer, view.serial_magnitude()));
         self.by_issuer_serial.entry(serial_key).or_default().push(slot);
         self.by_subject.entry(subject).or_default().push(slot);
@@ -409,8 +409,8 @@ impl CertificateStore for MemoryStore {
 
     fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
         let slot = match thumbprint {
-            Thumbprint::Sha1(d) => self.by_sha1.get(d),
-            Thumbprint::Sha256(d) => self.by_sha256.get(d),
+            Thumbprint::Sha1(d) => self.by_sha1.get(&DigestKey(*d)),
+            Thumbprint::Sha256(d) => self.by_sha256.get(&DigestKey(*d)),
         };
         Ok(slot.map(|&s| self.entries[s as usize].stored()))
     }
