@@ -3,7 +3,6 @@
 
 mod access;
 mod artifact;
-mod base64;
 mod certificate;
 mod chain;
 mod encode;
@@ -56,7 +55,7 @@ pub mod __internals {
 
     /// The bytes of a PEM body, as the store loader decodes certificates.
     pub fn base64_decode_pem_body(text: &[u8], out: &mut Vec<u8>) -> Result<usize, &'static str> {
-        crate::base64::decode_pem_body(text, out)
+        crate::formats::pem::decode_public_body(text, out)
     }
 
     /// The RFC 4514 string of a DER `Name`, as the crate prints subjects

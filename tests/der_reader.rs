@@ -3,7 +3,8 @@
 //! crate (`src/certificate/der_twin.rs`): the same fields for every input
 //! the `der` walk accepts, and a refusal wherever it refuses — on every
 //! fixture certificate and on every one-byte change and truncation of a
-//! few of them. Also the hand-written base64 against the `base64` crate.
+//! few of them. Also the PEM body writer and reader (`formats::pem`, on the
+//! `base64` crate) against the crate's plain encoding and decoding.
 //!
 //! Fixtures: every certificate under tests/data/ (tests/data/make_fixtures.py).
 #![cfg(feature = "bench-internals")]

@@ -1,10 +1,10 @@
-//! The hand-written decoder of PEM certificate bodies (`src/base64.rs`,
-//! behind every PEM load) against the `base64` crate's standard engine.
+//! The reader of PEM certificate bodies (`formats::pem::decode_public_body`,
+//! behind every PEM load: white space and the END line around the `base64`
+//! crate's standard engine) against that engine on the bare body.
 //!
-//! Its contract (`decode_pem_body`'s doc comment): decode base64 from the
-//! start of the text, skipping ASCII white space, up to the first line
-//! that starts with `-` (the END line), and say how many bytes the body
-//! took. So the input is cut at its first `-` (which base64 never holds)
+//! Its contract (its doc comment): decode base64 from the start of the
+//! text, skipping ASCII white space, up to the first `-` (the END line's
+//! first character), and say how many bytes the body took. So the input is cut at its first `-` (which base64 never holds)
 //! into a body, and the decoder is run
 //! - on the body alone: it takes the whole body;
 //! - on the body, a line end, and the rest of the input from its `-` (or an

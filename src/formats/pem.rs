@@ -1,10 +1,9 @@
 //! PEM (RFC 7468), both ways: certificate blocks with their `subject=`
 //! headers and key blocks out; the blocks of a store file in.
 //!
-//! Certificates are public, so they are encoded with the `base64` crate
-//! and decoded with the fast decoder of [`crate::base64`]; anything secret
-//! — keys, encrypted or not — goes through `pem-rfc7468`'s constant-time
-//! codec into zeroizing memory.
+//! Certificates are public, so they are encoded and decoded with the
+//! `base64` crate; anything secret — keys, encrypted or not — goes through
+//! `pem-rfc7468`'s constant-time codec into zeroizing memory.
 //!
 //! Reading follows RFC 7468: an encapsulation boundary counts only at the
 //! start of a line (spaces and tabs before it are tolerated), so text such
@@ -13,7 +12,6 @@
 
 use zeroize::Zeroizing;
 
-use crate::base64;
 use crate::certificate::CertificateView;
 use crate::error::ExportError;
 use crate::name;
@@ -101,6 +99,36 @@ pub(crate) fn secret_block(out: &mut Zeroizing<Vec<u8>>, label: &'static str, de
     Ok(())
 }
 
+/// Decodes the base64 body of a public PEM block from the start of `text`
+/// into `out` (replacing what it held), and returns how many bytes of
+/// `text` the body took: everything up to the first `-`, which base64
+/// never holds and the END line starts with. ASCII white space is skipped
+/// (line breaks, and the spaces some writers indent with); the rest is
+/// decoded by the `base64` crate's standard engine, so padding must be
+/// canonical (`Zh==` is refused) and nothing may follow it. `out` gets
+/// room for this body only, never for the rest of the file, since every
+/// block of a file is kept until the file is read.
+pub(crate) fn decode_public_body(text: &[u8], out: &mut Vec<u8>) -> Result<usize, &'static str> {
+    use ::base64::Engine;
+    let end = text.iter().position(|&b| b == b'-').unwrap_or(text.len());
+    let compact: Vec<u8> = text[..end]
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    out.clear();
+    ::base64::engine::general_purpose::STANDARD
+        .decode_vec(&compact, out)
+        .map_err(|e| match e {
+            ::base64::DecodeError::InvalidByte(_, b'=') => "data after '=' padding",
+            ::base64::DecodeError::InvalidByte(..) => "a character that is not base64",
+            ::base64::DecodeError::InvalidLength(_) => "truncated base64",
+            ::base64::DecodeError::InvalidLastSymbol(..) => "non-canonical bits before '=' padding",
+            ::base64::DecodeError::InvalidPadding => "padding that is not canonical",
+        })?;
+    Ok(end)
+}
+
 /// One block of a PEM file.
 pub(crate) struct Block<'a> {
     /// The label, e.g. `CERTIFICATE`.
@@ -150,12 +178,8 @@ pub(crate) fn blocks(bytes: &[u8], mut start: usize) -> Result<Vec<Block<'_>>, S
         let end_marker = format!("-----END {label}-----");
         let mut der = Vec::new();
         let body_len = if public_label(label) {
-            let used = base64::decode_pem_body(&bytes[body_start..], &mut der)
+            let used = decode_public_body(&bytes[body_start..], &mut der)
                 .map_err(|e| format!("the {label} block is not base64: {e}"))?;
-            // The decoder reserves room for the rest of the file (up to
-            // 1 MiB); every block is kept until the file is read, so a file
-            // of many small blocks would hold that room once per block.
-            der.shrink_to_fit();
             (bytes[body_start + used..].starts_with(end_marker.as_bytes()) && at_line_start(bytes, body_start + used))
                 .then_some(used)
         } else {
@@ -216,6 +240,60 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn decode(text: &str) -> Result<Vec<u8>, &'static str> {
+        let mut out = Vec::new();
+        let used = decode_public_body(text.as_bytes(), &mut out)?;
+        assert_eq!(used, text.len());
+        Ok(out)
+    }
+
+    #[test]
+    fn bodies_decode_as_rfc4648_says_with_line_breaks_anywhere() {
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(decode(coded).unwrap(), plain.as_bytes());
+        }
+        assert_eq!(decode("Zm9vY\nmFy\n").unwrap(), b"foobar");
+        assert_eq!(decode(" Zm9v\r\n YmFy \r\n").unwrap(), b"foobar");
+    }
+
+    #[test]
+    fn bodies_that_are_not_canonical_base64_are_refused() {
+        for bad in [
+            "Zh==",
+            "Zm9=",
+            "Zh\n==",
+            "Zg=",
+            "Z===",
+            "Zg==Zg==",
+            "Zm9v!",
+            "Zm9",
+            "=Zm9",
+            "Zg=a",
+            "Zg==\nZm9v",
+        ] {
+            assert!(decode(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_body_stops_at_the_end_line_and_reserves_for_itself_only() {
+        let mut text = Vec::new();
+        base64_lines(&mut text, &[7u8; 1_000]);
+        let body_len = text.len();
+        text.extend_from_slice(b"-----END CERTIFICATE-----\n");
+        text.resize(text.len() + (4 << 20), b'A');
+        let mut out = Vec::new();
+        assert_eq!(decode_public_body(&text, &mut out).unwrap(), body_len);
+        assert_eq!(out, [7u8; 1_000]);
+        assert!(out.capacity() < 1_100, "{}", out.capacity());
+    }
 
     #[test]
     fn base64_lines_are_64_characters_each_for_every_length() {
