@@ -9,20 +9,15 @@ mod common;
 
 use std::process::Output;
 
-use common::{cli, data, openssl, openssl_subjects, tempdir, write};
+use common::{cli, data, openssl, openssl_subjects, stderr, tempdir, write};
 
 fn pki() -> String {
     data("pki").display().to_string()
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// Exit code, and the check that an error is exactly one `error:` line.
 fn code(out: &Output) -> i32 {
-    let code = out.status.code().expect("exited, not killed");
-    assert_ne!(code, 101, "panicked: {}", stderr(out));
+    let code = common::exit_code(out);
     if code != 0 {
         let err = stderr(out);
         let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("warning: ")).collect();
@@ -59,17 +54,7 @@ fn list_prints_one_tab_separated_line_per_certificate() {
     assert_eq!((lines[2][5], lines[7][5]), ("key", "-"));
     // The SHA-1 column is the certificate's thumbprint as OpenSSL computes it.
     let pem = std::fs::read(data("pki").join("03-rsa.example.com.pem")).unwrap();
-    let fingerprint = openssl(&["x509", "-noout", "-fingerprint", "-sha1"], &pem);
-    assert_eq!(
-        fingerprint
-            .trim()
-            .rsplit('=')
-            .next()
-            .unwrap()
-            .replace(':', "")
-            .to_lowercase(),
-        lines[2][1]
-    );
+    assert_eq!(common::openssl_sha1_hex(&pem), lines[2][1]);
 }
 
 #[test]

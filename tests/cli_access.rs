@@ -18,6 +18,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use common::stderr;
+
 const COLL_5: &str = "/certificates/collections/read/5/";
 const KEYS_5: &str = "/certificates/collections/private_key/read/5/";
 /// Every claim there is.
@@ -67,17 +69,8 @@ fn export(id: &str, extra: &[&str]) -> Output {
     common::cli(&args)
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 fn assert_exit(out: &Output, code: i32) {
     assert_eq!(out.status.code(), Some(code), "stderr: {}", stderr(out));
-}
-
-/// The SHA-1 fingerprint openssl reads from a PEM certificate.
-fn fingerprint(pem: &[u8]) -> String {
-    common::openssl(&["x509", "-noout", "-fingerprint", "-sha1"], pem)
 }
 
 #[test]
@@ -90,7 +83,10 @@ fn a_collection_caller_exports_a_certificate_of_its_collection() {
         ["CN=a.example.com,O=certexport tests,C=US"]
     );
     let fixture = std::fs::read(common::data("manifest").join("a.example.com.pem")).unwrap();
-    assert_eq!(fingerprint(&out.stdout), fingerprint(&fixture));
+    assert_eq!(
+        common::openssl_sha1_hex(&out.stdout),
+        common::openssl_sha1_hex(&fixture)
+    );
 }
 
 #[test]

@@ -9,22 +9,10 @@
 
 mod common;
 
-use std::process::Output;
-
-use common::{cli, data, openssl, openssl_subjects, tempdir, write};
+use common::{cli, data, exit_code as code, openssl, openssl_subjects, stderr, tempdir, write};
 
 fn manifest() -> String {
     data("manifest").display().to_string()
-}
-
-fn code(out: &Output) -> i32 {
-    let code = out.status.code().expect("exited, not killed");
-    assert_ne!(code, 101, "panicked: {}", String::from_utf8_lossy(&out.stderr));
-    code
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

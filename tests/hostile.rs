@@ -14,24 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use common::{cli, cli_or_hang, data, python, tempdir, write};
+use common::{cli, cli_or_hang, data, exit_code as code, path_str as path, python, stderr, tempdir, write};
 
 /// Minutes where a run takes milliseconds: only a hang reaches it.
 const HANG: Duration = Duration::from_secs(120);
-
-fn code(out: &Output) -> i32 {
-    let code = out.status.code().expect("exited, not killed");
-    assert_ne!(code, 101, "panicked: {}", stderr(out));
-    code
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// Python that makes certificates: `leaf(subject_attrs, key, issuer_name,
 /// issuer_key, extra_extension_bytes)` and `pem(cert)`, writing into `out`.

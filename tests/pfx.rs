@@ -19,6 +19,7 @@ use certexport::formats::{KeyEncryption, PfxProfile};
 use certexport::options::{ChainOrder, CspPolicy, FileExtension, KeyExport, KeyPlacement};
 use certexport::store::MemoryStore;
 use certexport::{CertificateFormat, ExportArtifact, ExportError, ExportRequest, Exporter, Password};
+use common::stderr;
 
 const PASSWORD: &str = "correct horse battery staple";
 const CSP: &str = "Microsoft Enhanced RSA and AES Cryptographic Provider";
@@ -95,10 +96,6 @@ fn fixture_pem(cn: &str) -> PathBuf {
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// `openssl pkcs12 -info -nodes` (with `-legacy` for the legacy profile),

@@ -19,7 +19,7 @@ use std::process::{Command, Output};
 
 use certexport::store::{Kek, PgOptions, PgStore};
 use certexport::{Caller, ExportError, ExportRequest, Exporter};
-use common::{data, openssl, tempdir, write};
+use common::{data, openssl, path_str as path, tempdir, write};
 
 /// Runs the binary with `args` and `env`, and without the environment's
 /// own `DATABASE_URL` and `CERTEXPORT_KEK_FILE`.
@@ -56,10 +56,6 @@ fn fails(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
 
 fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap()
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// A KEK file of 64 hex digits.

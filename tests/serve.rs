@@ -117,28 +117,6 @@ fn b64(text: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(text).unwrap()
 }
 
-/// The public key OpenSSL reads from a certificate of the manifest store.
-fn public_key_of(cn: &str) -> String {
-    let store = common::store("manifest");
-    let der = common::der_of(&store, &common::by_cn(&store, cn));
-    common::openssl(&["x509", "-inform", "DER", "-noout", "-pubkey"], &der)
-}
-
-fn pem_of(cn: &str) -> String {
-    let store = common::store("manifest");
-    let der = common::der_of(&store, &common::by_cn(&store, cn));
-    common::openssl(&["x509", "-inform", "DER"], &der)
-}
-
-const PY_KEY_MATCHES: &str = "import sys
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-key_pem, cert_pem, password = sys.stdin.buffer.read().split(b'\\0')
-key = serialization.load_pem_private_key(key_pem, password=password)
-cert = x509.load_pem_x509_certificate(cert_pem)
-spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-print(key.public_key().public_bytes(*spki) == cert.public_key().public_bytes(*spki))";
-
 #[test]
 fn download_over_tls_at_both_base_paths_in_the_request_casing() {
     let f = Fixture::start(&[]);
@@ -390,7 +368,7 @@ fn recover_answers_open_in_openssl_and_python() {
     let keys = common::openssl(&["pkcs12", "-passin", "pass:recover pw", "-nodes", "-nocerts"], &pfx);
     assert_eq!(
         common::openssl(&["pkey", "-pubout"], keys.as_bytes()),
-        public_key_of("a.example.com")
+        common::certificate_public_key("manifest", "a.example.com")
     );
     let certs = common::openssl(&["pkcs12", "-passin", "pass:recover pw", "-nokeys"], &pfx);
     assert_eq!(certs.matches("BEGIN CERTIFICATE").count(), 3);
@@ -416,10 +394,13 @@ fn recover_answers_open_in_openssl_and_python() {
     assert!(common::openssl(&["asn1parse"], key.as_bytes()).contains("pbeWithSHA1And3-KeyTripleDES-CBC"));
     assert_eq!(
         common::openssl(&["pkey", "-passin", "pass:recover pw", "-pubout"], key.as_bytes()),
-        public_key_of("a.example.com")
+        common::certificate_public_key("manifest", "a.example.com")
     );
-    let input = [key.as_bytes(), pem_of("a.example.com").as_bytes(), b"recover pw"].join(&b'\0');
-    assert_eq!(common::python(PY_KEY_MATCHES, &input).trim(), "True");
+    let cert_pem = common::certificate_pem("manifest", "a.example.com");
+    assert_eq!(
+        common::python_key_matches(key.as_bytes(), cert_pem.as_bytes(), b"recover pw"),
+        "True"
+    );
     assert!(f.server.log().contains("outcome=\"exported\""));
 }
 
@@ -471,7 +452,7 @@ fn curl_calls_every_endpoint() {
     let keys = common::openssl(&["pkcs12", "-passin", "pass:curl pw", "-nodes", "-nocerts"], &pfx);
     assert_eq!(
         common::openssl(&["pkey", "-pubout"], keys.as_bytes()),
-        public_key_of("a.example.com")
+        common::certificate_public_key("manifest", "a.example.com")
     );
 
     // AppViewX with its own headers; the key under PBES2, 600,000 iterations.
@@ -498,8 +479,11 @@ fn curl_calls_every_endpoint() {
     for expected in ["PBES2", "hmacWithSHA256", "aes-256-cbc", ":0927C0"] {
         assert!(dump.contains(expected), "{expected} in\n{dump}");
     }
-    let input = [key.as_bytes(), pem_of("a.example.com").as_bytes(), b"testPassword123"].join(&b'\0');
-    assert_eq!(common::python(PY_KEY_MATCHES, &input).trim(), "True");
+    let cert_pem = common::certificate_pem("manifest", "a.example.com");
+    assert_eq!(
+        common::python_key_matches(key.as_bytes(), cert_pem.as_bytes(), b"testPassword123"),
+        "True"
+    );
 
     let (status, _, body) = curl(&f.pki, &[&url("/healthz")]);
     assert_eq!((status, body.as_slice()), (200, &b"ok\n"[..]));
@@ -580,7 +564,7 @@ fn appviewx_answers_with_the_seed_codes() {
     assert!(common::openssl(&["asn1parse"], key.as_bytes()).contains("pbeWithSHA1And3-KeyTripleDES-CBC"));
     assert_eq!(
         common::openssl(&["pkey", "-passin", "pass:testPassword123", "-pubout"], key.as_bytes()),
-        public_key_of("a.example.com")
+        common::certificate_public_key("manifest", "a.example.com")
     );
 
     // One JSON audit line per key export, and no secret anywhere in the log.
@@ -689,7 +673,7 @@ fn sigterm_lets_a_key_export_in_flight_finish() {
     let key = &pem[pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----").unwrap()..];
     assert_eq!(
         common::openssl(&["pkey", "-passin", "pass:in flight", "-pubout"], key.as_bytes()),
-        public_key_of("a.example.com")
+        common::certificate_public_key("manifest", "a.example.com")
     );
     let Fixture { server, client, .. } = f;
     let url = server.url("/healthz");

@@ -185,13 +185,7 @@ fn two_servers_over_one_database_answer_alike_through_a_rolling_restart_and_an_i
         base64::engine::general_purpose::STANDARD.decode(pem).unwrap()
     };
     assert_eq!(
-        common::openssl(&["x509", "-noout", "-fingerprint", "-sha1"], &pem)
-            .trim()
-            .rsplit('=')
-            .next()
-            .unwrap()
-            .replace(':', "")
-            .to_lowercase(),
+        common::openssl_sha1_hex(&pem),
         thumbprint.replace(':', "").to_lowercase()
     );
 }

@@ -335,22 +335,6 @@ fn the_appviewx_error_table_row_by_row() {
     assert_eq!(unknown, denied);
 }
 
-/// The public key OpenSSL reads from a certificate of the manifest store.
-fn manifest_public_key(cn: &str) -> String {
-    let store = common::store("manifest");
-    let der = common::der_of(&store, &common::by_cn(&store, cn));
-    common::openssl(&["x509", "-inform", "DER", "-noout", "-pubkey"], &der)
-}
-
-const PY_KEY_MATCHES: &str = "import sys
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-key_pem, cert_pem, password = sys.stdin.buffer.read().split(b'\\0')
-key = serialization.load_pem_private_key(key_pem, password=password)
-cert = x509.load_pem_x509_certificate(cert_pem)
-spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-print(key.public_key().public_bytes(*spki) == cert.public_key().public_bytes(*spki))";
-
 #[test]
 fn an_appviewx_key_download_opens_in_openssl_and_python() {
     for (encryption, scheme) in [
@@ -372,12 +356,12 @@ fn an_appviewx_key_download_opens_in_openssl_and_python() {
         assert!(key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
         assert!(common::openssl(&["asn1parse"], key.as_bytes()).contains(scheme));
         let public = common::openssl(&["pkey", "-passin", "pass:testPassword123", "-pubout"], key.as_bytes());
-        assert_eq!(public, manifest_public_key("a.example.com"));
-        let store = common::store("manifest");
-        let cert = common::der_of(&store, &common::by_cn(&store, "a.example.com"));
-        let cert_pem = common::openssl(&["x509", "-inform", "DER"], &cert);
-        let input = [key.as_bytes(), cert_pem.as_bytes(), b"testPassword123"].join(&b'\0');
-        assert_eq!(common::python(PY_KEY_MATCHES, &input).trim(), "True");
+        assert_eq!(public, common::certificate_public_key("manifest", "a.example.com"));
+        let cert_pem = common::certificate_pem("manifest", "a.example.com");
+        assert_eq!(
+            common::python_key_matches(key.as_bytes(), cert_pem.as_bytes(), b"testPassword123"),
+            "True"
+        );
     }
 }
 
@@ -419,8 +403,10 @@ fn a_recover_in_every_format_opens_in_openssl_and_python() {
                 assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 3);
                 let key_public = common::openssl(&["pkey", "-passin", "pass:recover pw", "-pubout"], &bytes);
                 assert_eq!(key_public, public);
-                let input = [&bytes[..], cert_pem.as_bytes(), b"recover pw"].join(&b'\0');
-                assert_eq!(common::python(PY_KEY_MATCHES, &input).trim(), "True");
+                assert_eq!(
+                    common::python_key_matches(&bytes, cert_pem.as_bytes(), b"recover pw"),
+                    "True"
+                );
             }
             _ => {
                 assert_eq!(answer["fileName"], "rsa.example.com.zip");

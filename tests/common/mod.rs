@@ -118,6 +118,69 @@ pub fn openssl_subjects(args: &[&str], stdin: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The SHA-1 thumbprint OpenSSL computes for a PEM certificate, as
+/// lower-case hex without separators.
+pub fn openssl_sha1_hex(pem: &[u8]) -> String {
+    openssl(&["x509", "-noout", "-fingerprint", "-sha1"], pem)
+        .trim()
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .replace(':', "")
+        .to_lowercase()
+}
+
+/// The PEM of certificate `cn` of fixture `case`, as OpenSSL writes it.
+pub fn certificate_pem(case: &str, cn: &str) -> String {
+    let store = store(case);
+    openssl(&["x509", "-inform", "DER"], &der_of(&store, &by_cn(&store, cn)))
+}
+
+/// The public key of certificate `cn` of fixture `case`, as `openssl
+/// x509 -pubkey` prints it (to compare with `openssl pkey -pubout`).
+pub fn certificate_public_key(case: &str, cn: &str) -> String {
+    let store = store(case);
+    openssl(
+        &["x509", "-inform", "DER", "-noout", "-pubkey"],
+        &der_of(&store, &by_cn(&store, cn)),
+    )
+}
+
+/// What Python `cryptography` says (`True` or `False`) to: does the
+/// encrypted PEM key `key_pem`, opened with `password`, hold the public
+/// key of the PEM certificate `cert_pem`?
+pub fn python_key_matches(key_pem: &[u8], cert_pem: &[u8], password: &[u8]) -> String {
+    const SCRIPT: &str = "import sys
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+key_pem, cert_pem, password = sys.stdin.buffer.read().split(b'\\0')
+key = serialization.load_pem_private_key(key_pem, password=password)
+cert = x509.load_pem_x509_certificate(cert_pem)
+spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+print(key.public_key().public_bytes(*spki) == cert.public_key().public_bytes(*spki))";
+    python(SCRIPT, &[key_pem, cert_pem, password].join(&b'\0'))
+        .trim()
+        .to_owned()
+}
+
+/// The standard error of a program, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A program's exit code; fails the test if it was killed or panicked
+/// (Rust's exit code 101).
+pub fn exit_code(out: &Output) -> i32 {
+    let code = out.status.code().expect("exited, not killed");
+    assert_ne!(code, 101, "panicked: {}", stderr(out));
+    code
+}
+
+/// A path as the `&str` a command-line argument wants.
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
 /// A fresh temporary directory.
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
