@@ -111,11 +111,17 @@ pub(crate) fn secret_block(out: &mut Zeroizing<Vec<u8>>, label: &'static str, de
 pub(crate) fn decode_public_body(text: &[u8], out: &mut Vec<u8>) -> Result<usize, &'static str> {
     use ::base64::Engine;
     let end = text.iter().position(|&b| b == b'-').unwrap_or(text.len());
-    let compact: Vec<u8> = text[..end]
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
+    // Line by line: a PEM line holds no white space but at its ends, so it
+    // is copied whole (filtering byte by byte was a load's largest cost).
+    let mut compact = Vec::with_capacity(end);
+    for line in text[..end].split(|&b| b == b'\n') {
+        let line = line.trim_ascii();
+        if line.iter().any(u8::is_ascii_whitespace) {
+            compact.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
+        } else {
+            compact.extend_from_slice(line);
+        }
+    }
     out.clear();
     ::base64::engine::general_purpose::STANDARD
         .decode_vec(&compact, out)
@@ -261,6 +267,7 @@ mod tests {
         }
         assert_eq!(decode("Zm9vY\nmFy\n").unwrap(), b"foobar");
         assert_eq!(decode(" Zm9v\r\n YmFy \r\n").unwrap(), b"foobar");
+        assert_eq!(decode("Zm 9v\tYm\x0cFy\n").unwrap(), b"foobar");
     }
 
     #[test]
