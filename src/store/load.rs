@@ -308,7 +308,6 @@ impl Loader<'_> {
         };
         self.store.reserve_ids(manifest.reserved_ids());
 
-        let mut by_stem: HashMap<PathBuf, Vec<(CertId, PathBuf)>> = HashMap::new();
         let mut keys = Vec::new();
         let mut files: HashMap<String, Vec<CertId>> = HashMap::new();
         for name in names {
@@ -323,17 +322,27 @@ impl Loader<'_> {
                 other => other?,
             };
             let Some(contents) = contents else { continue };
-            let stem = path.with_extension("");
-            by_stem
-                .entry(stem)
-                .or_default()
-                .extend(contents.certificates.iter().map(|&id| (id, path.clone())));
             for key in contents.keys {
                 keys.push((key, path.clone(), contents.certificates.clone()));
             }
             files.insert(file_name, contents.certificates);
         }
         manifest.check_fixed_ids()?;
+        // Which certificates each file stem holds, for keys in files of
+        // their own; only when there are keys (most stores have none).
+        let mut by_stem: HashMap<PathBuf, Vec<(CertId, PathBuf)>> = HashMap::new();
+        if !keys.is_empty() {
+            // In file-name order, as the files were read.
+            let mut in_order: Vec<_> = files.iter().collect();
+            in_order.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            for (name, certificates) in in_order {
+                let path = dir.join(name);
+                by_stem
+                    .entry(path.with_extension(""))
+                    .or_default()
+                    .extend(certificates.iter().map(|&id| (id, path.clone())));
+            }
+        }
         for (key, file, certificates) in keys {
             let named_for = if certificates.is_empty() {
                 by_stem.get(&file.with_extension("")).cloned().unwrap_or_default()
@@ -363,7 +372,9 @@ impl Loader<'_> {
 
     /// The keys of a file given alone are named for that file's certificates.
     fn keys_named_for_their_file(&mut self, path: &Path, contents: Option<FileContents>) {
-        let Some(contents) = contents else { return };
+        let Some(contents) = contents.filter(|c| !c.keys.is_empty()) else {
+            return;
+        };
         let named_for: Vec<_> = contents.certificates.iter().map(|&id| (id, path.to_owned())).collect();
         for key in contents.keys {
             self.keys.push(PendingKey {
