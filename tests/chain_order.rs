@@ -36,21 +36,6 @@ fn expected(order: ChainOrder) -> Vec<&'static str> {
     }
 }
 
-const PY_DER_P7B: &str = "import sys
-from cryptography.hazmat.primitives.serialization import pkcs7
-for c in pkcs7.load_der_pkcs7_certificates(sys.stdin.buffer.read()):
-    print(c.subject.rfc4514_string())";
-
-const PY_PEM_P7B: &str = "import sys
-from cryptography.hazmat.primitives.serialization import pkcs7
-for c in pkcs7.load_pem_pkcs7_certificates(sys.stdin.buffer.read()):
-    print(c.subject.rfc4514_string())";
-
-const PY_PEM: &str = "import sys
-from cryptography import x509
-for c in x509.load_pem_x509_certificates(sys.stdin.buffer.read()):
-    print(c.subject.rfc4514_string())";
-
 #[test]
 fn p7b_keeps_both_orders_as_openssl_reads_them() {
     for order in [ChainOrder::RootFirst, ChainOrder::EndEntityFirst] {
@@ -58,7 +43,10 @@ fn p7b_keeps_both_orders_as_openssl_reads_them() {
         let p7b = export(&exporter, &request).unwrap();
         let read = openssl_subjects(&["pkcs7", "-inform", "DER", "-print_certs", "-noout"], p7b.bytes());
         assert_eq!(read, expected(order), "openssl, {order}");
-        let py: Vec<String> = python(PY_DER_P7B, p7b.bytes()).lines().map(str::to_owned).collect();
+        let py: Vec<String> = python(common::PY_SUBJECTS_DER_P7B, p7b.bytes())
+            .lines()
+            .map(str::to_owned)
+            .collect();
         assert_eq!(py, expected(order), "python, {order}");
     }
 }
@@ -73,7 +61,10 @@ fn pem_p7b_keeps_both_orders() {
             openssl_subjects(&["pkcs7", "-print_certs", "-noout"], p7b.bytes()),
             expected(order)
         );
-        let py: Vec<String> = python(PY_PEM_P7B, p7b.bytes()).lines().map(str::to_owned).collect();
+        let py: Vec<String> = python(common::PY_SUBJECTS_PEM_P7B, p7b.bytes())
+            .lines()
+            .map(str::to_owned)
+            .collect();
         assert_eq!(py, expected(order));
     }
 }
@@ -83,7 +74,10 @@ fn pem_keeps_both_orders() {
     for order in [ChainOrder::RootFirst, ChainOrder::EndEntityFirst] {
         let (exporter, request) = chain_request(CertificateFormat::Pem, order);
         let pem = export(&exporter, &request).unwrap();
-        let py: Vec<String> = python(PY_PEM, pem.bytes()).lines().map(str::to_owned).collect();
+        let py: Vec<String> = python(common::PY_SUBJECTS_PEM, pem.bytes())
+            .lines()
+            .map(str::to_owned)
+            .collect();
         assert_eq!(py, expected(order), "{order}");
     }
 }
@@ -104,7 +98,10 @@ fn subject_headers_precede_every_block_and_match_python() {
         .collect();
     assert_eq!(headers, expected(ChainOrder::EndEntityFirst));
     // The header is the RFC 4514 form that Python prints for the same certificate.
-    let py: Vec<String> = python(PY_PEM, pem.bytes()).lines().map(str::to_owned).collect();
+    let py: Vec<String> = python(common::PY_SUBJECTS_PEM, pem.bytes())
+        .lines()
+        .map(str::to_owned)
+        .collect();
     assert_eq!(headers, py);
 }
 
@@ -117,7 +114,7 @@ fn subject_headers_can_be_left_out() {
         let text = std::str::from_utf8(pem.bytes()).unwrap();
         assert!(text.starts_with("-----BEGIN CERTIFICATE-----\n"), "{format}");
         assert!(!text.contains("subject="), "{format}");
-        assert_eq!(python(PY_PEM, pem.bytes()).lines().next(), Some(LEAF));
+        assert_eq!(python(common::PY_SUBJECTS_PEM, pem.bytes()).lines().next(), Some(LEAF));
     }
 }
 

@@ -41,16 +41,6 @@ fn leaf_public_key() -> String {
     openssl(&["x509", "-inform", "DER", "-noout", "-pubkey"], &leaf)
 }
 
-const PY_PEM_ORDER: &str = "import sys
-from cryptography import x509
-for c in x509.load_pem_x509_certificates(sys.stdin.buffer.read()):
-    print(c.subject.rfc4514_string())";
-
-const PY_P7B_ORDER: &str = "import sys
-from cryptography.hazmat.primitives.serialization import pkcs7
-for c in pkcs7.load_der_pkcs7_certificates(sys.stdin.buffer.read()):
-    print(c.subject.rfc4514_string())";
-
 #[test]
 fn a_pem_chain_keeps_the_order_given() {
     for (chain, expected) in [
@@ -66,7 +56,10 @@ fn a_pem_chain_keeps_the_order_given() {
             openssl_subjects(&["pkcs7", "-print_certs", "-noout"], p7.as_bytes()),
             expected
         );
-        assert_eq!(python(PY_PEM_ORDER, &pem).lines().collect::<Vec<_>>(), expected);
+        assert_eq!(
+            python(common::PY_SUBJECTS_PEM, &pem).lines().collect::<Vec<_>>(),
+            expected
+        );
         let bare = formats::pem_chain(&chain, false).unwrap();
         assert!(bare.starts_with(b"-----BEGIN CERTIFICATE-----"));
     }
@@ -81,7 +74,10 @@ fn a_p7b_keeps_the_order_given_in_der_and_pem() {
         openssl_subjects(&["pkcs7", "-inform", "DER", "-print_certs", "-noout"], &der),
         expected
     );
-    assert_eq!(python(PY_P7B_ORDER, &der).lines().collect::<Vec<_>>(), expected);
+    assert_eq!(
+        python(common::PY_SUBJECTS_DER_P7B, &der).lines().collect::<Vec<_>>(),
+        expected
+    );
     let pem = formats::p7b(&chain, P7bEncoding::Pem).unwrap();
     assert!(pem.starts_with(b"-----BEGIN PKCS7-----"));
     assert_eq!(openssl_subjects(&["pkcs7", "-print_certs", "-noout"], &pem), expected);

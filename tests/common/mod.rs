@@ -118,6 +118,24 @@ pub fn openssl_subjects(args: &[&str], stdin: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// Python `cryptography` printing the RFC 4514 subjects of the
+/// certificates it reads from stdin, one a line, in the order it reads
+/// them: from PEM certificates, a DER P7B, a PEM P7B.
+pub const PY_SUBJECTS_PEM: &str = "import sys
+from cryptography import x509
+for c in x509.load_pem_x509_certificates(sys.stdin.buffer.read()):
+    print(c.subject.rfc4514_string())";
+/// See [`PY_SUBJECTS_PEM`].
+pub const PY_SUBJECTS_DER_P7B: &str = "import sys
+from cryptography.hazmat.primitives.serialization import pkcs7
+for c in pkcs7.load_der_pkcs7_certificates(sys.stdin.buffer.read()):
+    print(c.subject.rfc4514_string())";
+/// See [`PY_SUBJECTS_PEM`].
+pub const PY_SUBJECTS_PEM_P7B: &str = "import sys
+from cryptography.hazmat.primitives.serialization import pkcs7
+for c in pkcs7.load_pem_pkcs7_certificates(sys.stdin.buffer.read()):
+    print(c.subject.rfc4514_string())";
+
 /// The SHA-1 thumbprint OpenSSL computes for a PEM certificate, as
 /// lower-case hex without separators.
 pub fn openssl_sha1_hex(pem: &[u8]) -> String {
