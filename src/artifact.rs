@@ -12,10 +12,12 @@ use crate::name::is_display_spoofing;
 
 /// An exported file.
 ///
-/// The bytes live in zeroizing memory (they may hold a key, encrypted or
-/// not), and `Debug` shows their length, never their content.
+/// The bytes of an artifact that holds a key (encrypted or not) are wiped
+/// when it is dropped; those of certificates alone, which are public, are
+/// not (wiping a PEM certificate cost a fifth of its export). `Debug`
+/// shows their length, never their content.
 pub struct ExportArtifact {
-    pub(crate) bytes: Zeroizing<Vec<u8>>,
+    pub(crate) bytes: Vec<u8>,
     pub(crate) certificate_id: CertId,
     pub(crate) file_name: String,
     pub(crate) format: CertificateFormat,
@@ -31,9 +33,9 @@ impl ExportArtifact {
         &self.bytes
     }
 
-    /// The file's bytes, taken out (still zeroized when dropped).
-    pub fn into_bytes(self) -> Zeroizing<Vec<u8>> {
-        self.bytes
+    /// The file's bytes, taken out (zeroized when dropped, whatever they hold).
+    pub fn into_bytes(mut self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(std::mem::take(&mut self.bytes))
     }
 
     /// The bytes base64-encoded, as the reference API returns `Content`.
@@ -46,7 +48,7 @@ impl ExportArtifact {
             Zeroizing::new(base64ct::Base64::encode_string(&self.bytes))
         } else {
             use base64::Engine;
-            Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&self.bytes))
+            Zeroizing::new(crate::formats::pem::public_engine().encode(&self.bytes))
         }
     }
 
@@ -85,6 +87,15 @@ impl ExportArtifact {
     /// Whether the file holds a private key (encrypted or not).
     pub fn contains_private_key(&self) -> bool {
         self.contains_private_key
+    }
+}
+
+impl Drop for ExportArtifact {
+    fn drop(&mut self) {
+        if self.contains_private_key {
+            use zeroize::Zeroize;
+            self.bytes.zeroize();
+        }
     }
 }
 

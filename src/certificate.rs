@@ -154,6 +154,23 @@ impl<'a> CertificateView<'a> {
         Ok(())
     }
 
+    /// The subject `Name` element of `der` alone: the walk stops there, so
+    /// nothing after it (validity dates, key, extensions, signature) is
+    /// read or checked. For naming a file or writing a `subject=` header
+    /// from a certificate the store has already checked;
+    /// [`parse`](Self::parse) is the strict reading.
+    pub(crate) fn subject_of(der: &'a [u8]) -> der::Result<&'a [u8]> {
+        let cert = tlv::single(der, tag::SEQUENCE)?;
+        let tbs = Reader::new(cert.value).expect(tag::SEQUENCE)?;
+        let mut fields = Reader::new(tbs.value);
+        fields.optional(tag::CONTEXT_0)?;
+        fields.expect(tag::INTEGER)?;
+        fields.expect(tag::SEQUENCE)?;
+        fields.expect(tag::SEQUENCE)?;
+        fields.expect(tag::SEQUENCE)?;
+        Ok(fields.expect(tag::SEQUENCE)?.raw)
+    }
+
     /// The serial number as an unsigned magnitude: leading zero octets dropped.
     pub(crate) fn serial_magnitude(&self) -> &'a [u8] {
         trim_leading_zeros(self.serial)

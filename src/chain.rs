@@ -145,7 +145,7 @@ pub(crate) fn build<'s>(
                 // Every dead end is recorded where it is met; this only
                 // keeps the function total.
                 let leaf = &path[0].certificate;
-                let missing_issuer = name::to_rfc4514(leaf.view().issuer).map_err(malformed(leaf))?;
+                let missing_issuer = name::to_rfc4514(leaf.view()?.issuer).map_err(malformed(leaf))?;
                 return Err(ExportError::IncompleteChain { missing_issuer });
             };
             match (policy.incomplete, &error) {
@@ -175,7 +175,8 @@ fn remembered<'s>(
     let mut chain = vec![leaf.clone()];
     for &id in ids.iter().skip(1) {
         match store.certificate(id) {
-            Ok(Some(certificate)) => chain.push(Certificate::parse(certificate)?),
+            // Only the DER is written out: no field of it is read.
+            Ok(Some(certificate)) => chain.push(Certificate::new(certificate)),
             // Gone, or no longer to be named by id: build the chain afresh.
             Ok(None) | Err(ExportError::UnstableId { .. }) => return Ok(None),
             Err(e) => return Err(e),
@@ -199,14 +200,16 @@ struct Node<'s> {
     subject: NameKey,
     issuer: NameKey,
     valid_now: bool,
+    not_after: i64,
 }
 
 impl<'s> Node<'s> {
     fn new(certificate: Certificate<'s>, time: i64) -> Result<Self, ExportError> {
-        let view = certificate.view();
+        let view = certificate.view()?;
         let subject = NameKey::from_der(view.subject).map_err(malformed(&certificate))?;
         let issuer = NameKey::from_der(view.issuer).map_err(malformed(&certificate))?;
         let valid_now = view.is_valid_at(time);
+        let not_after = view.not_after;
         let digest = certificate.sha256();
         Ok(Self {
             certificate,
@@ -214,6 +217,7 @@ impl<'s> Node<'s> {
             subject,
             issuer,
             valid_now,
+            not_after,
         })
     }
 }
@@ -247,7 +251,7 @@ impl<'s> Builder<'s, '_> {
         // path can grow while the view of it is in use.
         let certificate = last.certificate.clone();
         let (digest, issuer) = (last.digest, last.issuer.clone());
-        let current = certificate.view();
+        let current = certificate.view()?;
         if issuer == last.subject && self.verify(current.spki, digest, &current, digest)? == Signature::Valid {
             return Ok(Outcome::Root);
         }
@@ -270,23 +274,22 @@ impl<'s> Builder<'s, '_> {
                     limit: self.policy.budget.candidates,
                 });
             }
-            let node = Node::new(Certificate::parse(stored)?, self.time)?;
-            let spki = node.certificate.view().spki;
-            let on_path = path
-                .iter()
-                .any(|n| n.subject == node.subject && n.certificate.view().spki == spki);
+            let node = Node::new(Certificate::new(stored), self.time)?;
+            let view = node.certificate.view()?;
+            let mut on_path = false;
+            for n in path.iter() {
+                on_path |= n.subject == node.subject && n.certificate.view()?.spki == view.spki;
+            }
             if node.subject == issuer && !on_path {
                 // Its validity ranks it: the chain stands while that does not change.
-                let view = node.certificate.view();
                 self.window.narrow(self.time, view.not_before, view.not_after);
                 candidates.push(node);
             }
         }
         candidates.sort_by(|a, b| {
-            let (va, vb) = (a.certificate.view(), b.certificate.view());
             b.valid_now
                 .cmp(&a.valid_now)
-                .then(vb.not_after.cmp(&va.not_after))
+                .then(b.not_after.cmp(&a.not_after))
                 .then(a.certificate.stored.id.cmp(&b.certificate.stored.id))
         });
 
@@ -294,7 +297,7 @@ impl<'s> Builder<'s, '_> {
         let mut checked: Vec<(Box<[u8]>, Signature)> = Vec::new();
         let mut any_verified = false;
         for node in candidates {
-            let spki = node.certificate.view().spki;
+            let spki = node.certificate.view()?.spki;
             let signature = match checked.iter().find(|(key, _)| **key == *spki) {
                 Some(&(_, s)) => s,
                 None => {
@@ -378,7 +381,7 @@ mod tests {
         let store = MemoryStore::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/renewed")).unwrap();
         let caches = Caches::default();
         let chain_at = |time: i64| {
-            let leaf = Certificate::parse(store.certificate(CertId(3)).unwrap().unwrap()).unwrap();
+            let leaf = Certificate::new(store.certificate(CertId(3)).unwrap().unwrap());
             let chain = build(&store, leaf, &ChainPolicy::default(), time, &caches).unwrap();
             chain.iter().map(|c| c.stored.id.0).collect::<Vec<_>>()
         };

@@ -5,9 +5,9 @@
 
 use zeroize::Zeroizing;
 
-use crate::certificate::CertificateView;
 use crate::error::ExportError;
-use crate::formats::{self, KeyEncoding, PfxContents, pem};
+use crate::formats::pem::{self, CertificateBlock};
+use crate::formats::{self, KeyEncoding, PfxContents};
 use crate::key::PrivateKey;
 use crate::matrix::{KeyProtection, Output};
 use crate::random::RandomSource;
@@ -26,34 +26,40 @@ pub(crate) struct Inputs<'a, 's> {
     pub(crate) stem: &'a str,
 }
 
-/// The bytes of `output`.
+/// The bytes of `output`. They are returned in a plain `Vec`: the
+/// [`ExportArtifact`](crate::ExportArtifact) they go into wipes them on drop
+/// when they hold a key, and a certificate, being public, is not wiped.
+/// Every buffer that held key material on the way is zeroizing.
 pub(crate) fn encode(
     output: &Output<'_>,
     inputs: &Inputs<'_, '_>,
     rng: &dyn RandomSource,
-) -> Result<Zeroizing<Vec<u8>>, ExportError> {
-    let mut out = Zeroizing::new(Vec::new());
-    match output {
-        Output::Der => out.extend_from_slice(end_entity(inputs)?.der()),
+) -> Result<Vec<u8>, ExportError> {
+    Ok(match output {
+        Output::Der => end_entity(inputs)?.der().to_vec(),
         Output::Pem {
             subject_headers, key, ..
         } => {
-            let views: Vec<(&[u8], CertificateView<'_>)> =
-                inputs.certificates.iter().map(|c| (c.der(), c.view())).collect();
-            pem::certificate_blocks(&mut out, &views, *subject_headers)?;
+            let mut out = Vec::new();
+            pem::certificate_blocks(&mut out, &pem_blocks(inputs.certificates.iter(), *subject_headers)?)?;
             if let Some(protection) = key {
                 let key = key_of(inputs)?;
                 let bytes = key_bytes(key, *protection, KeyEncoding::Pem, rng)?;
-                out.extend_from_slice(&bytes);
+                // Reserved first, so that no copy of the key is left behind by a reallocation.
+                let mut secret = Zeroizing::new(Vec::with_capacity(out.len() + bytes.len()));
+                secret.extend_from_slice(&out);
+                secret.extend_from_slice(&bytes);
+                return Ok(unwrap_secret(secret));
             }
+            out
         }
         Output::P7b { encoding } => {
             let ders: Vec<&[u8]> = inputs.certificates.iter().map(Certificate::der).collect();
-            out.extend_from_slice(&formats::p7b_of_checked(&ders, *encoding)?);
+            formats::p7b_of_checked(&ders, *encoding)?
         }
         Output::KeyOnly { encoding, protection } => {
             let key = key_of(inputs)?;
-            out = key_bytes(key, *protection, *encoding, rng)?;
+            unwrap_secret(key_bytes(key, *protection, *encoding, rng)?)
         }
         Output::Pfx { password, options, .. } => {
             let key = key_of(inputs)?;
@@ -65,15 +71,20 @@ pub(crate) fn encode(
                 friendly_name: Some(options.friendly_name.as_deref().unwrap_or(inputs.stem)),
                 csp: options.target_csp.as_deref(),
             };
-            out = formats::pfx_of_checked(&contents, password, options, rng)?;
+            unwrap_secret(formats::pfx_of_checked(&contents, password, options, rng)?)
         }
         Output::Zip {
             subject_headers,
             protection,
             ..
-        } => out = zip(inputs, *subject_headers, *protection, rng)?,
-    }
-    Ok(out)
+        } => unwrap_secret(zip(inputs, *subject_headers, *protection, rng)?),
+    })
+}
+
+/// The bytes of a zeroizing buffer, moved out of it (not copied) for the
+/// artifact, which wipes them.
+fn unwrap_secret(mut secret: Zeroizing<Vec<u8>>) -> Vec<u8> {
+    std::mem::take(&mut *secret)
 }
 
 /// The ZIP members, named after the file-name stem: `<stem>.pem` (the
@@ -87,16 +98,18 @@ fn zip(
 ) -> Result<Zeroizing<Vec<u8>>, ExportError> {
     let leaf = end_entity(inputs)?;
     let mut certificate = Vec::new();
-    pem::certificate_blocks(&mut certificate, &[(leaf.der(), leaf.view())], subject_headers)?;
-    let others: Vec<(&[u8], CertificateView<'_>)> = inputs
-        .certificates
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != inputs.end_entity)
-        .map(|(_, c)| (c.der(), c.view()))
-        .collect();
+    pem::certificate_blocks(&mut certificate, &pem_blocks([leaf].into_iter(), subject_headers)?)?;
+    let others = pem_blocks(
+        inputs
+            .certificates
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != inputs.end_entity)
+            .map(|(_, c)| c),
+        subject_headers,
+    )?;
     let mut chain = Vec::new();
-    pem::certificate_blocks(&mut chain, &others, subject_headers)?;
+    pem::certificate_blocks(&mut chain, &others)?;
     let key = key_bytes(key_of(inputs)?, protection, KeyEncoding::Pem, rng)?;
     let names = [
         format!("{}.pem", inputs.stem),
@@ -109,6 +122,16 @@ fn zip(
     }
     members.push((&names[2], &key));
     formats::zip::archive(&members)
+}
+
+/// Each certificate's DER with, when headers are asked for, its subject.
+fn pem_blocks<'a>(
+    certificates: impl Iterator<Item = &'a Certificate<'a>>,
+    subject_headers: bool,
+) -> Result<Vec<CertificateBlock<'a>>, ExportError> {
+    certificates
+        .map(|c| Ok((c.der(), if subject_headers { Some(c.subject()?) } else { None })))
+        .collect()
 }
 
 /// The key as PKCS#8: encrypted, or (only when asked for by name) plain.

@@ -223,7 +223,7 @@ impl<S: CertificateStore> Exporter<S> {
         };
 
         let stem = artifact::file_stem(
-            leaf.view().subject,
+            leaf.subject()?,
             || Thumbprint::sha1_of(leaf.der()).to_string(),
             self.settings.allow_periods_in_filenames,
         );

@@ -61,8 +61,12 @@ pub enum P7bEncoding {
 /// true (SPEC §3's `IncludeSubjectHeader`).
 pub fn pem_chain(chain: &[impl AsRef<[u8]>], subject_headers: bool) -> Result<Vec<u8>, ExportError> {
     let views = views(chain)?;
+    let blocks: Vec<_> = views
+        .iter()
+        .map(|(der, view)| (*der, subject_headers.then_some(view.subject)))
+        .collect();
     let mut out = Vec::new();
-    pem::certificate_blocks(&mut out, &views, subject_headers)?;
+    pem::certificate_blocks(&mut out, &blocks)?;
     Ok(out)
 }
 

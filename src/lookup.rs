@@ -220,7 +220,7 @@ fn resolve_one<'s>(
         }
     };
     Ok(match found {
-        Some(stored) if visible(&stored.metadata) => One::Found(Certificate::parse(stored)?),
+        Some(stored) if visible(&stored.metadata) => One::Found(Certificate::new(stored)),
         _ => One::None,
     })
 }
@@ -239,10 +239,10 @@ fn matching<'s>(
         if !visible(&stored.metadata) {
             continue;
         }
-        let Ok(certificate) = Certificate::parse(stored) else {
+        let certificate = Certificate::new(stored);
+        let Ok(view) = certificate.view() else {
             continue;
         };
-        let view = certificate.view();
         if view.serial_magnitude() == serial.as_bytes() && NameKey::from_der(view.issuer).is_ok_and(|k| k == *issuer) {
             found.push(certificate);
         }

@@ -12,9 +12,10 @@
 //! is, never re-encoded.
 
 use der::asn1::{AnyRef, ObjectIdentifier, SetOfVec};
-use der::{Decode, Encode, Sequence, Tagged};
+use der::{Decode, Encode, Length, Reader, Sequence, Writer};
 
 use crate::error::ExportError;
+use crate::fast_der::{self, tag};
 use crate::oid;
 
 /// `ContentInfo` holding a SignedData (RFC 5652 §3).
@@ -34,7 +35,7 @@ struct SignedData<'a> {
     /// In the file's order; anything that is not a plain certificate (an
     /// attribute certificate, say) is skipped when reading.
     #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
-    certificates: Option<Vec<AnyRef<'a>>>,
+    certificates: Option<Vec<Element<'a>>>,
     #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
     crls: Option<Vec<AnyRef<'a>>>,
     signer_infos: SetOfVec<AnyRef<'a>>,
@@ -48,16 +49,45 @@ struct EncapsulatedContentInfo<'a> {
     content: Option<AnyRef<'a>>,
 }
 
+/// One whole DER element (tag, length and contents), carried as its
+/// bytes: a certificate is read out of a P7B and written into one exactly
+/// as it is, with no decoding of what it holds. Reading takes the element
+/// the `der` reader delimits (`Reader::tlv_bytes`).
+struct Element<'a>(&'a [u8]);
+
+impl<'a> Decode<'a> for Element<'a> {
+    type Error = der::Error;
+
+    fn decode<R: Reader<'a>>(reader: &mut R) -> der::Result<Self> {
+        reader.tlv_bytes().map(Element)
+    }
+}
+
+impl Encode for Element<'_> {
+    fn encoded_len(&self) -> der::Result<Length> {
+        Length::try_from(self.0.len())
+    }
+
+    fn encode(&self, writer: &mut impl Writer) -> der::Result<()> {
+        writer.write(self.0)
+    }
+}
+
 /// The DER P7B holding `certificates` (each one DER certificate) in the
 /// order given: version 1, no digest algorithms, `id-data` content, no
 /// CRLs, no signers.
 pub(crate) fn encode(certificates: &[&[u8]]) -> Result<Vec<u8>, ExportError> {
     let encoding = ExportError::encoding("P7B");
+    // Each must be one DER SEQUENCE and nothing more, or the bundle would
+    // not be one (its contents were checked when it was stored).
     let certificates = certificates
         .iter()
-        .map(|der| AnyRef::from_der(der))
-        .collect::<der::Result<Vec<_>>>()
-        .map_err(ExportError::encoding("P7B"))?;
+        .map(|der| fast_der::single(der, tag::SEQUENCE).map(|_| Element(der)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ExportError::Encoding {
+            what: "P7B",
+            source: e.into(),
+        })?;
     ContentInfo {
         content_type: oid::SIGNED_DATA,
         content: SignedData {
@@ -88,8 +118,8 @@ pub(crate) fn decode(der: &[u8]) -> der::Result<Vec<Vec<u8>>> {
         .unwrap_or_default()
         .into_iter()
         // Only the plain `Certificate` choice; attribute certificates are not ours.
-        .filter(|choice| choice.tag() == der::Tag::Sequence)
-        .map(|certificate| certificate.to_der())
+        .filter(|choice| choice.0.first() == Some(&tag::SEQUENCE))
+        .map(|certificate| Ok(certificate.0.to_vec()))
         .collect()
 }
 

@@ -12,29 +12,45 @@
 
 use zeroize::Zeroizing;
 
-use crate::certificate::CertificateView;
 use crate::error::ExportError;
 use crate::name;
 
-/// Appends one `CERTIFICATE` block per certificate, each preceded by
-/// `subject=<RFC 4514 DN>` when `subject_headers` is true. The DN is
-/// escaped so that the line can never hold a PEM boundary
+/// The `base64` crate's engine for public data (certificates, P7B): its
+/// SIMD engine (AVX2 or NEON, chosen once at run time, scalar otherwise),
+/// on the targets that have one. On x86-64 it encodes a certificate three
+/// times as fast as the scalar engine and decodes it five times as fast
+/// (`benches/load.rs` and `benches/export_vs_openssl.rs` carry the effect).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub(crate) fn public_engine() -> &'static impl ::base64::Engine {
+    use ::base64::engine::{GeneralPurposeConfig, Simd};
+    static ENGINE: std::sync::LazyLock<Simd> = std::sync::LazyLock::new(|| Simd::standard(GeneralPurposeConfig::new()));
+    &*ENGINE
+}
+
+/// The `base64` crate's standard engine, on targets without a SIMD one.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub(crate) fn public_engine() -> &'static impl ::base64::Engine {
+    &::base64::engine::general_purpose::STANDARD
+}
+
+/// A certificate to write as PEM: its DER and, when a `subject=` header is
+/// to precede it, its subject `Name` element.
+pub(crate) type CertificateBlock<'a> = (&'a [u8], Option<&'a [u8]>);
+
+/// Appends one `CERTIFICATE` block per `(der, subject)`, each preceded by
+/// `subject=<RFC 4514 DN>` when its subject `Name` element is given. The
+/// DN is escaped so that the line can never hold a PEM boundary
 /// ([`name::to_rfc4514`]).
-pub(crate) fn certificate_blocks(
-    out: &mut Vec<u8>,
-    certificates: &[(&[u8], CertificateView<'_>)],
-    subject_headers: bool,
-) -> Result<(), ExportError> {
+pub(crate) fn certificate_blocks(out: &mut Vec<u8>, certificates: &[CertificateBlock<'_>]) -> Result<(), ExportError> {
     out.reserve(
         certificates
             .iter()
             .map(|(der, _)| der.len() / 3 * 4 + der.len() / 48 + 200)
             .sum(),
     );
-    for (der, view) in certificates {
-        if subject_headers {
-            let subject =
-                name::to_rfc4514(view.subject).map_err(ExportError::malformed(|| "in the chain".to_owned()))?;
+    for (der, subject) in certificates {
+        if let Some(subject) = subject {
+            let subject = name::to_rfc4514(subject).map_err(ExportError::malformed(|| "in the chain".to_owned()))?;
             out.extend_from_slice(b"subject=");
             out.extend_from_slice(subject.as_bytes());
             out.push(b'\n');
@@ -62,7 +78,7 @@ pub(crate) fn public_block(out: &mut Vec<u8>, label: &str, der: &[u8]) {
 /// line back so that nothing is overwritten before it has moved.
 pub(crate) fn base64_lines(out: &mut Vec<u8>, data: &[u8]) {
     use ::base64::Engine;
-    let engine = ::base64::engine::general_purpose::STANDARD;
+    let engine = public_engine();
     let chars = data.len().div_ceil(3) * 4;
     let lines = chars.div_ceil(64);
     let start = out.len();
@@ -104,7 +120,8 @@ pub(crate) fn secret_block(out: &mut Zeroizing<Vec<u8>>, label: &'static str, de
 /// `text` the body took: everything up to the first `-`, which base64
 /// never holds and the END line starts with. ASCII white space is skipped
 /// (line breaks, and the spaces some writers indent with); the rest is
-/// decoded by the `base64` crate's standard engine, so padding must be
+/// decoded by the `base64` crate (its standard alphabet and configuration:
+/// [`public_engine`]), so padding must be
 /// canonical (`Zh==` is refused) and nothing may follow it. `out` gets
 /// room for this body only, never for the rest of the file, since every
 /// block of a file is kept until the file is read.
@@ -123,15 +140,13 @@ pub(crate) fn decode_public_body(text: &[u8], out: &mut Vec<u8>) -> Result<usize
         }
     }
     out.clear();
-    ::base64::engine::general_purpose::STANDARD
-        .decode_vec(&compact, out)
-        .map_err(|e| match e {
-            ::base64::DecodeError::InvalidByte(_, b'=') => "data after '=' padding",
-            ::base64::DecodeError::InvalidByte(..) => "a character that is not base64",
-            ::base64::DecodeError::InvalidLength(_) => "truncated base64",
-            ::base64::DecodeError::InvalidLastSymbol(..) => "non-canonical bits before '=' padding",
-            ::base64::DecodeError::InvalidPadding => "padding that is not canonical",
-        })?;
+    public_engine().decode_vec(&compact, out).map_err(|e| match e {
+        ::base64::DecodeError::InvalidByte(_, b'=') => "data after '=' padding",
+        ::base64::DecodeError::InvalidByte(..) => "a character that is not base64",
+        ::base64::DecodeError::InvalidLength(_) => "truncated base64",
+        ::base64::DecodeError::InvalidLastSymbol { .. } => "non-canonical bits before '=' padding",
+        ::base64::DecodeError::InvalidPadding => "padding that is not canonical",
+    })?;
     Ok(end)
 }
 

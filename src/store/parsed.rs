@@ -1,18 +1,29 @@
-//! A stored certificate with its fields read, carried through an export.
+//! A stored certificate carried through an export, its fields read on
+//! first use and then kept.
+//!
+//! Reading is lazy because most exports need few fields: a PEM or DER
+//! export by thumbprint needs only the subject (for the file name), and
+//! a chain the exporter remembers needs nothing of its CA certificates but
+//! their DER. Chain building reads every field of the certificates it
+//! compares, once each. The certificates a store hands out were checked
+//! when they were stored ([`MemoryStore`](super::MemoryStore) and the
+//! PostgreSQL store read every field on the way in); a field that cannot
+//! be read is reported when it is first asked for.
 
+use std::cell::OnceCell;
 use std::ops::Range;
 
 use super::StoredCertificate;
 use crate::certificate::CertificateView;
 use crate::error::ExportError;
 
-/// A stored certificate with its fields read: what a lookup returns and
-/// chain building and the encoders use, so an export reads each
-/// certificate once.
+/// A stored certificate and, once read, its fields: what a lookup returns
+/// and chain building and the encoders use, so an export reads each
+/// certificate at most once, and only if it needs to.
 #[derive(Debug, Clone)]
 pub(crate) struct Certificate<'s> {
     pub(crate) stored: StoredCertificate<'s>,
-    spans: Spans,
+    spans: OnceCell<Spans>,
 }
 
 /// Where each field sits in the DER (the DER may be owned by the
@@ -37,24 +48,16 @@ struct Spans {
 #[derive(Debug, Clone, Copy)]
 struct Span(u32, u32);
 
-impl Span {
-    fn range(self) -> Range<usize> {
-        self.0 as usize..self.1 as usize
-    }
-}
-
-impl<'s> Certificate<'s> {
-    /// Reads the fields of `stored`.
-    pub(crate) fn parse(stored: StoredCertificate<'s>) -> Result<Self, ExportError> {
-        let view =
-            CertificateView::parse(&stored.der).map_err(ExportError::malformed(|| format!("CertID {}", stored.id)))?;
-        let base = stored.der.as_ptr() as usize;
+impl Spans {
+    /// The offsets of `view`'s fields in `der`, which it borrows from.
+    fn of(der: &[u8], view: &CertificateView<'_>) -> Self {
+        let base = der.as_ptr() as usize;
         // Offsets within the DER, which the reader bounds to 32 bits.
         let span = |part: &[u8]| {
             let start = part.as_ptr() as usize - base;
             Span(start as u32, (start + part.len()) as u32)
         };
-        let spans = Spans {
+        Self {
             tbs: span(view.tbs),
             serial: span(view.serial),
             issuer: span(view.issuer),
@@ -66,15 +69,36 @@ impl<'s> Certificate<'s> {
             signature: span(view.signature),
             not_before: view.not_before,
             not_after: view.not_after,
-        };
-        Ok(Self { stored, spans })
+        }
+    }
+}
+
+impl Span {
+    fn range(self) -> Range<usize> {
+        self.0 as usize..self.1 as usize
+    }
+}
+
+impl<'s> Certificate<'s> {
+    /// `stored`, its fields not read yet.
+    pub(crate) fn new(stored: StoredCertificate<'s>) -> Self {
+        Self {
+            stored,
+            spans: OnceCell::new(),
+        }
     }
 
-    /// The fields, borrowed from the DER.
-    pub(crate) fn view(&self) -> CertificateView<'_> {
+    /// The fields, borrowed from the DER (read on the first call).
+    pub(crate) fn view(&self) -> Result<CertificateView<'_>, ExportError> {
         let der = &*self.stored.der;
-        let s = &self.spans;
-        CertificateView {
+        let s = match self.spans.get() {
+            Some(spans) => spans,
+            None => {
+                let view = CertificateView::parse(der).map_err(self.malformed())?;
+                self.spans.get_or_init(|| Spans::of(der, &view))
+            }
+        };
+        Ok(CertificateView {
             tbs: &der[s.tbs.range()],
             serial: &der[s.serial.range()],
             issuer: &der[s.issuer.range()],
@@ -86,7 +110,20 @@ impl<'s> Certificate<'s> {
             authority_key_id: s.authority_key_id.map(|r| &der[r.range()]),
             signature_algorithm: &der[s.signature_algorithm.range()],
             signature: &der[s.signature.range()],
+        })
+    }
+
+    /// The subject `Name` element: from the fields if they were read,
+    /// otherwise by a walk that stops at the subject.
+    pub(crate) fn subject(&self) -> Result<&[u8], ExportError> {
+        match self.spans.get() {
+            Some(spans) => Ok(&self.stored.der[spans.subject.range()]),
+            None => CertificateView::subject_of(&self.stored.der).map_err(self.malformed()),
         }
+    }
+
+    fn malformed(&self) -> impl Fn(der::Error) -> ExportError + '_ {
+        ExportError::malformed(|| format!("CertID {}", self.stored.id))
     }
 
     /// The DER, exactly as stored.

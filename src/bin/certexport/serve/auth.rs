@@ -19,7 +19,7 @@ use std::sync::{Arc, RwLock};
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
-use base64::Engine;
+use base64ct::Encoding as _;
 use certexport::Caller;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -52,7 +52,8 @@ impl Credentials {
         let (scheme, rest) = value.split_at(split);
         let rest = rest.trim_ascii();
         if scheme.eq_ignore_ascii_case(b"basic") {
-            let decoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.decode(rest).ok()?);
+            // The password is a secret: decoded by the constant-time codec.
+            let decoded = Zeroizing::new(base64ct::Base64::decode_vec(std::str::from_utf8(rest).ok()?).ok()?);
             let colon = decoded.iter().position(|&b| b == b':')?;
             let user = std::str::from_utf8(&decoded[..colon]).ok()?;
             // `DOMAIN\alice`: Windows clients name the domain; the callers file does not.
@@ -221,7 +222,7 @@ mod tests {
     fn basic(user_and_password: &str) -> String {
         format!(
             "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(user_and_password)
+            base64ct::Base64::encode_string(user_and_password.as_bytes())
         )
     }
 
