@@ -136,7 +136,7 @@ pub(crate) fn build<'s>(
         signed_bytes: 0,
         dead_end: None,
     };
-    let node = Node::new(leaf, time)?;
+    let node = Node::leaf(leaf, time)?;
     let mut path = vec![node];
     let chain: Vec<Certificate<'s>> = match builder.extend(&mut path)? {
         Outcome::Root => path.into_iter().map(|n| n.certificate).collect(),
@@ -198,16 +198,36 @@ struct Node<'s> {
     /// SHA-256 of its DER: what the signature cache knows it by.
     digest: [u8; 32],
     subject: NameKey,
-    issuer: NameKey,
     valid_now: bool,
     not_after: i64,
 }
 
 impl<'s> Node<'s> {
-    fn new(certificate: Certificate<'s>, time: i64) -> Result<Self, ExportError> {
+    /// The node of the certificate the chain starts from.
+    fn leaf(certificate: Certificate<'s>, time: i64) -> Result<Self, ExportError> {
+        let subject = NameKey::from_der(certificate.view()?.subject).map_err(malformed(&certificate))?;
+        Self::with_subject(certificate, subject, time)
+    }
+
+    /// The node of an issuer candidate, if its subject is `issuer` (RFC
+    /// 5280 §7.1), which is `issuer_der` normalized: a store's index may
+    /// return others. A subject encoded byte for byte as the issuer is
+    /// equal without normalizing it, which most are.
+    fn candidate(
+        certificate: Certificate<'s>,
+        issuer: &NameKey,
+        issuer_der: &[u8],
+        time: i64,
+    ) -> Result<Option<Self>, ExportError> {
+        let subject = certificate.view()?.subject;
+        if subject != issuer_der && NameKey::from_der(subject).map_err(malformed(&certificate))? != *issuer {
+            return Ok(None);
+        }
+        Self::with_subject(certificate, issuer.clone(), time).map(Some)
+    }
+
+    fn with_subject(certificate: Certificate<'s>, subject: NameKey, time: i64) -> Result<Self, ExportError> {
         let view = certificate.view()?;
-        let subject = NameKey::from_der(view.subject).map_err(malformed(&certificate))?;
-        let issuer = NameKey::from_der(view.issuer).map_err(malformed(&certificate))?;
         let valid_now = view.is_valid_at(time);
         let not_after = view.not_after;
         let digest = certificate.sha256();
@@ -215,7 +235,6 @@ impl<'s> Node<'s> {
             certificate,
             digest,
             subject,
-            issuer,
             valid_now,
             not_after,
         })
@@ -250,8 +269,9 @@ impl<'s> Builder<'s, '_> {
         // A handle on the certificate (a borrow for stores in memory), so the
         // path can grow while the view of it is in use.
         let certificate = last.certificate.clone();
-        let (digest, issuer) = (last.digest, last.issuer.clone());
+        let digest = last.digest;
         let current = certificate.view()?;
+        let issuer = NameKey::from_der(current.issuer).map_err(malformed(&certificate))?;
         if issuer == last.subject && self.verify(current.spki, digest, &current, digest)? == Signature::Valid {
             return Ok(Outcome::Root);
         }
@@ -265,6 +285,12 @@ impl<'s> Builder<'s, '_> {
             return Ok(Outcome::DeadEnd);
         }
 
+        // The keys the path already holds under the issuer's name: a
+        // candidate with one of them is on the path, and loops are not taken.
+        let mut keys_on_path = Vec::new();
+        for node in path.iter().filter(|n| n.subject == issuer) {
+            keys_on_path.push(node.certificate.view()?.spki);
+        }
         let mut candidates = Vec::new();
         for stored in self.store.issuer_candidates(&issuer, current.authority_key_id)? {
             self.candidates += 1;
@@ -274,13 +300,11 @@ impl<'s> Builder<'s, '_> {
                     limit: self.policy.budget.candidates,
                 });
             }
-            let node = Node::new(Certificate::new(stored), self.time)?;
+            let Some(node) = Node::candidate(Certificate::new(stored), &issuer, current.issuer, self.time)? else {
+                continue;
+            };
             let view = node.certificate.view()?;
-            let mut on_path = false;
-            for n in path.iter() {
-                on_path |= n.subject == node.subject && n.certificate.view()?.spki == view.spki;
-            }
-            if node.subject == issuer && !on_path {
+            if !keys_on_path.contains(&view.spki) {
                 // Its validity ranks it: the chain stands while that does not change.
                 self.window.narrow(self.time, view.not_before, view.not_after);
                 candidates.push(node);

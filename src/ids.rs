@@ -253,28 +253,25 @@ fn bad_char(c: char, at: usize) -> String {
     }
 }
 
-/// A digest (a thumbprint, a cache key) as a hash-map key, hashed as whole
-/// 64-bit words: the keyed hasher (`foldhash`) mixes those inline, where a
-/// byte string of more than 16 bytes takes its out-of-line path for long
-/// input, which made a store lookup 2.5 times slower at 100 certificates
-/// and 15 times at 100,000 (`benches/store_scale.rs`).
+/// A digest (a thumbprint, a cache key) as a hash-map key: its first
+/// eight bytes go through the keyed hasher (`foldhash`, seeded per map)
+/// as one 64-bit word, and the whole digest is compared. A cryptographic
+/// digest's bytes are already uniform, and no one can make two stored
+/// certificates share eight digest bytes (that is a 2^64 search), while
+/// the seed keeps anyone from aiming at a bucket. Hashing the digest as a
+/// byte string took foldhash's out-of-line path for long input (a lookup
+/// 2.5 times slower at 100 certificates, 15 times at 100,000), and as
+/// three or four words it still cost a 100,000-certificate lookup a
+/// tenth (`benches/store_scale.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DigestKey<const N: usize>(pub(crate) [u8; N]);
 
 impl<const N: usize> Hash for DigestKey<N> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        let mut words = self.0.chunks_exact(8);
-        for word in &mut words {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(word);
-            state.write_u64(u64::from_le_bytes(w));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            state.write_u64(u64::from_le_bytes(w));
-        }
+        let mut word = [0u8; 8];
+        let len = N.min(8);
+        word[..len].copy_from_slice(&self.0[..len]);
+        state.write_u64(u64::from_le_bytes(word));
     }
 }
 

