@@ -130,7 +130,7 @@ impl MemoryStore {
             if path.is_dir() {
                 loader.directory(path)?;
             } else {
-                let contents = loader.file(path, &mut |_, _| None)?;
+                let contents = loader.file(path, false, &mut |_, _| None)?;
                 loader.keys_named_for_their_file(path, contents);
             }
         }
@@ -178,22 +178,37 @@ impl MemoryStore {
 /// the file is checked again once open. `what` names the kind of file in
 /// [`ExportError::FileTooLarge`].
 pub fn read_regular_file(path: &Path, limit: u64, what: &'static str) -> Result<Zeroizing<Vec<u8>>, ExportError> {
-    let io = |e: std::io::Error| ExportError::Io {
-        path: path.to_owned(),
-        kind: e.kind(),
-    };
-    let not_regular = |file_type: std::fs::FileType| ExportError::NotARegularFile {
-        path: path.to_owned(),
-        kind: file_kind(file_type),
-    };
-    let metadata = std::fs::metadata(path).map_err(io)?;
+    let metadata = std::fs::metadata(path).map_err(io_error(path))?;
     if !metadata.is_file() {
-        return Err(not_regular(metadata.file_type()));
+        return Err(ExportError::NotARegularFile {
+            path: path.to_owned(),
+            kind: file_kind(metadata.file_type()),
+        });
     }
-    let file = std::fs::File::open(path).map_err(io)?;
-    let metadata = file.metadata().map_err(io)?;
+    read_listed_file(path, limit, what)
+}
+
+/// [`read_regular_file`] of a file its directory listing calls regular,
+/// without looking it up again before opening it (a directory load's
+/// files each cost one `stat` less). Should it have been replaced since
+/// by something else, opening does not wait (`O_NONBLOCK`, so a FIFO
+/// opens at once) and the check on the open file refuses it.
+fn read_listed_file(path: &Path, limit: u64, what: &'static str) -> Result<Zeroizing<Vec<u8>>, ExportError> {
+    let io = io_error(path);
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = open.open(path).map_err(&io)?;
+    let metadata = file.metadata().map_err(&io)?;
     if !metadata.is_file() {
-        return Err(not_regular(metadata.file_type()));
+        return Err(ExportError::NotARegularFile {
+            path: path.to_owned(),
+            kind: file_kind(metadata.file_type()),
+        });
     }
     let too_large = || ExportError::FileTooLarge {
         path: path.to_owned(),
@@ -204,11 +219,20 @@ pub fn read_regular_file(path: &Path, limit: u64, what: &'static str) -> Result<
         return Err(too_large());
     }
     let mut bytes = Zeroizing::new(Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0)));
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(&io)?;
     if bytes.len() as u64 > limit {
         return Err(too_large());
     }
     Ok(bytes)
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> ExportError + '_ {
+    move |e| ExportError::Io {
+        path: path.to_owned(),
+        kind: e.kind(),
+    }
 }
 
 /// Checks what [`MemoryStore::add`] needs of a certificate: its fields,
@@ -292,12 +316,13 @@ impl Loader<'_> {
             let name = entry.file_name();
             // Regular files, and symbolic links to them; devices, FIFOs and
             // subdirectories are not store files.
-            let is_file = entry.file_type().map_err(io)?.is_file() || entry.path().is_file();
+            let listed_regular = entry.file_type().map_err(io)?.is_file();
+            let is_file = listed_regular || entry.path().is_file();
             if is_file && !name.as_encoded_bytes().starts_with(b".") && name != super::MANIFEST_FILE {
-                names.push(name);
+                names.push((name, listed_regular));
             }
         }
-        names.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
+        names.sort_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
 
         let manifest_path = dir.join(super::MANIFEST_FILE);
         let mut manifest = if manifest_path.is_file() {
@@ -310,11 +335,11 @@ impl Loader<'_> {
 
         let mut keys = Vec::new();
         let mut files: HashMap<String, Vec<CertId>> = HashMap::new();
-        for name in names {
+        for (name, listed_regular) in names {
             let path = dir.join(&name);
             let file_name = name.to_string_lossy().into_owned();
             let mut fixed = |count: usize, der: &[u8]| manifest.fixed_id(&file_name, count, der);
-            let contents = match self.file(&path, &mut fixed) {
+            let contents = match self.file(&path, listed_regular, &mut fixed) {
                 // Only a manifest's fixed id can collide with another certificate's.
                 Err(e @ (ExportError::IdTaken { .. } | ExportError::AlreadyStored { .. })) => {
                     return Err(manifest.error(format!("{file_name}: {e}")));
@@ -359,12 +384,20 @@ impl Loader<'_> {
     /// DER). Returns `None` for a bad file that was skipped; a file is
     /// read whole before anything of it is stored, so a skipped file
     /// leaves nothing behind.
+    /// `listed_regular`: its directory listing says it is a regular file.
     fn file(
         &mut self,
         path: &Path,
+        listed_regular: bool,
         fixed: &mut dyn FnMut(usize, &[u8]) -> Option<CertId>,
     ) -> Result<Option<FileContents>, ExportError> {
-        match read_regular_file(path, self.options.max_file_size, "a store file") {
+        let (limit, what) = (self.options.max_file_size, "a store file");
+        let read = if listed_regular {
+            read_listed_file(path, limit, what)
+        } else {
+            read_regular_file(path, limit, what)
+        };
+        match read {
             Ok(bytes) => self.contents(path, &bytes, fixed),
             Err(e) => self.bad(path, e).map(|()| None),
         }
