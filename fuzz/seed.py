@@ -304,8 +304,19 @@ def pem_decoder():
     write("pem_decoder", seeds)
 
 
+def pbkdf2():
+    # iterations, output length, password length, then password and salt:
+    # passwords under, at and over the 64-byte block, two-block outputs.
+    seeds = []
+    for i, (iterations, out_len, password, salt) in enumerate(
+        [(1, 31, b"passwd", b"salt"), (2, 95, b"p" * 64, b"NaCl"), (5, 63, b"q" * 65, b""), (0, 0, b"", b"s" * 40)]
+    ):
+        seeds.append((f"seed-{i}", bytes([iterations, out_len, len(password)]) + password + salt))
+    write("pbkdf2", seeds)
+
+
 if __name__ == "__main__":
-    for make in [store_file, manifest, name, ids, claims, json_request, export, der_reader, pem_decoder]:
+    for make in [store_file, manifest, name, ids, claims, json_request, export, der_reader, pem_decoder, pbkdf2]:
         make()
     total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())
     count = sum(1 for f in CORPUS.rglob("*") if f.is_file())

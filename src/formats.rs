@@ -26,6 +26,7 @@
 
 mod p7b;
 pub(crate) mod pbe;
+pub(crate) mod pbkdf2;
 pub(crate) mod pem;
 mod pfx;
 mod pkcs8;

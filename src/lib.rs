@@ -47,6 +47,12 @@ pub mod options {
 #[cfg(feature = "bench-internals")]
 #[doc(hidden)]
 pub mod __internals {
+    /// PBKDF2-HMAC-SHA256 as the key encryption derives keys (the
+    /// hand-written loop of `formats/pbkdf2.rs`).
+    pub fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], iterations: u32, out: &mut [u8]) {
+        crate::formats::pbkdf2::pbkdf2_hmac_sha256(password, salt, iterations, out);
+    }
+
     /// Base64 of `data` into `out` with PEM's line breaks, as the
     /// exporter writes certificates.
     pub fn base64_pem_body(out: &mut Vec<u8>, data: &[u8]) {

@@ -4,8 +4,10 @@
 //! Appendix B and C), for PKCS#8 keys and for the contents of a PFX.
 //!
 //! The parameters are the crates' types (`pkcs5` for PBES2, `pkcs12` for
-//! the legacy scheme). The key derivations are the crates' too
-//! (`pbkdf2`, `pkcs12::kdf`), written into zeroizing buffers: `pkcs5`'s own
+//! the legacy scheme). The key derivations are PBKDF2 of
+//! [`super::pbkdf2`] (hand-written: the `pbkdf2` crate made these exports
+//! more than 20% slower) and the `pkcs12` crate's KDF, written into
+//! zeroizing buffers: `pkcs5`'s own
 //! `encrypt` leaves the derived AES key on the stack unwiped, so this
 //! module derives the key itself and runs `cbc` over `aes`/`des` built with
 //! their `zeroize` features, which wipe the key schedules.
@@ -64,7 +66,7 @@ pub(crate) fn pbes2_aes256cbc(
     })?;
     let algorithm = algorithm_of(&pkcs5::EncryptionScheme::from(params))?;
     let mut key = Zeroizing::new([0u8; 32]);
-    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.secret_bytes(), &salt, iterations, &mut key[..]);
+    super::pbkdf2::pbkdf2_hmac_sha256(password.secret_bytes(), &salt, iterations, &mut key[..]);
     let ciphertext =
         cbc::Encryptor::<aes::Aes256>::new(&(*key).into(), &iv.into()).encrypt_padded_vec::<Pkcs7>(plaintext);
     Ok(Encrypted { algorithm, ciphertext })

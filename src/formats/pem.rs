@@ -132,8 +132,8 @@ pub(crate) fn decode_public_body(text: &[u8], out: &mut Vec<u8>) -> Result<usize
     let end = memchr::memchr(b'-', text).unwrap_or(text.len());
     let body = &text[..end];
     // Line by line: a PEM line holds no white space but at its ends, so it
-    // is copied whole, trimmed; white space inside a line is left to the
-    // decoder to find, and only then filtered out byte by byte.
+    // is copied whole, trimmed; white space inside a line is looked for
+    // only when the decoder refuses the text, and then filtered out.
     let mut compact = Vec::with_capacity(end);
     let mut start = 0;
     for line_end in memchr::memchr_iter(b'\n', body).chain([end]) {
@@ -142,7 +142,7 @@ pub(crate) fn decode_public_body(text: &[u8], out: &mut Vec<u8>) -> Result<usize
     }
     out.clear();
     let decoded = match public_engine().decode_vec(&compact, out) {
-        Err(::base64::DecodeError::InvalidByte(_, byte)) if byte.is_ascii_whitespace() => {
+        Err(_) if compact.iter().any(u8::is_ascii_whitespace) => {
             compact.retain(|b| !b.is_ascii_whitespace());
             out.clear();
             public_engine().decode_vec(&compact, out)
@@ -340,6 +340,24 @@ mod tests {
                 expected.push(b'\n');
             }
             assert_eq!(ours, expected, "{len} bytes");
+        }
+    }
+
+    #[test]
+    fn white_space_anywhere_in_a_body_is_skipped() {
+        // Found by the pem_decoder fuzz target: white space after the
+        // padding made the decoder refuse before the white space was taken
+        // out (fuzz/corpus/pem_decoder/regress-padding-then-tabs).
+        for text in [
+            &b"Zg=\t\t=\n"[..],
+            b"Zm 9v\nYm\tFy\n",
+            b" Zm9v \r\n\tYmFy\n",
+            b"Zg\t==\n",
+        ] {
+            let mut out = Vec::new();
+            assert_eq!(decode_public_body(text, &mut out), Ok(text.len()), "{text:?}");
+            let expected: &[u8] = if text.starts_with(b"Zg") { b"f" } else { b"foobar" };
+            assert_eq!(out, expected, "{text:?}");
         }
     }
 
