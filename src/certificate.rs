@@ -92,16 +92,13 @@ impl<'a> CertificateView<'a> {
         let signature = bit_string(outer.expect(tag::BIT_STRING)?)?;
         outer.finish()?;
 
-        let mut fields = Reader::new(tbs.value);
-        fields.optional(tag::CONTEXT_0)?;
-        let serial = fields.expect(tag::INTEGER)?;
-        if serial.value.is_empty() {
-            return Err(der::ErrorKind::Length { tag: der::Tag::Integer }.into());
-        }
-        fields.expect(tag::SEQUENCE)?;
-        let issuer = fields.expect(tag::SEQUENCE)?;
-        let validity = fields.expect(tag::SEQUENCE)?;
-        let subject = fields.expect(tag::SEQUENCE)?;
+        let TbsHead {
+            serial,
+            issuer,
+            validity,
+            subject,
+            rest: mut fields,
+        } = TbsHead::read(tbs.value)?;
         let spki = fields.expect(tag::SEQUENCE)?;
         fields.optional(0x81)?;
         fields.optional(0x82)?;
@@ -162,13 +159,7 @@ impl<'a> CertificateView<'a> {
     pub(crate) fn subject_of(der: &'a [u8]) -> der::Result<&'a [u8]> {
         let cert = tlv::single(der, tag::SEQUENCE)?;
         let tbs = Reader::new(cert.value).expect(tag::SEQUENCE)?;
-        let mut fields = Reader::new(tbs.value);
-        fields.optional(tag::CONTEXT_0)?;
-        fields.expect(tag::INTEGER)?;
-        fields.expect(tag::SEQUENCE)?;
-        fields.expect(tag::SEQUENCE)?;
-        fields.expect(tag::SEQUENCE)?;
-        Ok(fields.expect(tag::SEQUENCE)?.raw)
+        Ok(TbsHead::read(tbs.value)?.subject.raw)
     }
 
     /// The serial number as an unsigned magnitude: leading zero octets dropped.
@@ -179,6 +170,38 @@ impl<'a> CertificateView<'a> {
     /// Whether the certificate is valid at `time` (Unix seconds).
     pub(crate) fn is_valid_at(&self, time: i64) -> bool {
         self.not_before <= time && time <= self.not_after
+    }
+}
+
+/// The fields of a `TBSCertificate`'s contents up to the subject, which
+/// [`CertificateView::parse`] and [`CertificateView::subject_of`] both
+/// walk, and a reader over the fields after it.
+struct TbsHead<'a> {
+    serial: Tlv<'a>,
+    issuer: Tlv<'a>,
+    validity: Tlv<'a>,
+    subject: Tlv<'a>,
+    rest: Reader<'a>,
+}
+
+impl<'a> TbsHead<'a> {
+    /// Reads `[0] version` (optional), a non-empty serial, the signature
+    /// algorithm, issuer, validity and subject.
+    fn read(tbs: &'a [u8]) -> der::Result<Self> {
+        let mut fields = Reader::new(tbs);
+        fields.optional(tag::CONTEXT_0)?;
+        let serial = fields.expect(tag::INTEGER)?;
+        if serial.value.is_empty() {
+            return Err(der::ErrorKind::Length { tag: der::Tag::Integer }.into());
+        }
+        fields.expect(tag::SEQUENCE)?;
+        Ok(Self {
+            serial,
+            issuer: fields.expect(tag::SEQUENCE)?,
+            validity: fields.expect(tag::SEQUENCE)?,
+            subject: fields.expect(tag::SEQUENCE)?,
+            rest: fields,
+        })
     }
 }
 

@@ -44,12 +44,9 @@ pub(crate) fn encode(
             pem::certificate_blocks(&mut out, &pem_blocks(inputs.certificates.iter(), *subject_headers)?)?;
             if let Some(protection) = key {
                 let key = key_of(inputs)?;
-                let bytes = key_bytes(key, *protection, KeyEncoding::Pem, rng)?;
-                // Reserved first, so that no copy of the key is left behind by a reallocation.
-                let mut secret = Zeroizing::new(Vec::with_capacity(out.len() + bytes.len()));
-                secret.extend_from_slice(&out);
-                secret.extend_from_slice(&bytes);
-                return Ok(unwrap_secret(secret));
+                // The artifact wipes `out` once it holds the key; should
+                // this extend move it, what it leaves behind held only certificates.
+                out.extend_from_slice(&key_bytes(key, *protection, KeyEncoding::Pem, rng)?);
             }
             out
         }
@@ -98,7 +95,7 @@ fn zip(
 ) -> Result<Zeroizing<Vec<u8>>, ExportError> {
     let leaf = end_entity(inputs)?;
     let mut certificate = Vec::new();
-    pem::certificate_blocks(&mut certificate, &pem_blocks([leaf].into_iter(), subject_headers)?)?;
+    pem::certificate_blocks(&mut certificate, &pem_blocks(std::iter::once(leaf), subject_headers)?)?;
     let others = pem_blocks(
         inputs
             .certificates

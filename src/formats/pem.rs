@@ -196,8 +196,8 @@ pub(crate) fn blocks(bytes: &[u8], mut start: usize) -> Result<Vec<Block<'_>>, S
         let rest = &bytes[start + b"-----BEGIN ".len()..];
         // The label ends on its own line, within RFC 7468's printable
         // characters; a longer "label" is not one.
-        let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
-        let label_len = find(line, b"-----")
+        let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+        let label_len = memchr::memmem::find(line, b"-----")
             .filter(|&len| len <= MAX_LABEL)
             .ok_or("a BEGIN line without its closing dashes")?;
         let label = std::str::from_utf8(&rest[..label_len])
@@ -235,7 +235,7 @@ pub(crate) fn blocks(bytes: &[u8], mut start: usize) -> Result<Vec<Block<'_>>, S
 /// such as inside a `subject=` header, is text, not a boundary.
 fn find_boundary(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     let mut at = 0;
-    while let Some(offset) = find(&haystack[at..], needle) {
+    while let Some(offset) = memchr::memmem::find(&haystack[at..], needle) {
         let candidate = at + offset;
         if at_line_start(haystack, candidate) {
             return Some(candidate);
@@ -250,21 +250,6 @@ fn at_line_start(bytes: &[u8], pos: usize) -> bool {
     let before = &bytes[..pos];
     let indent = before.iter().rev().take_while(|&&b| b == b' ' || b == b'\t').count();
     matches!(before[..pos - indent].last(), None | Some(b'\n' | b'\r'))
-}
-
-/// The first position of `needle` in `haystack`. Jumps between `-`
-/// characters, which PEM bodies never contain, so a bundle is scanned once.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
-    let mut at = 0;
-    while let Some(offset) = haystack[at..].iter().position(|&b| b == first) {
-        let candidate = at + offset;
-        if haystack[candidate..].starts_with(needle) {
-            return Some(candidate);
-        }
-        at = candidate + 1;
-    }
-    None
 }
 
 #[cfg(test)]

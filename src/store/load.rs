@@ -178,23 +178,29 @@ impl MemoryStore {
 /// the file is checked again once open. `what` names the kind of file in
 /// [`ExportError::FileTooLarge`].
 pub fn read_regular_file(path: &Path, limit: u64, what: &'static str) -> Result<Zeroizing<Vec<u8>>, ExportError> {
-    let metadata = std::fs::metadata(path).map_err(io_error(path))?;
-    if !metadata.is_file() {
-        return Err(ExportError::NotARegularFile {
-            path: path.to_owned(),
-            kind: file_kind(metadata.file_type()),
-        });
-    }
-    read_listed_file(path, limit, what)
+    read_file(path, limit, what, true)
 }
 
-/// [`read_regular_file`] of a file its directory listing calls regular,
-/// without looking it up again before opening it (a directory load's
-/// files each cost one `stat` less). Should it have been replaced since
-/// by something else, opening does not wait (`O_NONBLOCK`, so a FIFO
-/// opens at once) and the check on the open file refuses it.
-fn read_listed_file(path: &Path, limit: u64, what: &'static str) -> Result<Zeroizing<Vec<u8>>, ExportError> {
+/// [`read_regular_file`], with the look before opening (`stat_first`) or
+/// without it, for a file its directory listing already calls regular (a
+/// directory load's files each cost one `stat` less). Either way opening
+/// does not wait (`O_NONBLOCK`: a FIFO put there since opens at once) and
+/// the open file is checked.
+fn read_file(path: &Path, limit: u64, what: &'static str, stat_first: bool) -> Result<Zeroizing<Vec<u8>>, ExportError> {
     let io = io_error(path);
+    let regular = |metadata: std::fs::Metadata| {
+        if metadata.is_file() {
+            Ok(metadata)
+        } else {
+            Err(ExportError::NotARegularFile {
+                path: path.to_owned(),
+                kind: file_kind(metadata.file_type()),
+            })
+        }
+    };
+    if stat_first {
+        regular(std::fs::metadata(path).map_err(&io)?)?;
+    }
     let mut open = std::fs::OpenOptions::new();
     open.read(true);
     #[cfg(unix)]
@@ -203,13 +209,7 @@ fn read_listed_file(path: &Path, limit: u64, what: &'static str) -> Result<Zeroi
         open.custom_flags(libc::O_NONBLOCK);
     }
     let file = open.open(path).map_err(&io)?;
-    let metadata = file.metadata().map_err(&io)?;
-    if !metadata.is_file() {
-        return Err(ExportError::NotARegularFile {
-            path: path.to_owned(),
-            kind: file_kind(metadata.file_type()),
-        });
-    }
+    let metadata = regular(file.metadata().map_err(&io)?)?;
     let too_large = || ExportError::FileTooLarge {
         path: path.to_owned(),
         what,
@@ -391,13 +391,7 @@ impl Loader<'_> {
         listed_regular: bool,
         fixed: &mut dyn FnMut(usize, &[u8]) -> Option<CertId>,
     ) -> Result<Option<FileContents>, ExportError> {
-        let (limit, what) = (self.options.max_file_size, "a store file");
-        let read = if listed_regular {
-            read_listed_file(path, limit, what)
-        } else {
-            read_regular_file(path, limit, what)
-        };
-        match read {
+        match read_file(path, self.options.max_file_size, "a store file", !listed_regular) {
             Ok(bytes) => self.contents(path, &bytes, fixed),
             Err(e) => self.bad(path, e).map(|()| None),
         }
