@@ -282,7 +282,6 @@ fn authorize_in_scope(caller: &Caller, scope: Scope, wants_key: bool) -> Result<
 }
 
 impl Grant {
-    /// Whether the caller may learn that a certificate does not exist.
     /// Whether the read right reaches a certificate of `metadata`: the
     /// lookup passes over any certificate it does not, before reading a
     /// byte of it, so that a certificate that is not the caller's costs
@@ -291,6 +290,7 @@ impl Grant {
         self.read.reaches(metadata)
     }
 
+    /// Whether the caller may learn that a certificate does not exist.
     pub(crate) fn is_system_wide(&self) -> bool {
         self.read == Reach::SystemWide
     }

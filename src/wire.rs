@@ -28,7 +28,7 @@ mod keyfactor;
 pub use appviewx::{AvxKeyRequest, AvxStatus, avx_failure, avx_status, avx_success};
 pub use keyfactor::{
     DownloadRequest, KeyfactorStatus, RecoverRequest, artifact_json, download_format, download_response,
-    keyfactor_error, keyfactor_status, query_scope, recover_format, recover_response,
+    keyfactor_code, keyfactor_error, keyfactor_status, query_scope, recover_format, recover_response,
 };
 
 use std::borrow::Cow;

@@ -43,10 +43,7 @@ fn p7b_keeps_both_orders_as_openssl_reads_them() {
         let p7b = export(&exporter, &request).unwrap();
         let read = openssl_subjects(&["pkcs7", "-inform", "DER", "-print_certs", "-noout"], p7b.bytes());
         assert_eq!(read, expected(order), "openssl, {order}");
-        let py: Vec<String> = python(common::PY_SUBJECTS_DER_P7B, p7b.bytes())
-            .lines()
-            .map(str::to_owned)
-            .collect();
+        let py = common::python_subjects(common::PY_SUBJECTS_DER_P7B, p7b.bytes());
         assert_eq!(py, expected(order), "python, {order}");
     }
 }
@@ -61,10 +58,7 @@ fn pem_p7b_keeps_both_orders() {
             openssl_subjects(&["pkcs7", "-print_certs", "-noout"], p7b.bytes()),
             expected(order)
         );
-        let py: Vec<String> = python(common::PY_SUBJECTS_PEM_P7B, p7b.bytes())
-            .lines()
-            .map(str::to_owned)
-            .collect();
+        let py = common::python_subjects(common::PY_SUBJECTS_PEM_P7B, p7b.bytes());
         assert_eq!(py, expected(order));
     }
 }
@@ -74,10 +68,7 @@ fn pem_keeps_both_orders() {
     for order in [ChainOrder::RootFirst, ChainOrder::EndEntityFirst] {
         let (exporter, request) = chain_request(CertificateFormat::Pem, order);
         let pem = export(&exporter, &request).unwrap();
-        let py: Vec<String> = python(common::PY_SUBJECTS_PEM, pem.bytes())
-            .lines()
-            .map(str::to_owned)
-            .collect();
+        let py = common::python_subjects(common::PY_SUBJECTS_PEM, pem.bytes());
         assert_eq!(py, expected(order), "{order}");
     }
 }
@@ -98,10 +89,7 @@ fn subject_headers_precede_every_block_and_match_python() {
         .collect();
     assert_eq!(headers, expected(ChainOrder::EndEntityFirst));
     // The header is the RFC 4514 form that Python prints for the same certificate.
-    let py: Vec<String> = python(common::PY_SUBJECTS_PEM, pem.bytes())
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let py = common::python_subjects(common::PY_SUBJECTS_PEM, pem.bytes());
     assert_eq!(headers, py);
 }
 

@@ -72,11 +72,6 @@ fn file_names_are_never_paths() {
     }
 }
 
-const PY_SUBJECTS: &str = "import sys
-from cryptography import x509
-for c in x509.load_pem_x509_certificates(sys.stdin.buffer.read()):
-    print(c.subject.rfc4514_string())";
-
 #[test]
 fn subject_headers_escape_as_python_does() {
     for file in [
@@ -89,7 +84,7 @@ fn subject_headers_escape_as_python_does() {
         let a = artifact(file, true);
         let text = std::str::from_utf8(a.bytes()).unwrap();
         let header = text.lines().next().unwrap().strip_prefix("subject=").unwrap();
-        let py = python(PY_SUBJECTS, a.bytes());
+        let py = python(common::PY_SUBJECTS_PEM, a.bytes());
         assert_eq!(header, py.trim_end(), "{file}");
         // The header parses back to the same name.
         let dn: certexport::name::DistinguishedName = header.parse().unwrap();

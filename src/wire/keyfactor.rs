@@ -388,8 +388,21 @@ pub struct KeyfactorStatus {
 /// there, whatever the request's state. An incomplete chain is 422: the
 /// request is well formed and allowed, but the store cannot satisfy it.
 pub fn keyfactor_status(error: &ExportError) -> KeyfactorStatus {
+    let (http, code) = keyfactor_code(error);
+    let message = match error {
+        ExportError::KeyExportRestricted { policy } => format!("Private key access is restricted in {policy} policy."),
+        _ if http == 500 => "The request could not be completed.".to_owned(),
+        other => other.to_string(),
+    };
+    KeyfactorStatus { http, code, message }
+}
+
+/// The HTTP status and `ErrorCode` of [`keyfactor_status`] alone, without
+/// writing the message (a server's error counters and audit lines want
+/// only the code).
+pub fn keyfactor_code(error: &ExportError) -> (u16, &'static str) {
     use ExportError as E;
-    let (http, code) = match error {
+    match error {
         e if e.is_malformed_request() => (400, "InvalidRequest"),
         E::IncompatibleOptions { .. } => (400, "IncompatibleOptions"),
         E::PasswordRequired => (400, "PasswordRequired"),
@@ -401,13 +414,7 @@ pub fn keyfactor_status(error: &ExportError) -> KeyfactorStatus {
         E::AmbiguousLookup { .. } | E::UnstableId { .. } => (409, "Ambiguous"),
         E::IncompleteChain { .. } | E::ChainTooLong { .. } | E::ChainBudgetExceeded { .. } => (422, "IncompleteChain"),
         _ => (500, "InternalError"),
-    };
-    let message = match error {
-        E::KeyExportRestricted { policy } => format!("Private key access is restricted in {policy} policy."),
-        _ if http == 500 => "The request could not be completed.".to_owned(),
-        other => other.to_string(),
-    };
-    KeyfactorStatus { http, code, message }
+    }
 }
 
 /// The answer of a Keyfactor call to `error`: its [`keyfactor_status`]

@@ -118,6 +118,12 @@ pub fn openssl_subjects(args: &[&str], stdin: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The subjects Python `cryptography` prints with `script` (one of the
+/// `PY_SUBJECTS_*` below) for `stdin`, in the order it reads them.
+pub fn python_subjects(script: &str, stdin: &[u8]) -> Vec<String> {
+    python(script, stdin).lines().map(str::to_owned).collect()
+}
+
 /// Python `cryptography` printing the RFC 4514 subjects of the
 /// certificates it reads from stdin, one a line, in the order it reads
 /// them: from PEM certificates, a DER P7B, a PEM P7B.

@@ -7,6 +7,7 @@ use certexport::formats::{KeyEncryption, P7bEncoding, PfxProfile};
 use certexport::options::{
     ChainOrder, CspPolicy, ExportTime, FileExtension, IncompleteChains, KeyExport, KeyPlacement, RootCertificate,
 };
+use certexport::store::CertificateStore;
 use certexport::wire::{self, Casing};
 use certexport::{Caller, CertificateFormat, ExportError, ExportRequest, ExportSettings, Exporter, Lookup, Password};
 use clap::{Args, ValueEnum};
@@ -356,7 +357,7 @@ fn caller(args: &ExportArgs) -> Result<Caller, Failure> {
     })
 }
 
-fn exporter(args: &ExportArgs) -> Result<Exporter<source::Source>, Failure> {
+fn exporter(args: &ExportArgs) -> Result<Exporter<Box<dyn CertificateStore>>, Failure> {
     let mut settings = ExportSettings::default()
         .with_periods_in_filenames(!args.no_periods_in_filename)
         .with_csps(CspPolicy {
@@ -372,7 +373,10 @@ fn exporter(args: &ExportArgs) -> Result<Exporter<source::Source>, Failure> {
     if let Some(t) = args.time {
         settings.time = ExportTime::UnixSeconds(t);
     }
-    Ok(Exporter::with_settings(source::open(&args.store)?, settings))
+    Ok(Exporter::with_settings(
+        source::open(&args.store)?.into_store(),
+        settings,
+    ))
 }
 
 fn password(args: &ExportArgs) -> Result<Option<Password>, Failure> {

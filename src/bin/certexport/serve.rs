@@ -136,8 +136,8 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Failure> {
         },
     });
     // Blocking work is bounded by the lanes' and the password checks'
-    // semaphores; the pool never needs more threads than those permits.
-    let blocking_threads = key_workers + cores * (lanes::STORE_CALLS_PER_CORE + 1) + 2;
+    // (`cores`) semaphores; the pool never needs more threads than those permits.
+    let blocking_threads = key_workers + lanes::store_calls(cores) + cores + 2;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(blocking_threads)

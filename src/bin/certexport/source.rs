@@ -2,10 +2,8 @@
 //! (`--store PATH`), or, with feature `postgres`, a database (`--database
 //! URL`, or `DATABASE_URL` when no `--store` is given).
 
-use certexport::ExportError;
-use certexport::ids::{CertId, SerialNumber, Thumbprint, Uuid};
-use certexport::name::NameKey;
-use certexport::store::{CertificateStore, MemoryStore, StoredCertificate, StoredKey};
+use certexport::ids::CertId;
+use certexport::store::{CertificateStore, MemoryStore};
 
 use crate::failure::Failure;
 use crate::{StoreArgs, load};
@@ -42,43 +40,12 @@ impl Source {
         }
     }
 
-    fn store(&self) -> &dyn CertificateStore {
+    /// The store itself, for an `Exporter`.
+    pub(crate) fn into_store(self) -> Box<dyn CertificateStore> {
         match self {
-            Source::Files(store) => store,
+            Source::Files(store) => Box::new(store),
             #[cfg(feature = "postgres")]
-            Source::Database(store) => store,
+            Source::Database(store) => Box::new(store),
         }
-    }
-}
-
-impl CertificateStore for Source {
-    fn certificate(&self, id: CertId) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        self.store().certificate(id)
-    }
-    fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        self.store().certificate_by_thumbprint(thumbprint)
-    }
-    fn certificate_by_uuid(&self, uuid: &Uuid) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        self.store().certificate_by_uuid(uuid)
-    }
-    fn certificates_by_issuer_serial(
-        &self,
-        issuer: &NameKey,
-        serial: &SerialNumber,
-    ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
-        self.store().certificates_by_issuer_serial(issuer, serial)
-    }
-    fn issuer_candidates(
-        &self,
-        subject: &NameKey,
-        key_id: Option<&[u8]>,
-    ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
-        self.store().issuer_candidates(subject, key_id)
-    }
-    fn private_key(&self, id: CertId) -> Result<Option<StoredKey<'_>>, ExportError> {
-        self.store().private_key(id)
-    }
-    fn contents_are_fixed(&self) -> bool {
-        self.store().contents_are_fixed()
     }
 }

@@ -173,10 +173,16 @@ impl Authenticator {
             .index_of(name)
             .filter(|&index| snapshot.callers.entries()[index].password.is_some());
         let tag = snapshot.cache.tag(name, &password);
-        if index.is_some() && snapshot.cache.contains(&tag) {
+        let remembered = |snapshot: &Snapshot| index.is_some() && snapshot.cache.contains(&tag);
+        if remembered(&snapshot) {
             return index.map(|index| Identity { snapshot, index });
         }
         let _permit = self.verifications.acquire().await.ok()?;
+        // Requests with the same credentials that arrived together waited
+        // here while the first verified them: argon2 runs once for them all.
+        if remembered(&snapshot) {
+            return index.map(|index| Identity { snapshot, index });
+        }
         let checked = Arc::clone(&snapshot);
         let unknown_name = self.unknown_name.clone();
         let verified = tokio::task::spawn_blocking(move || {

@@ -243,7 +243,7 @@ async fn key_export(
         }
         Ok(Err(error)) => {
             app.metrics.key_export(KeyOutcome::Refused);
-            record.refused(&error, wire::keyfactor_status(&error).code);
+            record.refused(&error, wire::keyfactor_code(&error).1);
             Err(KeyExportFailed::Refused(error))
         }
         Err(WorkFailed) => {

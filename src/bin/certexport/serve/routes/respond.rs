@@ -29,7 +29,7 @@ impl Respond {
     /// [`wire::avx_status`] decide its status). Server-side failures are
     /// logged; the caller's answer says only that the request failed.
     pub(super) fn error(self, error: &ExportError) -> Response {
-        let kind = wire::keyfactor_status(error).code;
+        let (_, kind) = wire::keyfactor_code(error);
         let (status, body) = match self {
             Respond::Keyfactor(casing) => wire::keyfactor_error(error, casing),
             Respond::AppViewX => wire::avx_failure(error),
