@@ -1,12 +1,48 @@
-//! The one error type of the crate.
+//! The one error type of the crate, and how it is designed.
 //!
-//! Every variant carries what a caller needs to act on it — the bad input,
-//! the file, the missing issuer's DN, the policy name — and never key
-//! material or passwords. Input quoted back is cut to a bounded length
-//! ([`shown`]), so hostile input cannot make an error line huge, and it is
-//! printed with Rust's escaping, so control and bidirectional characters
-//! show as escapes. Wrapped errors are reachable through
-//! [`std::error::Error::source`] and are not repeated in `Display`.
+//! [`ExportError`] is one flat `#[non_exhaustive]` enum, as webpki's: a
+//! variant per thing a caller might handle differently, each carrying what
+//! the caller needs to act — the bad input, the file, the missing issuer's
+//! DN, the policy name, the scope to add — and never key material or
+//! passwords. Its `Display` is a sentence that says what is wrong and,
+//! where there is one, what to do instead ([`ExportError::ScopeRequired`]
+//! names the scope to add, [`ExportError::KeyNotInChain`] the certificate
+//! to include). Programs match the variants they handle and print the
+//! rest; [`ExportError::is_malformed_request`] groups the ones a caller
+//! fixes without knowing the store (the command line's exit code 2, the
+//! wire's 400).
+//!
+//! **Features.** A variant that only a feature's code can produce exists
+//! only with that feature: the PostgreSQL store's (`SchemaTooNew`,
+//! `SchemaOutdated`, `KekRequired`, `BadKekFile`, `WrongKek`,
+//! `KeyRowMismatch`, `IdOutOfRange`) with `postgres`, the command line's
+//! output errors (`Write`, `OutputExists`) with `cli`. The enum is
+//! `#[non_exhaustive]`, so every `match` outside the crate already has a
+//! `_` arm and a feature turned on anywhere in a build breaks none of them
+//! (features stay additive). One nested enum per feature
+//! (`ExportError::Database(PgError)`) was weighed and not taken: an
+//! [`Exporter`](crate::Exporter) over a `dyn CertificateStore` cannot know
+//! which store failed, so its callers would match two levels for one
+//! failure, and the status table of the wire and the exit codes of the
+//! command line would have to look through the wrapper.
+//!
+//! **Room to grow.** New kinds of input get their own variants beside the
+//! lookups' (`InvalidThumbprint`, `InvalidDistinguishedName`, …): a query
+//! language's syntax error, say, as an `InvalidQuery { input, position,
+//! reason }` listed in [`ExportError::is_malformed_request`]. A variant
+//! that a new feature alone produces is gated like the PostgreSQL ones.
+//!
+//! **No foreign pre-1.0 types.** The DER codec's error, which
+//! [`ExportError::MalformedCertificate`] and [`ExportError::Encoding`]
+//! wrap, is held in [`DerError`], an opaque type of this crate, so a new
+//! release of `der` is not a breaking change here. Wrapped errors are
+//! reachable through [`std::error::Error::source`] and not repeated in
+//! `Display`.
+//!
+//! Input quoted back is cut to a bounded length (100 characters, with
+//! `…` where it was cut), so hostile input cannot make an error line huge,
+//! and it is printed with Rust's escaping, so control and bidirectional
+//! characters show as escapes.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,7 +89,7 @@ pub enum ExportError {
         reason: String,
     },
 
-    /// A permission (claim) string is not one of the forms of SPEC §7.
+    /// A permission (claim) string is not one of the reference API's forms.
     #[error("invalid claim {input:?}: {reason}")]
     InvalidClaim {
         /// The string as given (cut to a bounded length).
@@ -74,12 +110,17 @@ pub enum ExportError {
         accepted: &'static str,
     },
 
-    /// An iteration count is outside what readers open and what finishes
-    /// in reasonable time.
-    #[error("invalid iteration count {iterations}: between 1 and {max} are accepted")]
+    /// An iteration count is below the floor that keeps a password from
+    /// being guessed cheaply, or above what finishes in reasonable time.
+    #[error(
+        "iteration count {iterations} is not accepted: give between {min} and {max} \
+         (fewer make the password cheap to guess offline, more take minutes)"
+    )]
     InvalidIterations {
         /// The count given.
         iterations: u32,
+        /// The smallest count accepted.
+        min: u32,
         /// The largest count accepted.
         max: u32,
     },
@@ -171,7 +212,8 @@ pub enum ExportError {
         skipped: PathBuf,
     },
 
-    /// Two options of the request cannot be used together (SPEC §3).
+    /// Two options of the request cannot be used together (the format
+    /// matrix: format × extension × chain).
     #[error("incompatible options: {first} cannot be used with {second}")]
     IncompatibleOptions {
         /// One side, e.g. `format DER`.
@@ -211,13 +253,30 @@ pub enum ExportError {
     },
 
     /// A certificate's DER is not an X.509 certificate.
-    #[error("malformed certificate {what}")]
+    #[error("certificate {what} is not a well-formed X.509 certificate")]
     MalformedCertificate {
         /// Which certificate or file.
         what: String,
-        /// The decoding error.
+        /// What the decoder found, and where.
         #[source]
-        source: der::Error,
+        source: DerError,
+    },
+
+    /// No certificate was given where at least one is needed (an empty
+    /// chain, or bytes that hold only keys or other PEM blocks).
+    #[error("no certificate given: {what} needs at least one")]
+    EmptyChain {
+        /// What needed them, e.g. `a P7B`.
+        what: &'static str,
+    },
+
+    /// The same certificate was given twice in one chain.
+    #[error("certificate #{position} of the chain is the same certificate as #{first}; give each certificate once")]
+    DuplicateCertificate {
+        /// Its position in the chain, from 1.
+        position: usize,
+        /// The position of its first occurrence, from 1.
+        first: usize,
     },
 
     /// A certificate is larger than a store accepts.
@@ -317,6 +376,23 @@ pub enum ExportError {
         limit: usize,
     },
 
+    /// The private key given with a chain belongs to none of its
+    /// certificates.
+    #[error(
+        "the private key belongs to none of the {certificates} certificate(s) given; include the key's own certificate in the chain"
+    )]
+    KeyNotInChain {
+        /// How many certificates were given.
+        certificates: usize,
+    },
+
+    /// A password does not decrypt an encrypted private key.
+    #[error("the password does not decrypt the private key {key} (or the encrypted key was altered)")]
+    WrongPassword {
+        /// Where the key came from.
+        key: String,
+    },
+
     /// A private key does not belong to the certificate it was given for.
     #[error("private key {key} does not match certificate {certificate}")]
     KeyMismatch {
@@ -342,9 +418,9 @@ pub enum ExportError {
         reason: &'static str,
     },
 
-    /// A key export was asked for without a password (the reference API's
-    /// "Field cannot be null/empty").
-    #[error("Password: field cannot be null or empty")]
+    /// A key export was asked for without a password, or with an empty one
+    /// (the reference API's "Field cannot be null/empty").
+    #[error("a private key is exported only encrypted, and no password (or an empty one) was given to encrypt it")]
     PasswordRequired,
 
     /// The store holds no private key for the certificate.
@@ -366,6 +442,25 @@ pub enum ExportError {
     #[error("access denied")]
     AccessDenied,
 
+    /// The caller holds rights only for some collections or containers
+    /// (scoped claims) and the request names no scope, so none of them
+    /// counts. Add the collection (or container) the certificate is in to
+    /// the request: [`Scope::collection`](crate::options::Scope::collection),
+    /// the reference API's `collectionId`, the command line's
+    /// `--collection-id`. The refusal depends only on the caller's claims
+    /// and the request, never on the store, so it tells nothing about any
+    /// certificate.
+    #[error("{}", scope_required(collections, containers, *key))]
+    ScopeRequired {
+        /// The collections the caller's claims name, in ascending order.
+        collections: Vec<u64>,
+        /// The store containers the caller's claims name, in ascending order.
+        containers: Vec<u64>,
+        /// Whether a private key was asked for (its claims are checked at
+        /// a collection only).
+        key: bool,
+    },
+
     /// The random source failed (salts and IVs could not be made).
     #[error("the random number source failed")]
     Random,
@@ -377,10 +472,11 @@ pub enum ExportError {
         what: &'static str,
         /// The encoder's error.
         #[source]
-        source: der::Error,
+        source: DerError,
     },
 
     /// An output file could not be written.
+    #[cfg(feature = "cli")]
     #[error("cannot write {path}: {kind}")]
     Write {
         /// The file.
@@ -390,6 +486,7 @@ pub enum ExportError {
     },
 
     /// An output file exists already and replacing it was not asked for.
+    #[cfg(feature = "cli")]
     #[error("{path} exists; it is not replaced unless asked (--force)")]
     OutputExists {
         /// The file.
@@ -402,6 +499,7 @@ pub enum ExportError {
 
     /// The database's schema was written by a newer certexport than this
     /// one; it is not read rather than misread.
+    #[cfg(feature = "postgres")]
     #[error(
         "the database's certexport schema is version {found}, newer than version {supported} that this build reads; use a newer certexport"
     )]
@@ -413,6 +511,7 @@ pub enum ExportError {
     },
 
     /// The database's schema is older than this build's (or absent).
+    #[cfg(feature = "postgres")]
     #[error(
         "the database's certexport schema is version {found}, this build needs version {required}: run `certexport db migrate`"
     )]
@@ -425,12 +524,14 @@ pub enum ExportError {
 
     /// Private keys are stored encrypted and no key-encryption key was
     /// given to read or write them.
+    #[cfg(feature = "postgres")]
     #[error(
         "private keys in the database are encrypted: give the key-encryption key (--kek-file FILE or CERTEXPORT_KEK_FILE)"
     )]
     KekRequired,
 
     /// A key-encryption key file is not 32 bytes written as 64 hex digits.
+    #[cfg(feature = "postgres")]
     #[error("bad key-encryption key file {path}: {reason}")]
     BadKekFile {
         /// The file.
@@ -441,6 +542,7 @@ pub enum ExportError {
 
     /// The private key of a certificate was encrypted under another
     /// key-encryption key than the one given.
+    #[cfg(feature = "postgres")]
     #[error(
         "the private key of certificate {id} does not decrypt: it was encrypted under another key-encryption key than the one given"
     )]
@@ -451,6 +553,7 @@ pub enum ExportError {
 
     /// A stored private key does not decrypt under its own key-encryption
     /// key: the row was moved from another certificate, or altered.
+    #[cfg(feature = "postgres")]
     #[error(
         "the private key stored for certificate {id} does not decrypt with the right key-encryption key: the row belongs to another certificate or was altered"
     )]
@@ -461,6 +564,7 @@ pub enum ExportError {
 
     /// An id is larger than a database store holds (ids are PostgreSQL
     /// `bigint`s).
+    #[cfg(feature = "postgres")]
     #[error("{what} {id} is larger than {max}, the largest a database store holds")]
     IdOutOfRange {
         /// Which id, e.g. `CertID` or `collection id`.
@@ -504,14 +608,72 @@ impl ExportError {
     }
 
     pub(crate) fn encoding(what: &'static str) -> impl FnOnce(der::Error) -> Self {
-        move |source| Self::Encoding { what, source }
+        move |source| Self::Encoding {
+            what,
+            source: DerError(source),
+        }
     }
 
     /// [`ExportError::MalformedCertificate`] for the certificate `what`
     /// names; the name is made only if there is an error.
     pub(crate) fn malformed(what: impl Fn() -> String) -> impl Fn(der::Error) -> Self {
-        move |source| Self::MalformedCertificate { what: what(), source }
+        move |source| Self::MalformedCertificate {
+            what: what(),
+            source: DerError(source),
+        }
     }
+}
+
+/// What the DER decoder or encoder underneath found wrong, and where (the
+/// byte offset): the `source` of [`ExportError::MalformedCertificate`] and
+/// [`ExportError::Encoding`]. Opaque, so the crate's API does not expose a
+/// pre-1.0 codec's type; its `Display` is the description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerError(pub(crate) der::Error);
+
+impl std::fmt::Display for DerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DerError {}
+
+impl DerError {
+    pub(crate) fn of(error: impl Into<der::Error>) -> Self {
+        Self(error.into())
+    }
+}
+
+/// The sentence of [`ExportError::ScopeRequired`]: what the caller's
+/// claims reach, and what to add to the request.
+fn scope_required(collections: &[u64], containers: &[u64], key: bool) -> String {
+    let list = |ids: &[u64]| ids.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    let mut reach = Vec::new();
+    if !collections.is_empty() {
+        reach.push(format!("collection(s) {}", list(collections)));
+    }
+    if !containers.is_empty() {
+        reach.push(format!("store container(s) {}", list(containers)));
+    }
+    let (missing, add) = if key {
+        (
+            "collection",
+            "a key export is checked at a collection: add the collection the certificate is in \
+             (Scope::collection(id), collectionId=id, --collection-id id)",
+        )
+    } else {
+        (
+            "collection or container",
+            "add the collection or container the certificate is in \
+             (Scope::collection(id), collectionId=id, --collection-id id; \
+             Scope::container(id), containerId=id, --container-id id)",
+        )
+    };
+    format!(
+        "access denied: this caller's rights are scoped to {} and the request names no {missing}; {add}",
+        reach.join(" and ")
+    )
 }
 
 /// The error of a user-supplied [`CertificateStore`](crate::store::CertificateStore)

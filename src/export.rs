@@ -182,6 +182,7 @@ impl<S: CertificateStore> Exporter<S> {
     /// [`certificates`](Self::certificates) as rustls holds them (feature
     /// `pki-types`).
     #[cfg(feature = "pki-types")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "pki-types")))]
     pub fn certificate_ders(
         &self,
         caller: &Caller,
@@ -194,7 +195,7 @@ impl<S: CertificateStore> Exporter<S> {
             .collect())
     }
 
-    /// Everything up to the bytes: the plan, the checks in SPEC §7's
+    /// Everything up to the bytes: the plan, the access checks in their
     /// order, the lookup, the key, the chain in output order, the name.
     fn prepare<'s, 'r>(&'s self, caller: &Caller, request: &'r ExportRequest) -> Result<Prepared<'s, 'r>, ExportError> {
         let plan = matrix::plan(request)?;
