@@ -103,6 +103,18 @@ impl ExportTime {
 /// chains themselves for as long as the same chain would be chosen, so
 /// exporting the same chain again costs no verification. Create one per store and share it:
 /// `export` takes `&self` and the exporter is `Send + Sync`.
+///
+/// ```
+/// use certexport::store::MemoryStore;
+/// use certexport::{Caller, CertificateFormat, ExportRequest, Exporter, ids::CertId};
+///
+/// let exporter = Exporter::new(MemoryStore::from_path("examples/data/demo")?);
+/// let mut request = ExportRequest::new(CertId(3));
+/// request.format = CertificateFormat::Der;
+/// let artifact = exporter.export(&Caller::single_tenant_full_access(), &request)?;
+/// assert_eq!(artifact.content_type(), "application/pkix-cert");
+/// # Ok::<(), certexport::ExportError>(())
+/// ```
 pub struct Exporter<S> {
     store: S,
     settings: ExportSettings,
