@@ -192,9 +192,23 @@ impl Server {
     /// Starts `certexport serve --listen 127.0.0.1:0 ARGS` and waits until
     /// `/healthz` answers (through `client`).
     pub fn start(args: &[String], client: &reqwest::blocking::Client) -> Server {
+        Self::start_under(&[], args, client)
+    }
+
+    /// [`start`](Self::start) through `wrapper` (`["prlimit", "--nofile=128"]`
+    /// runs the server under that limit); none when empty.
+    pub fn start_under(wrapper: &[&str], args: &[String], client: &reqwest::blocking::Client) -> Server {
         let log_dir = tempdir();
         let log = log_dir.path().join("stderr.log");
-        let mut child = Command::new(binary())
+        let mut command = match wrapper.split_first() {
+            Some((program, wrapper_args)) => {
+                let mut command = Command::new(program);
+                command.args(wrapper_args).arg(binary());
+                command
+            }
+            None => Command::new(binary()),
+        };
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
@@ -226,6 +240,11 @@ impl Server {
         assert_eq!(health.status(), 200);
         assert_eq!(health.text().unwrap(), "ok\n");
         server
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
     }
 
     pub fn url(&self, path: &str) -> String {
