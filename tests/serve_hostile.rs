@@ -25,36 +25,10 @@ use reqwest::blocking::{Client, RequestBuilder};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
-use serve_common::{Credential, Server, TestPki, callers_json, path};
+use serve_common::{ADMIN_TOKEN, ALICE_PASSWORD, Server, TestPki, callers, path};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_rustls::TlsConnector;
-
-const ALICE_PASSWORD: &str = "alice's pass phrase";
-const ADMIN_TOKEN: &str = "admin-token-4f1c9a";
-
-/// alice: collection 5 with its keys; admin-bot: everything.
-fn callers() -> String {
-    callers_json(&[
-        (
-            "alice",
-            Credential::Password(ALICE_PASSWORD),
-            &[
-                "/certificates/collections/read/5/",
-                "/certificates/collections/private_key/read/5/",
-            ],
-        ),
-        (
-            "admin-bot",
-            Credential::Token(ADMIN_TOKEN),
-            &[
-                "/certificates/collections/read/",
-                "/certificate_stores/read/",
-                "/certificates/collections/private_key/read/",
-            ],
-        ),
-    ])
-}
 
 /// A server over the manifest store (TLS unless `plain`) and its test CA.
 struct Fixture {

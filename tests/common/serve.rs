@@ -16,6 +16,40 @@ use std::time::Duration;
 
 use crate::common::{run, tempdir};
 
+pub const ALICE_PASSWORD: &str = "alice's pass phrase";
+pub const ADMIN_TOKEN: &str = "admin-token-4f1c9a";
+pub const READER_TOKEN: &str = "reader-token-77d2e0";
+
+/// The server tests' callers file: alice (a password): collection 5 with
+/// its keys; admin-bot (a token): everything; reader-bot (a token):
+/// collection 5 without keys.
+pub fn callers() -> String {
+    callers_json(&[
+        (
+            "alice",
+            Credential::Password(ALICE_PASSWORD),
+            &[
+                "/certificates/collections/read/5/",
+                "/certificates/collections/private_key/read/5/",
+            ],
+        ),
+        (
+            "admin-bot",
+            Credential::Token(ADMIN_TOKEN),
+            &[
+                "/certificates/collections/read/",
+                "/certificate_stores/read/",
+                "/certificates/collections/private_key/read/",
+            ],
+        ),
+        (
+            "reader-bot",
+            Credential::Token(READER_TOKEN),
+            &["/certificates/collections/read/5/"],
+        ),
+    ])
+}
+
 /// A CA and a server certificate for `localhost`, 127.0.0.1 and ::1.
 pub struct TestPki {
     dir: tempfile::TempDir,

@@ -189,15 +189,19 @@ async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, 
     }
 }
 
+/// The caller of `request`, proved from its headers, and only then its
+/// body ([`read_body`]); or the answer that refuses it.
+async fn admit(app: &App, request: Request, api: Api) -> Result<(Parts, Identity, Bytes), Response> {
+    let (parts, body) = request.into_parts();
+    let identity = authenticate(app, &parts, api).await?;
+    let body = read_body(app, &parts.headers, body).await?;
+    Ok((parts, identity, body))
+}
+
 /// `POST /Certificates/Download`.
 async fn download(State(app): State<Arc<App>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let identity = match authenticate(&app, &parts, Api::Keyfactor).await {
-        Ok(identity) => identity,
-        Err(refused) => return refused,
-    };
-    let body = match read_body(&app, &parts.headers, body).await {
-        Ok(body) => body,
+    let (parts, identity, body) = match admit(&app, request, Api::Keyfactor).await {
+        Ok(admitted) => admitted,
         Err(refused) => return refused,
     };
     let (headers, query) = (&parts.headers, parts.uri.query());
@@ -235,13 +239,8 @@ async fn download(State(app): State<Arc<App>>, request: Request) -> Response {
 
 /// `POST /Certificates/Recover`.
 async fn recover(State(app): State<Arc<App>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let identity = match authenticate(&app, &parts, Api::Keyfactor).await {
-        Ok(identity) => identity,
-        Err(refused) => return refused,
-    };
-    let body = match read_body(&app, &parts.headers, body).await {
-        Ok(body) => body,
+    let (parts, identity, body) = match admit(&app, request, Api::Keyfactor).await {
+        Ok(admitted) => admitted,
         Err(refused) => return refused,
     };
     let (headers, query) = (&parts.headers, parts.uri.query());
@@ -272,13 +271,8 @@ async fn recover(State(app): State<Arc<App>>, request: Request) -> Response {
 
 /// `POST /avxapi/certificate/privatekey/download`.
 async fn avx_key_download(State(app): State<Arc<App>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let identity = match authenticate(&app, &parts, Api::AppViewX).await {
-        Ok(identity) => identity,
-        Err(refused) => return refused,
-    };
-    let body = match read_body(&app, &parts.headers, body).await {
-        Ok(body) => body,
+    let (_, identity, body) = match admit(&app, request, Api::AppViewX).await {
+        Ok(admitted) => admitted,
         Err(refused) => return refused,
     };
     let request = match AvxKeyRequest::from_json(&body) {
