@@ -798,3 +798,123 @@ fn metrics_can_be_kept_for_callers_and_a_denial_is_no_error_line() {
     assert!(!log.contains("ERROR"), "{log}");
     assert!(log.contains("outcome=\"refused\""), "the audit line stays: {log}");
 }
+
+// 7. A key shared with a certificate of another collection.
+
+#[test]
+fn a_refusal_names_no_policy_of_a_certificate_outside_the_callers_scope() {
+    // One key, two certificates: "renewed" in collection 7 (no policy),
+    // "sibling" in collection 5 under the restricting policy Production.
+    let store = common::tempdir();
+    let d = store.path();
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        "renewed.key",
+    ]);
+    for (name, serial) in [("renewed", "1"), ("sibling", "2")] {
+        openssl(&[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "renewed.key",
+            "-subj",
+            "/CN=shared.example.com",
+            "-set_serial",
+            serial,
+            "-days",
+            "3650",
+            "-out",
+            &format!("{name}.pem"),
+        ]);
+    }
+    common::write(
+        d,
+        "certexport-store.json",
+        br#"{"certificates": [
+            {"file": "renewed.pem", "id": 71, "collections": [7], "uuid": "renewed-1"},
+            {"file": "sibling.pem", "id": 72, "collections": [5], "uuid": "sibling-1",
+             "key_policy": {"name": "Production", "private_key_access": false}}]}"#,
+    );
+    let pki = TestPki::new();
+    let client = pki.client();
+    let dir = common::tempdir();
+    let callers_file = common::write(
+        dir.path(),
+        "callers.json",
+        serve_common::callers_json(&[
+            (
+                "carol",
+                serve_common::Credential::Token("carol-token"),
+                &[
+                    "/certificates/collections/read/7/",
+                    "/certificates/collections/private_key/read/7/",
+                ],
+            ),
+            (
+                "reader",
+                serve_common::Credential::Token("reader-token"),
+                &["/certificates/collections/read/7/"],
+            ),
+            (
+                "admin",
+                serve_common::Credential::Token("admin-token"),
+                &[
+                    "/certificates/collections/read/",
+                    "/certificates/collections/private_key/read/",
+                ],
+            ),
+        ])
+        .as_bytes(),
+    );
+    let mut args = vec![
+        "--store".to_owned(),
+        path(d),
+        "--callers".to_owned(),
+        path(&callers_file),
+    ];
+    args.extend(pki.flags());
+    let server = Server::start(&args, &client);
+    let ask = |token: &str, route: &str, body: &str| {
+        let response = client
+            .post(server.url(route))
+            .bearer_auth(token)
+            .body(body.to_owned())
+            .send()
+            .unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    };
+    let avx = "/avxapi/certificate/privatekey/download";
+    let avx_body = r#"{"uuId": "renewed-1", "password": "pw123456"}"#;
+    let recover = "/KeyfactorAPI/Certificates/Recover?collectionId=7";
+    let recover_body = r#"{"CertID": 71, "Password": "pw123456"}"#;
+    for (route, body) in [(avx, avx_body), (recover, recover_body)] {
+        // carol may have the renewed certificate and its key's claim, but
+        // not see the sibling: she gets what a caller without the key claim gets.
+        let refused = ask("carol-token", route, body);
+        assert_eq!(refused, ask("reader-token", route, body), "{route}");
+        assert!(!refused.1.contains("Production"), "{route}: {refused:?}");
+        // A caller who sees every certificate is told the policy.
+        let told = ask("admin-token", route, body);
+        assert!(told.1.contains("Production"), "{route}: {told:?}");
+    }
+    assert_eq!(ask("carol-token", avx, avx_body).0, 500);
+    assert!(ask("carol-token", recover, recover_body).1.contains("AccessDenied"));
+}
