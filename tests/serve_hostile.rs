@@ -392,7 +392,8 @@ async fn flood(port: u16, peers: &[Ipv4Addr], count: usize) -> (usize, Vec<TcpSt
         .map(|mut stream| {
             tokio::spawn(async move {
                 let mut byte = [0u8; 1];
-                match tokio::time::timeout(Duration::from_secs(1), stream.read(&mut byte)).await {
+                // Closed at accept: at once; 2 s leaves room for a loaded machine.
+                match tokio::time::timeout(Duration::from_secs(2), stream.read(&mut byte)).await {
                     Err(_) => Some(stream),
                     Ok(_) => None,
                 }
@@ -416,7 +417,7 @@ fn a_connection_flood_at_the_caps_leaves_the_server_answering() {
         "--max-connections-per-peer",
         "8",
         "--header-timeout",
-        "6",
+        "12",
     ]);
     let port = f.server.port;
     let connector = f.connector();
@@ -447,7 +448,7 @@ fn a_connection_flood_at_the_caps_leaves_the_server_answering() {
 
         // The silent ones reach their deadline and go; new connections are served again.
         for mut stream in held {
-            assert!(closed_within(&mut stream, Duration::from_secs(12)).await);
+            assert!(closed_within(&mut stream, Duration::from_secs(20)).await);
         }
         let mut after = tls(&connector, port, loopback(7)).await;
         assert_eq!(healthz(&mut after).await, Some(200));
