@@ -741,6 +741,20 @@ fn repeated_query_parameters_credential_headers_and_a_missing_host_are_400() {
         .unwrap();
     assert_eq!(code(response), (400, Some("InvalidRequest".into())));
 
+    let response = f
+        .post("/avxapi/certificate/privatekey/download")
+        .header("sessionId", "not-a-token")
+        .header("sessionId", ADMIN_TOKEN)
+        .body(format!(
+            r#"{{"uuId": "{}", "password": "pw123456"}}"#,
+            "60b8d6c4e5c7a920d4f4f1f4"
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let answer: Value = serde_json::from_str(&response.text().unwrap()).unwrap();
+    assert_eq!(answer["appStatusCode"], "MANDATORY_FIELD_MISSING");
+
     let port = f.server.port;
     let connector = f.connector();
     runtime().block_on(async {

@@ -136,7 +136,7 @@ fn check_host(request: &Request) -> Option<Response> {
 /// 400 for a credential header given twice, 429 while backing off, 401.
 async fn authenticate(app: &App, parts: &Parts, api: Api) -> Result<Identity, Response> {
     let refuse = |refused: Refused| match refused {
-        Refused::Ambiguous(header) => respond::ambiguous_credentials(header),
+        Refused::Ambiguous(header) => respond::ambiguous_credentials(api == Api::AppViewX, header),
         Refused::BackOff(wait) => respond::backing_off(api == Api::AppViewX, wait),
         Refused::Unauthorized => match api {
             Api::Keyfactor => respond::unauthorized_keyfactor(),

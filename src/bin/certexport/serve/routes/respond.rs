@@ -81,8 +81,19 @@ pub(super) fn unauthorized_keyfactor() -> Response {
 /// 401 for the AppViewX call, in its envelope (`appStatusCode`
 /// `AUTHENTICATION_REQUIRED`: the seed names no code for it).
 pub(super) fn unauthorized_appviewx() -> Response {
-    let body = r#"{"response":{"status":"Failure","zipFileName":null,"certContents":null,"privateKeyPemEncoded":null,"success":false,"log":false},"message":"Authentication required: username and password, or sessionId.","appStatusCode":"AUTHENTICATION_REQUIRED","tags":{},"headers":null}"#;
-    challenge(json(401, body.to_owned(), Some("Unauthorized")))
+    let body = appviewx_failure(
+        "Authentication required: username and password, or sessionId.",
+        "AUTHENTICATION_REQUIRED",
+    );
+    challenge(json(401, body, Some("Unauthorized")))
+}
+
+/// AppViewX's failure envelope for an answer the seed names no code for
+/// (`message` and `code` are fixed texts, never a request's).
+fn appviewx_failure(message: &str, code: &str) -> String {
+    format!(
+        r#"{{"response":{{"status":"Failure","zipFileName":null,"certContents":null,"privateKeyPemEncoded":null,"success":false,"log":false}},"message":"{message}","appStatusCode":"{code}","tags":{{}},"headers":null}}"#
+    )
 }
 
 /// 429 while the peer or the name backs off after failed logins, with
@@ -90,9 +101,7 @@ pub(super) fn unauthorized_appviewx() -> Response {
 pub(super) fn backing_off(appviewx: bool, wait: Duration) -> Response {
     let message = "Too many failed logins: try again after the time Retry-After gives.";
     let body = if appviewx {
-        format!(
-            r#"{{"response":{{"status":"Failure","zipFileName":null,"certContents":null,"privateKeyPemEncoded":null,"success":false,"log":false}},"message":"{message}","appStatusCode":"TOO_MANY_REQUESTS","tags":{{}},"headers":null}}"#
-        )
+        appviewx_failure(message, "TOO_MANY_REQUESTS")
     } else {
         format!(r#"{{"ErrorCode":"TooManyFailures","Message":"{message}"}}"#)
     };
@@ -104,9 +113,15 @@ pub(super) fn backing_off(appviewx: bool, wait: Duration) -> Response {
     response
 }
 
-/// 400 for a header that carries credentials given twice.
-pub(super) fn ambiguous_credentials(header: &'static str) -> Response {
-    let body = format!(r#"{{"ErrorCode":"InvalidRequest","Message":"The {header} header is given twice."}}"#);
+/// 400 for a header that carries credentials given twice (AppViewX: its
+/// seed's code for a missing or invalid field).
+pub(super) fn ambiguous_credentials(appviewx: bool, header: &'static str) -> Response {
+    let message = format!("The {header} header is given twice.");
+    let body = if appviewx {
+        appviewx_failure(&message, "MANDATORY_FIELD_MISSING")
+    } else {
+        format!(r#"{{"ErrorCode":"InvalidRequest","Message":"{message}"}}"#)
+    };
     closing(json(400, body, Some("InvalidRequest")))
 }
 
