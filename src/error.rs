@@ -400,6 +400,12 @@ pub enum ExportError {
     #[error("certificate store failed")]
     Backend(#[source] BackendError),
 
+    /// The store cannot be reached for now (its database is down,
+    /// restarting, or every connection stayed busy): the same request may
+    /// succeed later. Servers answer it with 503.
+    #[error("the certificate store cannot be reached for now")]
+    StoreUnavailable(#[source] BackendError),
+
     /// The database's schema was written by a newer certexport than this
     /// one; it is not read rather than misread.
     #[error(
@@ -477,6 +483,12 @@ impl ExportError {
     /// [`CertificateStore`](crate::store::CertificateStore) (a database driver's, say).
     pub fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Backend(BackendError(Arc::new(error)))
+    }
+
+    /// An [`ExportError::StoreUnavailable`] wrapping why the store cannot
+    /// be reached (a refused connection, a server shutting down).
+    pub fn store_unavailable(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::StoreUnavailable(BackendError(Arc::new(error)))
     }
 
     /// Whether the request itself does not read: a lookup, claim, choice,

@@ -257,7 +257,11 @@ fn chain_steps_are_cached_until_the_database_changes() {
     // then deleted behind the store's back (with triggers off, so the
     // change counter stays), and the cached step still serves it. Once the counter moves,
     // the next export sees the database as it is.
-    let (store, url) = new_store();
+    // A TTL of zero: every answer checks the counter first.
+    let url = pg::database();
+    let store = PgStore::connect(&url, &options(Migrations::Apply).with_cache_ttl(Duration::ZERO))
+        .unwrap()
+        .with_kek(Kek::generate().unwrap());
     let memory = common::store("pki");
     import(&store, &memory);
     let leaf = common::by_cn(&memory, "rsa.example.com");
@@ -298,8 +302,12 @@ fn chain_steps_are_cached_until_the_database_changes() {
 fn what_one_store_imports_the_other_exports_without_a_restart() {
     // Two stores over one database, as two processes would have them: the
     // first has exported a chain that lacked its intermediate (and cached
-    // the step); the second imports the intermediate and a new leaf.
-    let (first, url) = new_store();
+    // the step); the second imports the intermediate and a new leaf. The
+    // first checks the change counter before every answer (TTL zero).
+    let url = pg::database();
+    let first = PgStore::connect(&url, &options(Migrations::Apply).with_cache_ttl(Duration::ZERO))
+        .unwrap()
+        .with_kek(Kek::generate().unwrap());
     let pki = common::data("pki");
     let mut partial = MemoryStore::new();
     partial
@@ -394,7 +402,7 @@ fn a_pool_that_stays_busy_fails_after_the_wait() {
         })
         .unwrap();
     let error = inner.unwrap().unwrap_err();
-    let ExportError::Backend(backend) = &error else {
+    let ExportError::StoreUnavailable(backend) = &error else {
         panic!("{error:?}")
     };
     assert!(matches!(
@@ -406,7 +414,11 @@ fn a_pool_that_stays_busy_fails_after_the_wait() {
 
 #[test]
 fn connections_the_server_dropped_are_replaced() {
-    let (store, url) = new_store();
+    // No answer cache: every lookup goes to the server.
+    let url = pg::database();
+    let store = PgStore::connect(&url, &options(Migrations::Apply).with_cache_bytes(0))
+        .unwrap()
+        .with_kek(Kek::generate().unwrap());
     import(&store, &common::store("pki"));
     assert!(store.certificate(CertId(1)).unwrap().is_some());
     sql(
