@@ -177,7 +177,10 @@ fn two_servers_over_one_database_answer_alike_through_a_rolling_restart_and_an_i
     let imported = std::time::Instant::now();
     for server in [&*second, &restarted] {
         while call(&client, server, new_call).0 != 200 {
-            assert!(imported.elapsed() < std::time::Duration::from_secs(5), "not served after 5 s");
+            assert!(
+                imported.elapsed() < std::time::Duration::from_secs(5),
+                "not served after 5 s"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }

@@ -355,9 +355,7 @@ impl CertificateStore for PgStore {
     fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
         match thumbprint {
             Thumbprint::Sha1(digest) => self.fetch_one(Query::Sha1, |s| &s.by_sha1, &[&&digest[..]], &[digest]),
-            Thumbprint::Sha256(digest) => {
-                self.fetch_one(Query::Sha256, |s| &s.by_sha256, &[&&digest[..]], &[digest])
-            }
+            Thumbprint::Sha256(digest) => self.fetch_one(Query::Sha256, |s| &s.by_sha256, &[&&digest[..]], &[digest]),
         }
     }
 

@@ -211,7 +211,16 @@ impl OwnCluster {
         cluster.run(
             "initdb",
             &[
-                "-D", &data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync",
+                "-D",
+                &data,
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
             ],
         );
         cluster.start_server();
@@ -256,7 +265,21 @@ impl OwnCluster {
             self.port
         );
         let log = self.dir.join("server.log").display().to_string();
-        self.run("pg_ctl", &["-D", &self.data(), "-l", &log, "-w", "-t", "60", "-o", &options, "start"]);
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-l",
+                &log,
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &options,
+                "start",
+            ],
+        );
     }
 
     /// Stops the server (fast shutdown: sessions are ended at once).
@@ -296,7 +319,12 @@ impl OwnCluster {
         } else {
             Command::new(&program)
         };
-        let out = command.args(args).current_dir("/").stdin(Stdio::null()).output().unwrap();
+        let out = command
+            .args(args)
+            .current_dir("/")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "{} {args:?}: {}{}",

@@ -98,7 +98,9 @@ impl Replica {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
-        self.skipped_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.skipped_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
