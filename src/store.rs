@@ -28,7 +28,7 @@ pub use load::{BadFiles, LoadOptions, LoadReport, read_regular_file};
 pub use memory::{Added, MemoryStore};
 pub(crate) use parsed::Certificate;
 #[cfg(feature = "postgres")]
-pub use pg::{ImportReport, Kek, Migrations, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION};
+pub use pg::{ImportReport, Kek, Migrations, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION, cached_answers_only};
 
 /// The name of the manifest file a store directory may carry.
 pub const MANIFEST_FILE: &str = "certexport-store.json";

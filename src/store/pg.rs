@@ -41,6 +41,7 @@
 //! trusted network, or reach it through a TLS tunnel.
 
 mod answers;
+mod cache_only;
 mod import;
 mod kek;
 mod pool;
@@ -65,6 +66,7 @@ use pool::Pool;
 use queries::Statements;
 use servers::Servers;
 
+pub use cache_only::cached_answers_only;
 pub use import::ImportReport;
 pub use kek::Kek;
 pub use schema::{Migrations, SCHEMA_VERSION};
@@ -189,6 +191,10 @@ pub enum PgStoreError {
         /// How long the caller waited.
         waited: Duration,
     },
+    /// An answer was asked for inside [`cached_answers_only`] that the
+    /// answer cache could not give without a round trip.
+    #[error("the answer is not in the cache, and asking the database was not allowed")]
+    NotCached,
     /// A row holds a value certexport never writes (a database edited by
     /// hand, or damaged).
     #[error("the database holds an unexpected value in {column}")]
@@ -309,8 +315,18 @@ impl PgStore {
         key_params: &[&[u8]],
     ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
         let key = Answers::key(query, key_params);
-        if let Some(answer) = self.answers.get(&key, || self.generation()) {
+        let check = || {
+            if cache_only::active() {
+                Err(cache_only::miss())
+            } else {
+                self.generation()
+            }
+        };
+        if let Some(answer) = self.answers.get(&key, check) {
             return Ok(answer);
+        }
+        if cache_only::active() {
+            return Err(cache_only::miss());
         }
         let fetched = self
             .servers
@@ -395,6 +411,9 @@ impl CertificateStore for PgStore {
         let Ok(db_id) = i64::try_from(id.0) else {
             return Ok(None);
         };
+        if cache_only::active() {
+            return Err(cache_only::miss());
+        }
         let Some(row) = self
             .servers
             .read(|c| queries::private_key(&mut c.client, &c.statements.private_key, db_id))?

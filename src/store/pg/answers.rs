@@ -41,7 +41,8 @@ use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
 use crate::error::ExportError;
-use crate::store::StoredCertificate;
+use crate::ids::CertId;
+use crate::store::{CertMetadata, KeyAccess, KeyPolicy, StoredCertificate};
 
 /// What one query found: shared by every lookup that asks it again.
 type Answer = Arc<[StoredCertificate<'static>]>;
@@ -61,6 +62,8 @@ pub(super) enum Query {
 
 pub(super) struct Answers {
     entries: Option<Cache<Vec<u8>, Answer, Weight>>,
+    /// What an answer that found nothing copies instead (see [`Answers::get`]).
+    decoy: StoredCertificate<'static>,
     ttl: Duration,
     state: RwLock<State>,
     /// Held by the one lookup reading the counter again.
@@ -100,6 +103,9 @@ const ENTRY_OVERHEAD: usize = 96;
 const CERTIFICATE_OVERHEAD: usize = 160;
 /// The size of a typical answer, to size the map.
 const TYPICAL_ANSWER: u64 = 2_048;
+/// The DER size of the certificate an empty answer copies in its place: a
+/// typical leaf's.
+const DECOY_DER: usize = 1_024;
 
 impl Answers {
     /// A cache of at most `bytes`, trusting answers for `ttl` after a check.
@@ -108,8 +114,21 @@ impl Answers {
             let items = usize::try_from(bytes / TYPICAL_ANSWER).unwrap_or(usize::MAX).max(16);
             Cache::with_weighter(items, bytes, Weight)
         });
+        let decoy = StoredCertificate::new(
+            CertId(0),
+            vec![0; DECOY_DER],
+            CertMetadata {
+                collections: vec![0],
+                containers: vec![0],
+                key_policy: Some(KeyPolicy {
+                    name: "decoy".to_owned(),
+                    private_key_access: KeyAccess::Allowed,
+                }),
+            },
+        );
         Self {
             entries,
+            decoy,
             ttl,
             state: RwLock::new(State {
                 generation: i64::MIN,
@@ -142,7 +161,15 @@ impl Answers {
         if !self.fresh(check) {
             return None;
         }
-        entries.get(key).map(|answer| answer.to_vec())
+        let answer = entries.get(key)?;
+        if answer.is_empty() {
+            // An answer that found nothing costs what one that found a
+            // certificate costs (copying it out of the cache, dropping the
+            // copy): a caller who may not see a certificate cannot tell
+            // by timing whether it exists.
+            drop(std::hint::black_box(std::slice::from_ref(&self.decoy).to_vec()));
+        }
+        Some(answer.to_vec())
     }
 
     /// Whether the counter was read within the TTL, reading it now if not
@@ -219,8 +246,6 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::CertId;
-    use crate::store::CertMetadata;
 
     fn certificate(id: u64, bytes: usize) -> StoredCertificate<'static> {
         StoredCertificate::new(CertId(id), vec![id as u8; bytes], CertMetadata::default())
