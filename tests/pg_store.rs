@@ -19,7 +19,9 @@ use std::time::Duration;
 
 use certexport::ids::{CertId, Thumbprint};
 use certexport::store::{CertificateStore, KeyAccess, MemoryStore};
-use certexport::store::{ImportReport, Kek, Migrations, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION};
+use certexport::store::{
+    ImportReport, Kek, Migrations, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION, cached_answers_only,
+};
 use certexport::{ExportError, ExportRequest, Exporter};
 
 fn options(migrations: Migrations) -> PgOptions {
@@ -447,4 +449,41 @@ fn listing_walks_every_certificate_in_id_order() {
         .collect();
     expected.sort_by_key(|(id, _, _)| *id);
     assert_eq!(listed, expected);
+}
+
+#[test]
+fn cached_answers_only_gives_warm_answers_and_refuses_what_needs_the_database() {
+    let url = pg::database();
+    let store = PgStore::connect(
+        &url,
+        &options(Migrations::Apply).with_cache_ttl(Duration::from_secs(600)),
+    )
+    .unwrap()
+    .with_kek(Kek::generate().unwrap());
+    import(&store, &common::store("pki"));
+    assert!(
+        cached_answers_only(|| store.certificate(CertId(1))).is_none(),
+        "not cached yet"
+    );
+    let found = store.certificate(CertId(1)).unwrap();
+    assert!(found.is_some());
+    assert_eq!(
+        cached_answers_only(|| store.certificate(CertId(1))).unwrap().unwrap(),
+        found
+    );
+    assert_eq!(
+        cached_answers_only(|| store.certificate(CertId(999))),
+        None,
+        "an absent one is not cached yet either"
+    );
+    assert_eq!(store.certificate(CertId(999)).unwrap(), None);
+    assert_eq!(
+        cached_answers_only(|| store.certificate(CertId(999))).unwrap().unwrap(),
+        None
+    );
+    assert!(
+        cached_answers_only(|| store.private_key(CertId(3)).map(|k| k.is_some())).is_none(),
+        "keys are never cached"
+    );
+    assert!(store.private_key(CertId(3)).unwrap().is_some());
 }

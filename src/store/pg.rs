@@ -98,8 +98,9 @@ pub struct PgStore {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PgOptions {
-    /// The most connections the store opens (default 4). Exports running
-    /// at once beyond that wait for a free one.
+    /// The most connections the store opens to the primary, and to each
+    /// replica (default 4). Exports running at once beyond that wait for a
+    /// free one.
     pub connections: usize,
     /// How long an export waits for a free connection before failing
     /// (default 30 s).

@@ -309,8 +309,8 @@ impl OwnCluster {
         self.dir.join("data").display().to_string()
     }
 
-    /// Runs the server program `program` with `args` (as `postgres` when root).
-    fn run(&self, program: &str, args: &[&str]) {
+    /// The server program `program` (run as `postgres` when root).
+    fn command(&self, program: &str) -> Command {
         let program = self.bin.join(program);
         let mut command = if is_root() {
             let mut c = Command::new("runuser");
@@ -319,16 +319,16 @@ impl OwnCluster {
         } else {
             Command::new(&program)
         };
-        let out = command
-            .args(args)
-            .current_dir("/")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        command.current_dir("/").stdin(Stdio::null());
+        command
+    }
+
+    /// Runs the server program `program` with `args`; it must succeed.
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self.command(program).args(args).output().unwrap();
         assert!(
             out.status.success(),
-            "{} {args:?}: {}{}",
-            program.display(),
+            "{program} {args:?}: {}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -337,17 +337,9 @@ impl OwnCluster {
 
 impl Drop for OwnCluster {
     fn drop(&mut self) {
-        let program = self.bin.join("pg_ctl");
-        let data = self.data();
-        let mut command = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&program);
-            c
-        } else {
-            Command::new(&program)
-        };
-        let _ = command
-            .args(["-D", &data, "-m", "immediate", "-w", "stop"])
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &self.data(), "-m", "immediate", "-w", "stop"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
