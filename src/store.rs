@@ -85,6 +85,16 @@ pub trait CertificateStore: Send + Sync {
     fn contents_are_fixed(&self) -> bool {
         false
     }
+
+    /// For a store whose contents may change: a number that stays the same
+    /// for as long as the certificates behind each id, and the set of
+    /// certificates, stay the same, if the store knows it without asking
+    /// its backend (`None`, the default, when it does not). While it
+    /// holds, an exporter remembers the chains it builds, as over a store
+    /// whose contents are fixed; a new number forgets them.
+    fn contents_version(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A certificate as the store holds it.
@@ -257,6 +267,9 @@ macro_rules! forward_store {
             }
             fn contents_are_fixed(&self) -> bool {
                 (**self).contents_are_fixed()
+            }
+            fn contents_version(&self) -> Option<u64> {
+                (**self).contents_version()
             }
         }
     };

@@ -408,6 +408,13 @@ impl CertificateStore for PgStore {
         }
     }
 
+    /// The database's change counter while the answer cache may be
+    /// trusted without a round trip (see [`PgOptions::cache_ttl`]): chains
+    /// an exporter remembers hold as long as the cached answers do.
+    fn contents_version(&self) -> Option<u64> {
+        self.answers.version()
+    }
+
     fn private_key(&self, id: CertId) -> Result<Option<StoredKey<'_>>, ExportError> {
         let Ok(db_id) = i64::try_from(id.0) else {
             return Ok(None);

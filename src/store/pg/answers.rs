@@ -196,6 +196,17 @@ impl Answers {
         }
     }
 
+    /// The generation the answers are at, while they may be trusted
+    /// without reading the counter (none when the cache keeps nothing).
+    pub(super) fn version(&self) -> Option<u64> {
+        self.entries.as_ref()?;
+        let state = self.read();
+        if !state.checked.is_some_and(|at| at.elapsed() < self.ttl) {
+            return None;
+        }
+        u64::try_from(state.generation).ok()
+    }
+
     /// Makes the next lookup read the counter first (after this process
     /// changed the database).
     pub(super) fn recheck(&self) {
