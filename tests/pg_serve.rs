@@ -454,7 +454,7 @@ fn timed_pairs(client: &mut RawClient, first: &str, second: &str) -> Vec<(f64, f
     let (_, a) = client.call(&first);
     let (_, b) = client.call(&second);
     assert!(a.starts_with(b"HTTP/1.1 403"), "{}", String::from_utf8_lossy(&a));
-    let body = |answer: &[u8]| answer.split(|&c| c == b'\n').last().unwrap().to_vec();
+    let body = |answer: &[u8]| answer.split(|&c| c == b'\n').next_back().unwrap().to_vec();
     assert_eq!(body(&a), body(&b), "the same refusal");
     for _ in 0..50 {
         client.call(&first);

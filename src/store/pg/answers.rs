@@ -63,7 +63,7 @@ pub(super) enum Query {
 pub(super) struct Answers {
     entries: Option<Cache<Vec<u8>, Answer, Weight>>,
     /// What an answer that found nothing copies instead (see [`Answers::get`]).
-    decoy: StoredCertificate<'static>,
+    decoy: Box<StoredCertificate<'static>>,
     ttl: Duration,
     state: RwLock<State>,
     /// Held by the one lookup reading the counter again.
@@ -114,7 +114,7 @@ impl Answers {
             let items = usize::try_from(bytes / TYPICAL_ANSWER).unwrap_or(usize::MAX).max(16);
             Cache::with_weighter(items, bytes, Weight)
         });
-        let decoy = StoredCertificate::new(
+        let decoy = Box::new(StoredCertificate::new(
             CertId(0),
             vec![0; DECOY_DER],
             CertMetadata {
@@ -125,7 +125,7 @@ impl Answers {
                     private_key_access: KeyAccess::Allowed,
                 }),
             },
-        );
+        ));
         Self {
             entries,
             decoy,
@@ -167,7 +167,7 @@ impl Answers {
             // certificate costs (copying it out of the cache, dropping the
             // copy): a caller who may not see a certificate cannot tell
             // by timing whether it exists.
-            drop(std::hint::black_box(std::slice::from_ref(&self.decoy).to_vec()));
+            drop(std::hint::black_box(std::slice::from_ref(&*self.decoy).to_vec()));
         }
         Some(answer.to_vec())
     }
@@ -175,13 +175,13 @@ impl Answers {
     /// Whether the counter was read within the TTL, reading it now if not
     /// and no other lookup is already doing so.
     fn fresh(&self, check: impl FnOnce() -> Result<i64, ExportError>) -> bool {
-        if self.read().checked.is_some_and(|at| at.elapsed() < self.ttl) {
+        if self.trusted(&self.read()) {
             return true;
         }
         let Ok(_checking) = self.checking.try_lock() else {
             return false;
         };
-        if self.read().checked.is_some_and(|at| at.elapsed() < self.ttl) {
+        if self.trusted(&self.read()) {
             return true;
         }
         let started = Instant::now();
@@ -201,10 +201,15 @@ impl Answers {
     pub(super) fn version(&self) -> Option<u64> {
         self.entries.as_ref()?;
         let state = self.read();
-        if !state.checked.is_some_and(|at| at.elapsed() < self.ttl) {
+        if !self.trusted(&state) {
             return None;
         }
         u64::try_from(state.generation).ok()
+    }
+
+    /// Whether the counter was read within the TTL.
+    fn trusted(&self, state: &State) -> bool {
+        state.checked.is_some_and(|at| at.elapsed() < self.ttl)
     }
 
     /// Makes the next lookup read the counter first (after this process
