@@ -411,7 +411,11 @@ impl RawClient {
                 }
             }
             let mut chunk = [0u8; 16384];
-            let read = self.stream.read(&mut chunk).unwrap();
+            let read = match self.stream.read(&mut chunk) {
+                // A signal (another test's child exiting) interrupted the wait.
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                read => read.unwrap(),
+            };
             assert!(read > 0, "the server closed the connection");
             self.buffer.extend_from_slice(&chunk[..read]);
         }
