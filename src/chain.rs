@@ -121,8 +121,15 @@ pub(crate) fn build<'s>(
     time: i64,
     caches: &Caches,
 ) -> Result<Vec<Certificate<'s>>, ExportError> {
-    let fixed = store.contents_are_fixed();
-    if fixed && let Some(chain) = remembered(store, &leaf, time, caches)? {
+    // The contents the remembered chains hold for: fixed, or a version.
+    let version = if store.contents_are_fixed() {
+        Some(0)
+    } else {
+        store.contents_version()
+    };
+    if let Some(version) = version
+        && let Some(chain) = remembered(store, &leaf, time, version, caches)?
+    {
         return Ok(without_root(chain, policy));
     }
     let mut builder = Builder {
@@ -154,10 +161,10 @@ pub(crate) fn build<'s>(
             }
         }
     };
-    if fixed {
+    if let Some(version) = version {
         caches
             .chains
-            .insert(chain.iter().map(|c| c.stored.id).collect(), builder.window);
+            .insert(chain.iter().map(|c| c.stored.id).collect(), builder.window, version);
     }
     Ok(without_root(chain, policy))
 }
@@ -167,9 +174,10 @@ fn remembered<'s>(
     store: &'s dyn CertificateStore,
     leaf: &Certificate<'s>,
     time: i64,
+    version: u64,
     caches: &Caches,
 ) -> Result<Option<Vec<Certificate<'s>>>, ExportError> {
-    let Some(ids) = caches.chains.get(leaf.stored.id, time) else {
+    let Some(ids) = caches.chains.get(leaf.stored.id, time, version) else {
         return Ok(None);
     };
     let mut chain = vec![leaf.clone()];

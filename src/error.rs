@@ -444,6 +444,11 @@ pub enum ExportError {
     /// A user-supplied store backend failed.
     Backend(BackendError),
 
+    /// The store cannot be reached for now (its database is down,
+    /// restarting, or every connection stayed busy): the same request may
+    /// succeed later. Servers answer it with 503.
+    StoreUnavailable(BackendError),
+
     /// The database's schema was written by a newer certexport than this
     /// one; it is not read rather than misread.
     #[cfg(feature = "postgres")]
@@ -662,6 +667,9 @@ name the certificate by thumbprint, or give it a fixed id in the manifest"
                 write!(f, "{path} exists; it is not replaced unless asked (--force)")
             }
             Self::Backend(_) => write!(f, "certificate store failed"),
+            Self::StoreUnavailable(_) => {
+                write!(f, "the certificate store cannot be reached for now; try again later")
+            }
             #[cfg(feature = "postgres")]
             Self::SchemaTooNew { found, supported } => write!(
                 f,
@@ -705,7 +713,7 @@ impl std::error::Error for ExportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::MalformedCertificate { source, .. } | Self::Encoding { source, .. } => Some(source),
-            Self::Backend(backend) => Some(backend),
+            Self::Backend(backend) | Self::StoreUnavailable(backend) => Some(backend),
             _ => None,
         }
     }
@@ -716,6 +724,12 @@ impl ExportError {
     /// [`CertificateStore`](crate::store::CertificateStore) (a database driver's, say).
     pub fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Backend(BackendError(Arc::new(error)))
+    }
+
+    /// An [`ExportError::StoreUnavailable`] wrapping why the store cannot
+    /// be reached (a refused connection, a server shutting down).
+    pub fn store_unavailable(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::StoreUnavailable(BackendError(Arc::new(error)))
     }
 
     /// Whether the request itself does not read: a lookup, claim, choice,

@@ -29,7 +29,7 @@ pub use memory::{Added, MemoryStore};
 pub(crate) use parsed::Certificate;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub use pg::{ImportReport, Kek, Migrations, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION};
+pub use pg::{ImportReport, Kek, Migrations, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION, cached_answers_only};
 
 /// The name of the manifest file a store directory may carry.
 pub const MANIFEST_FILE: &str = "certexport-store.json";
@@ -85,6 +85,16 @@ pub trait CertificateStore: Send + Sync {
     /// database that others write to.
     fn contents_are_fixed(&self) -> bool {
         false
+    }
+
+    /// For a store whose contents may change: a number that stays the same
+    /// for as long as the certificates behind each id, and the set of
+    /// certificates, stay the same, if the store knows it without asking
+    /// its backend (`None`, the default, when it does not). While it
+    /// holds, an exporter remembers the chains it builds, as over a store
+    /// whose contents are fixed; a new number forgets them.
+    fn contents_version(&self) -> Option<u64> {
+        None
     }
 }
 
@@ -278,6 +288,9 @@ macro_rules! forward_store {
             }
             fn contents_are_fixed(&self) -> bool {
                 (**self).contents_are_fixed()
+            }
+            fn contents_version(&self) -> Option<u64> {
+                (**self).contents_version()
             }
         }
     };

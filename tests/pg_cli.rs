@@ -285,7 +285,9 @@ fn a_running_exporter_exports_what_another_process_imports() {
         &[],
     );
 
-    let store = PgStore::connect(&url, &PgOptions::default())
+    // A TTL of zero: every answer checks the change counter first, so the
+    // other process's import is seen at once (with the default, within 1 s).
+    let store = PgStore::connect(&url, &PgOptions::default().with_cache_ttl(std::time::Duration::ZERO))
         .unwrap()
         .with_kek(Kek::from_file(&kek).unwrap());
     let exporter = Exporter::with_settings(&store, common::settings());

@@ -19,7 +19,9 @@ use std::time::Duration;
 
 use certexport::ids::{CertId, Thumbprint};
 use certexport::store::{CertificateStore, KeyAccess, MemoryStore};
-use certexport::store::{ImportReport, Kek, Migrations, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION};
+use certexport::store::{
+    ImportReport, Kek, Migrations, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION, cached_answers_only,
+};
 use certexport::{ExportError, ExportRequest, Exporter};
 
 fn options(migrations: Migrations) -> PgOptions {
@@ -254,7 +256,11 @@ fn chain_steps_are_cached_until_the_database_changes() {
     // then deleted behind the store's back (with triggers off, so the
     // change counter stays), and the cached step still serves it. Once the counter moves,
     // the next export sees the database as it is.
-    let (store, url) = new_store();
+    // A TTL of zero: every answer checks the counter first.
+    let url = pg::database();
+    let store = PgStore::connect(&url, &options(Migrations::Apply).with_cache_ttl(Duration::ZERO))
+        .unwrap()
+        .with_kek(Kek::generate().unwrap());
     let memory = common::store("pki");
     import(&store, &memory);
     let leaf = common::by_cn(&memory, "rsa.example.com");
@@ -295,8 +301,12 @@ fn chain_steps_are_cached_until_the_database_changes() {
 fn what_one_store_imports_the_other_exports_without_a_restart() {
     // Two stores over one database, as two processes would have them: the
     // first has exported a chain that lacked its intermediate (and cached
-    // the step); the second imports the intermediate and a new leaf.
-    let (first, url) = new_store();
+    // the step); the second imports the intermediate and a new leaf. The
+    // first checks the change counter before every answer (TTL zero).
+    let url = pg::database();
+    let first = PgStore::connect(&url, &options(Migrations::Apply).with_cache_ttl(Duration::ZERO))
+        .unwrap()
+        .with_kek(Kek::generate().unwrap());
     let pki = common::data("pki");
     let mut partial = MemoryStore::new();
     partial
@@ -391,7 +401,7 @@ fn a_pool_that_stays_busy_fails_after_the_wait() {
         })
         .unwrap();
     let error = inner.unwrap().unwrap_err();
-    let ExportError::Backend(backend) = &error else {
+    let ExportError::StoreUnavailable(backend) = &error else {
         panic!("{error:?}")
     };
     assert!(matches!(
@@ -403,7 +413,11 @@ fn a_pool_that_stays_busy_fails_after_the_wait() {
 
 #[test]
 fn connections_the_server_dropped_are_replaced() {
-    let (store, url) = new_store();
+    // No answer cache: every lookup goes to the server.
+    let url = pg::database();
+    let store = PgStore::connect(&url, &options(Migrations::Apply).with_cache_bytes(0))
+        .unwrap()
+        .with_kek(Kek::generate().unwrap());
     import(&store, &common::store("pki"));
     assert!(store.certificate(CertId(1)).unwrap().is_some());
     sql(
@@ -432,4 +446,41 @@ fn listing_walks_every_certificate_in_id_order() {
         .collect();
     expected.sort_by_key(|(id, _, _)| *id);
     assert_eq!(listed, expected);
+}
+
+#[test]
+fn cached_answers_only_gives_warm_answers_and_refuses_what_needs_the_database() {
+    let url = pg::database();
+    let store = PgStore::connect(
+        &url,
+        &options(Migrations::Apply).with_cache_ttl(Duration::from_secs(600)),
+    )
+    .unwrap()
+    .with_kek(Kek::generate().unwrap());
+    import(&store, &common::store("pki"));
+    assert!(
+        cached_answers_only(|| store.certificate(CertId(1))).is_none(),
+        "not cached yet"
+    );
+    let found = store.certificate(CertId(1)).unwrap();
+    assert!(found.is_some());
+    assert_eq!(
+        cached_answers_only(|| store.certificate(CertId(1))).unwrap().unwrap(),
+        found
+    );
+    assert_eq!(
+        cached_answers_only(|| store.certificate(CertId(999))),
+        None,
+        "an absent one is not cached yet either"
+    );
+    assert_eq!(store.certificate(CertId(999)).unwrap(), None);
+    assert_eq!(
+        cached_answers_only(|| store.certificate(CertId(999))).unwrap().unwrap(),
+        None
+    );
+    assert!(
+        cached_answers_only(|| store.private_key(CertId(3)).map(|k| k.is_some())).is_none(),
+        "keys are never cached"
+    );
+    assert!(store.private_key(CertId(3)).unwrap().is_some());
 }

@@ -53,7 +53,10 @@ impl SignatureCache {
 }
 
 /// Chains already built, for stores whose contents are fixed
-/// ([`CertificateStore::contents_are_fixed`](crate::CertificateStore::contents_are_fixed)).
+/// ([`CertificateStore::contents_are_fixed`](crate::CertificateStore::contents_are_fixed))
+/// or tell their version
+/// ([`CertificateStore::contents_version`](crate::CertificateStore::contents_version)):
+/// the entries hold for one version, and one of another empties them.
 ///
 /// A chain is chosen from signature checks (fixed facts) and from which
 /// candidates are valid at the export time, so each remembered chain
@@ -62,7 +65,14 @@ impl SignatureCache {
 /// Only complete chains are remembered; at most [`ChainCache::CAPACITY`].
 #[derive(Debug, Default)]
 pub(crate) struct ChainCache {
-    entries: RwLock<HashMap<CertId, Remembered, FoldHash>>,
+    entries: RwLock<Versioned>,
+}
+
+#[derive(Debug, Default)]
+struct Versioned {
+    /// The store contents' version the entries were built from.
+    version: u64,
+    entries: HashMap<CertId, Remembered, FoldHash>,
 }
 
 #[derive(Debug)]
@@ -103,21 +113,28 @@ impl ChainCache {
     /// Chains remembered at most.
     pub(crate) const CAPACITY: usize = 65_536;
 
-    /// The remembered chain of `leaf` for `time`.
-    pub(crate) fn get(&self, leaf: CertId, time: i64) -> Option<Vec<CertId>> {
-        let entries = self.entries.read().ok()?;
-        let remembered = entries.get(&leaf)?;
+    /// The remembered chain of `leaf` for `time`, over contents at `version`.
+    pub(crate) fn get(&self, leaf: CertId, time: i64, version: u64) -> Option<Vec<CertId>> {
+        let versioned = self.entries.read().ok()?;
+        if versioned.version != version {
+            return None;
+        }
+        let remembered = versioned.entries.get(&leaf)?;
         (remembered.window.from <= time && time <= remembered.window.until).then(|| remembered.ids.clone())
     }
 
-    /// Remembers the chain `ids` of its first certificate.
-    pub(crate) fn insert(&self, ids: Vec<CertId>, window: TimeWindow) {
+    /// Remembers the chain `ids` of its first certificate, built from
+    /// contents at `version`.
+    pub(crate) fn insert(&self, ids: Vec<CertId>, window: TimeWindow, version: u64) {
         let Some(&leaf) = ids.first() else { return };
-        let Ok(mut entries) = self.entries.write() else { return };
-        if entries.len() >= Self::CAPACITY {
-            entries.clear();
+        let Ok(mut versioned) = self.entries.write() else {
+            return;
+        };
+        if versioned.version != version || versioned.entries.len() >= Self::CAPACITY {
+            versioned.entries.clear();
+            versioned.version = version;
         }
-        entries.insert(leaf, Remembered { ids, window });
+        versioned.entries.insert(leaf, Remembered { ids, window });
     }
 }
 
@@ -139,5 +156,16 @@ mod tests {
         window.narrow(100, 150, 300); // not yet valid: until 149
         window.narrow(100, 0, 80); // expired: from 81
         assert_eq!(window, TimeWindow { from: 81, until: 149 });
+    }
+
+    #[test]
+    fn chains_hold_for_the_version_they_were_built_from() {
+        let cache = ChainCache::default();
+        cache.insert(vec![CertId(3), CertId(2)], TimeWindow::ALWAYS, 7);
+        assert_eq!(cache.get(CertId(3), 0, 7), Some(vec![CertId(3), CertId(2)]));
+        assert_eq!(cache.get(CertId(3), 0, 8), None, "contents changed since");
+        cache.insert(vec![CertId(4), CertId(2)], TimeWindow::ALWAYS, 8);
+        assert_eq!(cache.get(CertId(3), 0, 7), None, "forgotten with the old version");
+        assert_eq!(cache.get(CertId(4), 0, 8), Some(vec![CertId(4), CertId(2)]));
     }
 }

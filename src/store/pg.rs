@@ -7,9 +7,23 @@
 //!   [`PgOptions::migrations`] says [`Migrations::Apply`].
 //! - **Lookups.** Every method of [`CertificateStore`] is one indexed
 //!   query on a prepared statement: by id, SHA-1, SHA-256, `uuId`, issuer +
-//!   serial, and a chain step's issuer candidates all at once. Chain steps
-//!   are kept in a bounded cache (see `ca_cache.rs` for the invalidation
-//!   rule), so a chain costs no round trip per level once its CAs are warm.
+//!   serial, and a chain step's issuer candidates all at once. Their
+//!   answers (empty ones too) are kept in a cache bounded in bytes
+//!   ([`PgOptions::cache_bytes`]) and trusted for at most
+//!   [`PgOptions::cache_ttl`] (default 1 s) after the database's change
+//!   counter was last read: a claim removed or a certificate deleted in
+//!   the database stops being served within that time, by every process
+//!   (see `answers.rs`). A lookup asked again costs no round trip, and a
+//!   certificate of another collection costs a caller what an absent one
+//!   costs.
+//! - **Replicas.** [`PgStore::with_replica`] adds read replicas (streaming
+//!   standbys): lookups go to them in turn, writes stay on the primary, and
+//!   a replica that cannot be reached is skipped for 2 s, then tried again
+//!   (see `servers.rs`).
+//! - **Outages.** A database that cannot be reached gives
+//!   [`ExportError::StoreUnavailable`] (a server's 503), never an old
+//!   answer past the TTL; connections are opened again as soon as it
+//!   answers, with no restart.
 //! - **Keys.** Private keys are stored encrypted (AES-256-GCM envelope
 //!   encryption under the operator's [`Kek`], the certificate id as
 //!   associated data): a dump of the database alone yields no key. Reading
@@ -26,13 +40,15 @@
 //! driver is used without TLS): keep the database on the same host or a
 //! trusted network, or reach it through a TLS tunnel.
 
-mod ca_cache;
+mod answers;
+mod cache_only;
 mod import;
 mod kek;
 mod pool;
 mod queries;
 mod rotate;
 mod schema;
+mod servers;
 
 use std::time::Duration;
 
@@ -45,10 +61,12 @@ use crate::ids::{CertId, SerialNumber, Thumbprint, Uuid};
 use crate::key::PrivateKey;
 use crate::name::NameKey;
 
-use ca_cache::CaCache;
-use pool::{Connection, Pool};
+use answers::{Answers, Query};
+use pool::Pool;
 use queries::Statements;
+use servers::Servers;
 
+pub use cache_only::cached_answers_only;
 pub use import::ImportReport;
 pub use kek::Kek;
 pub use schema::{Migrations, SCHEMA_VERSION};
@@ -69,9 +87,10 @@ pub use schema::{Migrations, SCHEMA_VERSION};
 /// # Ok::<(), certexport::ExportError>(())
 /// ```
 pub struct PgStore {
-    pool: Pool,
+    servers: Servers,
+    options: PgOptions,
     kek: Option<Kek>,
-    ca_cache: CaCache,
+    answers: Answers,
 }
 
 /// How a [`PgStore`] connects and what it keeps: `PgOptions::default()`
@@ -79,8 +98,9 @@ pub struct PgStore {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PgOptions {
-    /// The most connections the store opens (default 4). Exports running
-    /// at once beyond that wait for a free one.
+    /// The most connections the store opens to the primary, and to each
+    /// replica (default 4). Exports running at once beyond that wait for a
+    /// free one.
     pub connections: usize,
     /// How long an export waits for a free connection before failing
     /// (default 30 s).
@@ -90,9 +110,15 @@ pub struct PgOptions {
     /// Whether opening applies missing migrations (default: it requires
     /// the schema to be current).
     pub migrations: Migrations,
-    /// The most issuer-candidate certificates the CA cache holds (default
-    /// 4,096: the CAs of any real PKI several times over).
-    pub ca_cache_certificates: usize,
+    /// The most bytes the answer cache holds (default 64 MiB: some 40,000
+    /// lookups of 1.5 KB certificates); 0 keeps nothing. Each answer
+    /// weighs its certificates' DER and metadata plus a fixed overhead.
+    pub cache_bytes: u64,
+    /// How long a cached answer is trusted after the database's change
+    /// counter was last read (default 1 s): the most time a change
+    /// (a claim removed, a certificate deleted) may go unseen. Zero reads
+    /// the counter before every answer.
+    pub cache_ttl: Duration,
 }
 
 impl Default for PgOptions {
@@ -102,7 +128,8 @@ impl Default for PgOptions {
             connection_wait: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             migrations: Migrations::Require,
-            ca_cache_certificates: 4_096,
+            cache_bytes: 64 << 20,
+            cache_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -136,16 +163,24 @@ impl PgOptions {
         self
     }
 
-    /// Sets [`ca_cache_certificates`](Self::ca_cache_certificates).
+    /// Sets [`cache_bytes`](Self::cache_bytes).
     #[must_use]
-    pub fn with_ca_cache_certificates(mut self, certificates: usize) -> Self {
-        self.ca_cache_certificates = certificates;
+    pub fn with_cache_bytes(mut self, bytes: u64) -> Self {
+        self.cache_bytes = bytes;
+        self
+    }
+
+    /// Sets [`cache_ttl`](Self::cache_ttl).
+    #[must_use]
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
         self
     }
 }
 
 /// Failures of a [`PgStore`] that are not the driver's own; reached through
-/// [`ExportError::Backend`] and [`BackendError::get_ref`](crate::BackendError::get_ref).
+/// [`ExportError::Backend`] (or, for [`PgStoreError::PoolTimeout`],
+/// [`ExportError::StoreUnavailable`]) and [`BackendError::get_ref`](crate::BackendError::get_ref).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PgStoreError {
@@ -157,6 +192,10 @@ pub enum PgStoreError {
         /// How long the caller waited.
         waited: Duration,
     },
+    /// An answer was asked for inside [`cached_answers_only`] that the
+    /// answer cache could not give without a round trip.
+    #[error("the answer is not in the cache, and asking the database was not allowed")]
+    NotCached,
     /// A row holds a value certexport never writes (a database edited by
     /// hand, or damaged).
     #[error("the database holds an unexpected value in {column}")]
@@ -179,11 +218,7 @@ impl PgStore {
     /// [KEK](Self::with_kek) the store serves certificates, and asking for
     /// a stored key fails with [`ExportError::KekRequired`].
     pub fn connect(url: &str, options: &PgOptions) -> Result<Self, ExportError> {
-        let mut config: postgres::Config = url.parse().map_err(ExportError::backend)?;
-        config
-            .application_name("certexport")
-            .connect_timeout(options.connect_timeout);
-        let pool = Pool::new(config, options.connections, options.connection_wait);
+        let pool = Self::pool(url, options)?;
         let mut client = pool.connect()?;
         match options.migrations {
             Migrations::Apply => {
@@ -192,10 +227,34 @@ impl PgStore {
             Migrations::Require => schema::check(&mut client)?,
         }
         Ok(Self {
-            pool,
+            servers: Servers::new(pool),
+            options: options.clone(),
             kek: None,
-            ca_cache: CaCache::new(options.ca_cache_certificates),
+            answers: Answers::new(options.cache_bytes, options.cache_ttl),
         })
+    }
+
+    /// The same store, also reading from the replica at `url` (a streaming
+    /// standby of the primary, with the same options). Lookups go to the
+    /// replicas in turn; writes (import, migrations, KEK rotation) and
+    /// listing stay on the primary. The replica is connected when first
+    /// used: one that cannot be reached now is skipped until it can (it
+    /// is tried again every 2 s), and reads go to the others or the
+    /// primary meanwhile. What a replica serves lags the primary by its
+    /// replay delay.
+    pub fn with_replica(mut self, url: &str) -> Result<Self, ExportError> {
+        let pool = Self::pool(url, &self.options)?;
+        self.servers.add_replica(pool);
+        Ok(self)
+    }
+
+    /// A pool of connections to `url`, none opened yet.
+    fn pool(url: &str, options: &PgOptions) -> Result<Pool, ExportError> {
+        let mut config: postgres::Config = url.parse().map_err(ExportError::backend)?;
+        config
+            .application_name("certexport")
+            .connect_timeout(options.connect_timeout);
+        Ok(Pool::new(config, options.connections, options.connection_wait))
     }
 
     /// Applies the migrations the database at `url` lacks, creating the
@@ -224,7 +283,7 @@ impl PgStore {
         mut each: impl FnMut(CertId, &[u8], bool) -> Result<(), E>,
     ) -> Result<(), E> {
         const BATCH: i32 = 1_000;
-        let mut connection = self.pool.get()?;
+        let mut connection = self.servers.primary().get()?;
         let mut tx = connection.client.transaction().map_err(ExportError::backend)?;
         let portal = tx
             .bind(
@@ -246,42 +305,57 @@ impl PgStore {
         }
     }
 
-    /// Runs `query` on a pooled connection. A connection that served
-    /// before and turns out closed (the server restarted) is replaced, with
-    /// the other idle ones, and the query runs once more: the store's
-    /// queries only read.
-    fn run<T>(&self, query: impl Fn(&mut Connection) -> Result<T, ExportError>) -> Result<T, ExportError> {
-        let mut connection = self.pool.get()?;
-        match query(&mut connection) {
-            Err(e) if connection.reused && (connection.client.is_closed() || connection_lost(&e)) => {
-                drop(connection);
-                self.pool.discard_idle();
-                query(&mut *self.pool.get()?)
-            }
-            result => result,
-        }
-    }
-
-    /// The certificates a prepared certificate query finds.
+    /// What the prepared certificate query `statement` finds for `params`,
+    /// from the answer cache when it may be trusted, else from a server
+    /// (and then remembered). `query` and `params` make the cache key.
     fn fetch(
         &self,
+        query: Query,
         statement: fn(&Statements) -> &Statement,
         params: &[&(dyn ToSql + Sync)],
-    ) -> Result<queries::Fetched, ExportError> {
-        let fetched = self.run(|c| queries::fetch(&mut c.client, statement(&c.statements), params))?;
-        if let Some(generation) = fetched.generation {
-            self.ca_cache.observe(generation);
+        key_params: &[&[u8]],
+    ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
+        let key = Answers::key(query, key_params);
+        let check = || {
+            if cache_only::active() {
+                Err(cache_only::miss())
+            } else {
+                self.generation()
+            }
+        };
+        if let Some(answer) = self.answers.get(&key, check) {
+            return Ok(answer);
         }
-        Ok(fetched)
+        if cache_only::active() {
+            return Err(cache_only::miss());
+        }
+        let fetched = self
+            .servers
+            .read(|c| queries::fetch(&mut c.client, statement(&c.statements), params))?;
+        self.answers.insert(key, fetched.generation, &fetched.certificates);
+        Ok(fetched.certificates)
     }
 
     /// The one certificate a unique lookup finds.
     fn fetch_one(
         &self,
+        query: Query,
         statement: fn(&Statements) -> &Statement,
         params: &[&(dyn ToSql + Sync)],
+        key_params: &[&[u8]],
     ) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        Ok(self.fetch(statement, params)?.certificates.pop())
+        Ok(self.fetch(query, statement, params, key_params)?.pop())
+    }
+
+    /// The database's change counter, as a server that takes reads sees it.
+    fn generation(&self) -> Result<i64, ExportError> {
+        self.servers.read(|c| {
+            let row = c
+                .client
+                .query_one(&c.statements.generation, &[])
+                .map_err(ExportError::backend)?;
+            queries::get(&row, 0)
+        })
     }
 
     fn kek(&self) -> Result<&Kek, ExportError> {
@@ -289,33 +363,22 @@ impl PgStore {
     }
 }
 
-/// Whether `error` says the connection is gone: closed, or ended by the
-/// server (SQLSTATE class 57P: shutdown, crash, termination by an operator).
-fn connection_lost(error: &ExportError) -> bool {
-    let ExportError::Backend(backend) = error else {
-        return false;
-    };
-    backend
-        .get_ref()
-        .downcast_ref::<postgres::Error>()
-        .is_some_and(|e| e.is_closed() || e.code().is_some_and(|code| code.code().starts_with("57P")))
-}
-
 impl CertificateStore for PgStore {
     fn certificate(&self, id: CertId) -> Result<Option<StoredCertificate<'_>>, ExportError> {
         let Ok(id) = i64::try_from(id.0) else { return Ok(None) };
-        self.fetch_one(|s| &s.by_id, &[&id])
+        self.fetch_one(Query::Id, |s| &s.by_id, &[&id], &[&id.to_be_bytes()])
     }
 
     fn certificate_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<StoredCertificate<'_>>, ExportError> {
         match thumbprint {
-            Thumbprint::Sha1(digest) => self.fetch_one(|s| &s.by_sha1, &[&&digest[..]]),
-            Thumbprint::Sha256(digest) => self.fetch_one(|s| &s.by_sha256, &[&&digest[..]]),
+            Thumbprint::Sha1(digest) => self.fetch_one(Query::Sha1, |s| &s.by_sha1, &[&&digest[..]], &[digest]),
+            Thumbprint::Sha256(digest) => self.fetch_one(Query::Sha256, |s| &s.by_sha256, &[&&digest[..]], &[digest]),
         }
     }
 
     fn certificate_by_uuid(&self, uuid: &Uuid) -> Result<Option<StoredCertificate<'_>>, ExportError> {
-        self.fetch_one(|s| &s.by_uuid, &[&uuid.as_str()])
+        let uuid = uuid.as_str();
+        self.fetch_one(Query::Uuid, |s| &s.by_uuid, &[&uuid], &[uuid.as_bytes()])
     }
 
     fn certificates_by_issuer_serial(
@@ -323,8 +386,9 @@ impl CertificateStore for PgStore {
         issuer: &NameKey,
         serial: &SerialNumber,
     ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
-        let params: [&(dyn ToSql + Sync); 2] = [&issuer.as_bytes(), &serial.as_bytes()];
-        Ok(self.fetch(|s| &s.by_issuer_serial, &params)?.certificates)
+        let (issuer, serial) = (issuer.as_bytes(), serial.as_bytes());
+        let params: [&(dyn ToSql + Sync); 2] = [&issuer, &serial];
+        self.fetch(Query::IssuerSerial, |s| &s.by_issuer_serial, &params, &[issuer, serial])
     }
 
     fn issuer_candidates(
@@ -332,26 +396,36 @@ impl CertificateStore for PgStore {
         subject: &NameKey,
         key_id: Option<&[u8]>,
     ) -> Result<Vec<StoredCertificate<'_>>, ExportError> {
-        let cache_key = CaCache::key(subject, key_id);
-        if let Some(candidates) = self.ca_cache.get(&cache_key) {
-            return Ok(candidates);
-        }
         let subject = subject.as_bytes();
-        let fetched = match key_id {
-            Some(key_id) => self.fetch(|s| &s.by_subject_key_id, &[&subject, &key_id])?,
-            None => self.fetch(|s| &s.by_subject, &[&subject])?,
-        };
-        if let Some(generation) = fetched.generation {
-            self.ca_cache.insert(cache_key, generation, &fetched.certificates);
+        match key_id {
+            Some(key_id) => self.fetch(
+                Query::SubjectKeyId,
+                |s| &s.by_subject_key_id,
+                &[&subject, &key_id],
+                &[subject, key_id],
+            ),
+            None => self.fetch(Query::Subject, |s| &s.by_subject, &[&subject], &[subject]),
         }
-        Ok(fetched.certificates)
+    }
+
+    /// The database's change counter while the answer cache may be
+    /// trusted without a round trip (see [`PgOptions::cache_ttl`]): chains
+    /// an exporter remembers hold as long as the cached answers do.
+    fn contents_version(&self) -> Option<u64> {
+        self.answers.version()
     }
 
     fn private_key(&self, id: CertId) -> Result<Option<StoredKey<'_>>, ExportError> {
         let Ok(db_id) = i64::try_from(id.0) else {
             return Ok(None);
         };
-        let Some(row) = self.run(|c| queries::private_key(&mut c.client, &c.statements.private_key, db_id))? else {
+        if cache_only::active() {
+            return Err(cache_only::miss());
+        }
+        let Some(row) = self
+            .servers
+            .read(|c| queries::private_key(&mut c.client, &c.statements.private_key, db_id))?
+        else {
             return Ok(None);
         };
         let pkcs8 = self.kek()?.open(&row.sealed, id)?;
@@ -371,7 +445,8 @@ impl CertificateStore for PgStore {
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgStore")
-            .field("pool", &self.pool)
+            .field("servers", &self.servers)
+            .field("options", &self.options)
             .field("kek", &self.kek)
             .finish_non_exhaustive()
     }

@@ -133,6 +133,7 @@ pub struct AvxStatus {
 /// | no or empty password | 417 | `CERT-GEN-0015` | Field cannot be null/empty. |
 /// | key policy restricts the key | 417 | `CERT-KEY-0006` | Private key access is restricted in \<policy\> policy. |
 /// | no, malformed or unusable field (`uuId`, body, password) | 400 | `MANDATORY_FIELD_MISSING` | Mandatory field is missing or invalid. |
+/// | the store cannot be reached for now | 503 | `CERT-GEN-0027` | Certificate private key download failed. |
 /// | anything else — an unknown `uuId` and a denial alike | 500 | `CERT-GEN-0027` | Certificate private key download failed. |
 ///
 /// An unknown `uuId` and a certificate the caller may not have give the
@@ -149,6 +150,11 @@ pub fn avx_status(error: &ExportError) -> AvxStatus {
             400,
             "MANDATORY_FIELD_MISSING",
             "Mandatory field is missing or invalid.".to_owned(),
+        ),
+        ExportError::StoreUnavailable(_) => (
+            503,
+            "CERT-GEN-0027",
+            "Certificate private key download failed.".to_owned(),
         ),
         _ => (
             500,

@@ -382,6 +382,7 @@ pub struct KeyfactorStatus {
 /// | the certificate has no private key in the store (Recover) | 404 | `NoPrivateKey` |
 /// | serial + issuer names two certificates, or a CertID that may have moved (system-wide callers) | 409 | `Ambiguous` |
 /// | the chain cannot be completed from the store, is too long, or its build ran out of budget | 422 | `IncompleteChain` |
+/// | the store cannot be reached for now (its database down or restarting) | 503 | `StoreUnavailable` |
 /// | anything else: the store, the random source, an encoder | 500 | `InternalError` |
 ///
 /// A missing key is 404, not 409: the resource asked for (the key) is not
@@ -392,6 +393,7 @@ pub fn keyfactor_status(error: &ExportError) -> KeyfactorStatus {
     let message = match error {
         ExportError::KeyExportRestricted { policy } => format!("Private key access is restricted in {policy} policy."),
         _ if http == 500 => "The request could not be completed.".to_owned(),
+        _ if http == 503 => "The certificate store cannot be reached for now; try again.".to_owned(),
         other => other.to_string(),
     };
     KeyfactorStatus { http, code, message }
@@ -413,6 +415,7 @@ pub fn keyfactor_code(error: &ExportError) -> (u16, &'static str) {
         E::NoPrivateKey { .. } => (404, "NoPrivateKey"),
         E::AmbiguousLookup { .. } | E::UnstableId { .. } => (409, "Ambiguous"),
         E::IncompleteChain { .. } | E::ChainTooLong { .. } | E::ChainBudgetExceeded { .. } => (422, "IncompleteChain"),
+        E::StoreUnavailable(_) => (503, "StoreUnavailable"),
         _ => (500, "InternalError"),
     }
 }

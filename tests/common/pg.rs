@@ -192,3 +192,157 @@ fn postgres_user() -> (u32, u32) {
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+/// A cluster of one test's own, which the test may stop, start again, and
+/// copy into a streaming replica (`pg_basebackup`); stopped and removed
+/// when dropped.
+pub struct OwnCluster {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    bin: PathBuf,
+    dir: PathBuf,
+}
+
+impl OwnCluster {
+    /// A new cluster (`initdb`), started.
+    pub fn start() -> Self {
+        let cluster = Self::prepared();
+        let data = cluster.data();
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        );
+        cluster.start_server();
+        cluster
+    }
+
+    /// A streaming replica of `self` (`pg_basebackup -R`: a hot standby
+    /// that follows it), started.
+    pub fn replica(&self) -> Self {
+        let replica = Self::prepared();
+        replica.run(
+            "pg_basebackup",
+            &[
+                "-D",
+                &replica.data(),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-R",
+                "-X",
+                "stream",
+                "--no-sync",
+            ],
+        );
+        replica.start_server();
+        replica
+    }
+
+    /// `postgresql://…/postgres` on this cluster.
+    pub fn url(&self) -> String {
+        format!("postgresql://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Starts the server (again), on the same port.
+    pub fn start_server(&self) {
+        let options = format!(
+            "-k {} -p {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=100",
+            self.dir.display(),
+            self.port
+        );
+        let log = self.dir.join("server.log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-l",
+                &log,
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &options,
+                "start",
+            ],
+        );
+    }
+
+    /// Stops the server (fast shutdown: sessions are ended at once).
+    pub fn stop_server(&self) {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+
+    fn prepared() -> Self {
+        let bin = server_bin();
+        let dir = tempfile::Builder::new()
+            .prefix("certexport-pg-own-")
+            .tempdir()
+            .unwrap()
+            .keep();
+        if is_root() {
+            let (uid, gid) = postgres_user();
+            std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).unwrap();
+        }
+        OwnCluster {
+            port: free_port(),
+            bin,
+            dir,
+        }
+    }
+
+    fn data(&self) -> String {
+        self.dir.join("data").display().to_string()
+    }
+
+    /// The server program `program` (run as `postgres` when root).
+    fn command(&self, program: &str) -> Command {
+        let program = self.bin.join(program);
+        let mut command = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        command.current_dir("/").stdin(Stdio::null());
+        command
+    }
+
+    /// Runs the server program `program` with `args`; it must succeed.
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self.command(program).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &self.data(), "-m", "immediate", "-w", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

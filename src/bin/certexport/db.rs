@@ -35,6 +35,15 @@ pub(crate) struct DatabaseArgs {
     /// The key-encryption key of the database's private keys, 64 hex digits (default: $CERTEXPORT_KEK_FILE).
     #[arg(long, value_name = "FILE")]
     kek_file: Option<PathBuf>,
+    /// A read replica (streaming standby) of the database (repeatable): lookups go to the
+    /// replicas in turn, writes (import, migrate, rotate-kek) to --database; one that cannot
+    /// be reached is skipped and tried again every 2 s.
+    #[arg(long = "database-replica", value_name = "URL")]
+    replicas: Vec<String>,
+    /// The most MiB of lookup answers kept in memory (0: none); a cached answer is trusted
+    /// for at most 1 s after the database's change counter was read.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    database_cache_mib: u64,
 }
 
 /// `certexport db ...`
@@ -62,7 +71,7 @@ pub(crate) struct RotateArgs {
 /// per export that may run at once).
 pub(crate) fn open(args: &StoreArgs, connections: usize) -> Result<Option<PgStore>, Failure> {
     if !args.stores.is_empty() {
-        if args.database.database.is_some() {
+        if args.database.database.is_some() || !args.database.replicas.is_empty() {
             return Err(Failure::Usage("give --store or --database, not both".into()));
         }
         return Ok(None);
@@ -128,8 +137,12 @@ fn import(args: &StoreArgs) -> Result<(), Failure> {
 fn connect(args: &DatabaseArgs, connections: usize, migrations: Migrations, missing: &str) -> Result<PgStore, Failure> {
     let options = PgOptions::default()
         .with_connections(connections)
-        .with_migrations(migrations);
-    let store = PgStore::connect(&url(args, missing)?, &options)?;
+        .with_migrations(migrations)
+        .with_cache_bytes(args.database_cache_mib.saturating_mul(1 << 20));
+    let mut store = PgStore::connect(&url(args, missing)?, &options)?;
+    for replica in &args.replicas {
+        store = store.with_replica(replica)?;
+    }
     Ok(match kek(args)? {
         Some(kek) => store.with_kek(kek),
         None => store,

@@ -50,7 +50,7 @@ impl Failure {
                 }
                 // A store backend's own words (the database's) are what the
                 // operator acts on: its chain of causes follows.
-                if let ExportError::Backend(backend) = &error {
+                if let ExportError::Backend(backend) | ExportError::StoreUnavailable(backend) = &error {
                     let mut cause: Option<&dyn std::error::Error> = Some(backend.get_ref());
                     while let Some(e) = cause {
                         line = format!("{line}: {e}");

@@ -96,7 +96,7 @@ impl PgStore {
         }
         let kek = if any_key { Some(self.kek()?) } else { None };
 
-        let mut connection = self.pool.get()?;
+        let mut connection = self.servers.primary().get()?;
         let mut tx = connection.client.transaction().map_err(ExportError::backend)?;
         tx.batch_execute("LOCK TABLE certificates IN SHARE ROW EXCLUSIVE MODE")
             .map_err(ExportError::backend)?;
@@ -139,6 +139,9 @@ impl PgStore {
         )
         .map_err(ExportError::backend)?;
         tx.commit().map_err(ExportError::backend)?;
+        // This store reads what it wrote (other processes within their
+        // cache's TTL).
+        self.answers.recheck();
         if import.report.added > 0 {
             // As after any bulk load (pg_restore does the same): the
             // planner's statistics and the visibility map for the new rows,

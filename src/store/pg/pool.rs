@@ -64,9 +64,20 @@ impl Pool {
         }
     }
 
-    /// Opens a plain client (no statements prepared), outside the pool.
+    /// Opens a plain client (no statements prepared), outside the pool. A
+    /// server that cannot be reached is [`ExportError::StoreUnavailable`].
     pub(super) fn connect(&self) -> Result<postgres::Client, ExportError> {
-        self.config.connect(postgres::NoTls).map_err(ExportError::backend)
+        self.config.connect(postgres::NoTls).map_err(|e| {
+            let class = e.code().map(|code| &code.code()[..2]);
+            if matches!(class, Some("28" | "3D")) {
+                // The server answered and refused (a bad password, no such
+                // database): a configuration error, not an outage. (A
+                // server starting up or full answers 57P03 or 53300.)
+                ExportError::backend(e)
+            } else {
+                ExportError::store_unavailable(e)
+            }
+        })
     }
 
     /// An idle connection, a new one if the pool has room, or the first
@@ -93,7 +104,7 @@ impl Pool {
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(ExportError::backend(PgStoreError::PoolTimeout {
+                return Err(ExportError::store_unavailable(PgStoreError::PoolTimeout {
                     size: self.size,
                     waited: self.wait,
                 }));
@@ -124,7 +135,7 @@ impl Pool {
 
     fn open(&self) -> Result<Connection, ExportError> {
         let mut client = self.connect()?;
-        let statements = Statements::prepare(&mut client).map_err(ExportError::backend)?;
+        let statements = Statements::prepare(&mut client).map_err(ExportError::store_unavailable)?;
         Ok(Connection { client, statements })
     }
 

@@ -2,10 +2,9 @@
 //! each one indexed query, prepared once per connection.
 //!
 //! Every certificate query also reads `certexport_state.generation`, in the
-//! same round trip: the CA cache learns of a change with the lookup that
-//! starts an export. Queries that may find several certificates (a chain
-//! step's candidates) join the certificates onto the state's one row, so
-//! the generation comes back even when none matches.
+//! same round trip: the answer cache learns of a change with any lookup.
+//! Each joins the certificates onto the state's one row, so the generation
+//! comes back even when none matches (the cache keeps empty answers too).
 
 use std::borrow::Cow;
 
@@ -24,15 +23,6 @@ use crate::store::{CertMetadata, KeyAccess, KeyPolicy, StoredCertificate};
 const COLUMNS: &str = "c.id, c.der, c.sha256, p.name, p.private_key_access, \
      ARRAY(SELECT m.collection_id FROM certificate_collections m WHERE m.certificate_id = c.id), \
      ARRAY(SELECT m.container_id FROM certificate_containers m WHERE m.certificate_id = c.id)";
-
-/// The certificate a unique index finds for `condition` (on `c`), with
-/// the generation; no row when there is none.
-fn certificate_where(condition: &str) -> String {
-    format!(
-        "SELECT (SELECT generation FROM certexport_state), {COLUMNS} FROM certificates c \
-         LEFT JOIN key_policies p ON p.id = c.key_policy_id WHERE {condition}"
-    )
-}
 
 /// The certificates matching `condition` (on `c`), in id order, joined
 /// onto the state's one row so that the generation comes back even when
@@ -54,6 +44,9 @@ const PRIVATE_KEY: &str = "SELECT k.kek_id, k.wrapped_key, k.ciphertext, c.publi
            WHERE h.public_key = c.public_key OR h.id = c.id ORDER BY h.id) \
      FROM private_keys k JOIN certificates c ON c.id = k.certificate_id WHERE k.certificate_id = $1";
 
+/// The change counter alone: how the answer cache checks it is current.
+const GENERATION: &str = "SELECT generation FROM certexport_state";
+
 /// The statements of one connection.
 pub(super) struct Statements {
     pub(super) by_id: Statement,
@@ -64,37 +57,31 @@ pub(super) struct Statements {
     pub(super) by_subject: Statement,
     pub(super) by_subject_key_id: Statement,
     pub(super) private_key: Statement,
+    pub(super) generation: Statement,
 }
 
 impl Statements {
     pub(super) fn prepare(client: &mut Client) -> Result<Self, postgres::Error> {
-        let mut one = |condition: &str| client.prepare(&certificate_where(condition));
-        let (by_id, by_sha1, by_sha256, by_uuid) = (
-            one("c.id = $1")?,
-            one("c.sha1 = $1")?,
-            one("c.sha256 = $1")?,
-            one("c.uuid = $1")?,
-        );
         let mut several = |condition: &str| client.prepare(&certificates_where(condition));
         Ok(Self {
-            by_id,
-            by_sha1,
-            by_sha256,
-            by_uuid,
+            by_id: several("c.id = $1")?,
+            by_sha1: several("c.sha1 = $1")?,
+            by_sha256: several("c.sha256 = $1")?,
+            by_uuid: several("c.uuid = $1")?,
             by_issuer_serial: several("c.issuer_key = $1 AND c.serial = $2")?,
             by_subject: several("c.subject_key = $1")?,
             // Narrowed by key identifier: the candidate's SKI is the AKI, or absent.
             by_subject_key_id: several("c.subject_key = $1 AND (c.subject_key_id = $2 OR c.subject_key_id IS NULL)")?,
             private_key: client.prepare(PRIVATE_KEY)?,
+            generation: client.prepare(GENERATION)?,
         })
     }
 }
 
 /// What one certificate query found.
 pub(super) struct Fetched {
-    /// `certexport_state.generation` as the query saw it (a unique lookup
-    /// that finds nothing does not tell).
-    pub(super) generation: Option<i64>,
+    /// `certexport_state.generation` as the query saw it.
+    pub(super) generation: i64,
     pub(super) certificates: Vec<StoredCertificate<'static>>,
 }
 
@@ -113,6 +100,10 @@ pub(super) fn fetch(
             certificates.push(certificate);
         }
     }
+    // The state's one row is always there: without it, the schema is damaged.
+    let generation = generation.ok_or(PgStoreError::UnexpectedValue {
+        column: "certexport_state",
+    })?;
     Ok(Fetched {
         generation,
         certificates,

@@ -17,7 +17,7 @@ impl PgStore {
     /// Keep `old` until the transaction has committed: a key stays
     /// readable with exactly one of the two at any time.
     pub fn rotate_kek(&self, old: &Kek, new: &Kek) -> Result<usize, ExportError> {
-        let mut connection = self.pool.get()?;
+        let mut connection = self.servers.primary().get()?;
         let mut tx = connection.client.transaction().map_err(ExportError::backend)?;
         let rows = tx
             .query(

@@ -12,7 +12,10 @@
 //!   any hand-over to another thread.
 //! - Over a store whose calls block (a database), downloads run on the
 //!   blocking pool too, behind their own, larger semaphore
-//!   ([`STORE_CALLS_PER_CORE`] per core), so they never queue behind keys.
+//!   ([`STORE_CALLS_PER_CORE`] per core), so they never queue behind keys
+//!   — except those a database's answer cache can answer alone
+//!   ([`StoreIo::CacheFirst`]): they run on the request's task, as from
+//!   memory, and only a download that needs the database is handed over.
 
 use std::sync::Arc;
 
@@ -67,10 +70,15 @@ impl Lanes {
     pub(crate) async fn run<T, F>(&self, lane: Lane, work: F) -> Result<T, WorkFailed>
     where
         T: Send + 'static,
-        F: FnOnce() -> T + Send + 'static,
+        F: Fn() -> T + Send + 'static,
     {
         let semaphore = match (lane, self.io) {
             (Lane::Certificate, StoreIo::Memory) => return Ok(work()),
+            #[cfg(feature = "postgres")]
+            (Lane::Certificate, StoreIo::CacheFirst) => match certexport::store::cached_answers_only(&work) {
+                Some(answer) => return Ok(answer),
+                None => &self.store_calls,
+            },
             (Lane::Certificate, StoreIo::Blocking) => &self.store_calls,
             (Lane::Key, _) => &self.keys,
         };

@@ -4,7 +4,10 @@
 //! downloads run on the request's own task; one that waits on I/O (a
 //! database) must declare [`StoreIo::Blocking`], so that every export runs
 //! on the blocking pool — a sync database driver panics, or stalls the
-//! runtime, when called from a tokio worker.
+//! runtime, when called from a tokio worker. A database store answers
+//! from its answer cache when it may ([`StoreIo::CacheFirst`]): a download
+//! first runs on its own task with the store limited to cached answers,
+//! and only one that needs the database goes to the blocking pool.
 
 use certexport::store::CertificateStore;
 
@@ -16,8 +19,14 @@ use crate::failure::Failure;
 pub(crate) enum StoreIo {
     /// Every call answers from memory at once.
     Memory,
-    /// Calls may block (a database): run them on the blocking pool.
+    /// Calls may block: run them on the blocking pool.
     Blocking,
+    /// A database store with an answer cache: try on the request's task
+    /// with cached answers only
+    /// ([`cached_answers_only`](certexport::store::cached_answers_only)),
+    /// else on the blocking pool.
+    #[cfg(feature = "postgres")]
+    CacheFirst,
 }
 
 /// An opened store and how to call it.
@@ -33,9 +42,9 @@ pub(crate) struct OpenedStore {
 /// Opens the store the flags name.
 ///
 /// This is the one place a store is opened: store files, or a database
-/// (`--database URL`; its contents are not fixed, so its calls go
-/// to the blocking pool, [`StoreIo::Blocking`]); nothing else in `serve`
-/// knows the store's kind.
+/// (`--database URL`; its contents are not fixed, so its calls
+/// that miss the answer cache go to the blocking pool,
+/// [`StoreIo::CacheFirst`]); nothing else in `serve` knows the store's kind.
 ///
 /// `exports` is the most exports that may run at once: a database gets a
 /// connection for each, so that none waits for another's.
@@ -44,7 +53,11 @@ pub(crate) fn open(args: &StoreArgs, exports: usize) -> Result<OpenedStore, Fail
     #[cfg(feature = "postgres")]
     if let Some(database) = crate::db::open(args, exports)? {
         // The URL may hold a password: the log line does not name it.
-        return Ok(OpenedStore::new(Box::new(database), "a PostgreSQL database".to_owned()));
+        return Ok(OpenedStore {
+            store: Box::new(database),
+            io: StoreIo::CacheFirst,
+            description: "a PostgreSQL database".to_owned(),
+        });
     }
     let store = crate::load_reporting(args, |warning| tracing::warn!("{warning}"))?;
     let description = format!("{} certificates from {} store path(s)", store.len(), args.stores.len());
