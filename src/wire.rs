@@ -24,6 +24,8 @@
 mod appviewx;
 mod fields;
 mod keyfactor;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 
 pub use appviewx::{AvxKeyRequest, AvxStatus, avx_failure, avx_status, avx_success};
 pub use keyfactor::{

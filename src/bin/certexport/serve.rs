@@ -15,14 +15,19 @@
 //!   timeouts at every stage, graceful shutdown on `SIGTERM`.
 //! - Records ([`metrics`], [`audit`]): Prometheus counters, and one audit
 //!   line per key export that never holds a secret.
+//! - People ([`console`], [`openapi`]): a web console at `/` (sign in,
+//!   certificate pages, the download dialog) and the API reference
+//!   (`/openapi.json`, `/docs`).
 
 mod audit;
 mod auth;
 mod callers;
+mod console;
 mod credential_cache;
 mod lanes;
 mod listen;
 mod metrics;
+mod openapi;
 mod routes;
 mod store;
 mod tls;
@@ -76,6 +81,9 @@ pub(crate) struct ServeArgs {
     /// Seconds a request may take before it is answered 503.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
+    /// Seconds a console session lives without a request (at most 8 hours, its whole lifetime).
+    #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=28_800))]
+    session_idle_seconds: u64,
     /// Log lines as text or as JSON objects (one per line).
     #[arg(long, value_enum, default_value = "text")]
     log_format: audit::LogFormat,
@@ -125,6 +133,7 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Failure> {
         lanes: lanes::Lanes::new(opened.io, key_workers, cores),
         auth: auth::Authenticator::new(args.callers.clone(), callers, cores)?,
         metrics: metrics::Metrics::default(),
+        console: console::Sessions::new(Duration::from_secs(args.session_idle_seconds)),
         settings: Settings {
             avx_encryption: if args.avx_legacy_key_encryption {
                 KeyEncryption::legacy_pkcs12_triple_des()

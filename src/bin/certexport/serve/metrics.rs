@@ -24,17 +24,20 @@ pub(crate) enum Route {
     AvxKeyDownload,
     Healthz,
     Metrics,
+    /// The console's pages, assets and downloads, and the API reference.
+    Console,
     /// No route matched (404), or the method was wrong (405).
     Other,
 }
 
 impl Route {
-    const ALL: [Route; 6] = [
+    const ALL: [Route; 7] = [
         Route::Download,
         Route::Recover,
         Route::AvxKeyDownload,
         Route::Healthz,
         Route::Metrics,
+        Route::Console,
         Route::Other,
     ];
 
@@ -46,6 +49,9 @@ impl Route {
             Some(p) if p.ends_with("/certificate/privatekey/download") => Route::AvxKeyDownload,
             Some("/healthz") => Route::Healthz,
             Some("/metrics") => Route::Metrics,
+            Some(p) if p == "/" || p.starts_with("/console/") || p == "/docs" || p.starts_with("/docs/") || p == "/openapi.json" => {
+                Route::Console
+            }
             _ => Route::Other,
         }
     }
@@ -57,6 +63,7 @@ impl Route {
             Route::AvxKeyDownload => "avx_key_download",
             Route::Healthz => "healthz",
             Route::Metrics => "metrics",
+            Route::Console => "console",
             Route::Other => "other",
         }
     }

@@ -1,0 +1,173 @@
+//! The console's pages: one layout, HTML escaping, and the headers every
+//! page and asset goes out with.
+//!
+//! Pages are written on the server; the two small scripts only improve
+//! them (the download dialog's choices), so every page works without
+//! JavaScript. No inline script or style: the Content-Security-Policy
+//! allows only this server's own files.
+
+use std::fmt::Write as _;
+
+use axum::body::Body;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+
+/// The console's and the API reference's Content-Security-Policy: only
+/// this server's scripts, styles, images and fetches; forms post only
+/// here; no framing, no plugins, no `<base>`.
+pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                              connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Text made safe for HTML content and quoted attribute values.
+pub(crate) fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Who is signed in, for the page header: the name and the CSRF token of
+/// the sign-out form.
+pub(crate) struct SignedIn<'a> {
+    pub(crate) caller: &'a str,
+    pub(crate) csrf: &'a str,
+}
+
+/// A whole page: `title`, the header (with the caller and sign-out when
+/// signed in), and `main` (HTML, already escaped).
+pub(crate) fn layout(title: &str, signed_in: Option<&SignedIn<'_>>, main: &str) -> String {
+    let mut page = String::with_capacity(main.len() + 1024);
+    let _ = write!(
+        page,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · certexport</title><link rel=\"stylesheet\" href=\"/console/assets/console.css\">\
+         <script src=\"/console/assets/console.js\" defer></script></head><body>\
+         <header><a class=\"brand\" href=\"/\">certexport</a><nav aria-label=\"Main\">",
+        esc(title)
+    );
+    if let Some(who) = signed_in {
+        let _ = write!(
+            page,
+            "<a href=\"/\">Certificates</a><a href=\"/docs\">API</a>\
+             <form method=\"post\" action=\"/console/signout\" class=\"signout\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <span class=\"who\">{}</span> <button type=\"submit\">Sign out</button></form>",
+            esc(who.csrf),
+            esc(who.caller)
+        );
+    } else {
+        page.push_str("<a href=\"/docs\">API</a>");
+    }
+    let _ = write!(page, "</nav></header><main id=\"main\">{main}</main></body></html>");
+    page
+}
+
+/// An HTML page answer with `status`.
+pub(crate) fn html(status: StatusCode, page: String) -> Response {
+    let mut response = Response::new(Body::from(page));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    guard(response)
+}
+
+/// 303 to `to` (a path of this server).
+pub(crate) fn redirect(to: &'static str) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response.headers_mut().insert(LOCATION, HeaderValue::from_static(to));
+    guard(response)
+}
+
+/// Adds a `Set-Cookie` header.
+pub(crate) fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// The headers of every console and reference answer: the CSP, no
+/// sniffing, no referrer, no framing, and no caching (pages show
+/// certificates a caller may see; a shared cache must not keep them).
+pub(crate) fn guard(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let fixed: [(&str, &str); 5] = [
+        ("content-security-policy", CSP),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+        ("cross-origin-opener-policy", "same-origin"),
+    ];
+    for (name, value) in fixed {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
+    headers
+        .entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A static asset with its MIME type, cached for a day (assets carry no
+/// caller's data).
+pub(crate) fn asset(content_type: &'static str, bytes: &'static [u8]) -> Response {
+    let mut response = Response::new(Body::from(bytes));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    guard(response)
+}
+
+/// `YYYY-MM-DD HH:MM UTC` of seconds since the Unix epoch (any year a
+/// certificate can carry, before 1970 too).
+pub(crate) fn utc(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let rest = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rest / 3600, rest % 3600 / 60)
+}
+
+/// The calendar date of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(esc(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    }
+
+    #[test]
+    fn dates_are_utc_calendar_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(1_800_000_000), "2027-01-15 08:00 UTC");
+        assert_eq!(utc(-86_400), "1969-12-31 00:00 UTC");
+        assert_eq!(utc(253_402_300_799), "9999-12-31 23:59 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
+    }
+}
