@@ -1,0 +1,221 @@
+//! `/openapi.json` judged by its consumers: `openapi-spec-validator` (it
+//! must be valid OpenAPI 3.1), `openapi-python-client` (a client generated
+//! from it performs a Download, which OpenSSL then reads), and the server
+//! itself (every documented route answers, and every answer has exactly
+//! the fields the document names). `tests/python/openapi_client.py` does
+//! the Python part; `.ci/run` installs both packages.
+//!
+//! Fixtures: tests/data/manifest — CertID 3 a.example.com under
+//! "Manifest Intermediate" under "Manifest Root", uuId
+//! 60b8d6c4e5c7a920d4f4f1f4.
+#![cfg(feature = "server")]
+#![allow(clippy::unwrap_used)]
+
+mod common;
+#[path = "common/serve.rs"]
+mod serve_common;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+use serve_common::{Credential, Server, TestPki, callers_json, path};
+
+const TOKEN: &str = "openapi-admin-token";
+
+struct Fixture {
+    pki: TestPki,
+    client: Client,
+    server: Server,
+    _dir: tempfile::TempDir,
+}
+
+fn start() -> Fixture {
+    let pki = TestPki::new();
+    let client = pki.client();
+    let dir = common::tempdir();
+    let callers = callers_json(&[(
+        "admin-bot",
+        Credential::Token(TOKEN),
+        &[
+            "/certificates/collections/read/",
+            "/certificates/collections/private_key/read/",
+        ],
+    )]);
+    let callers = common::write(dir.path(), "callers.json", callers.as_bytes());
+    let mut args = vec![
+        "--store".to_owned(),
+        path(&common::data("manifest")),
+        "--callers".to_owned(),
+        path(&callers),
+        "--avx-legacy-key-encryption".to_owned(),
+    ];
+    args.extend(pki.flags());
+    let server = Server::start(&args, &client);
+    Fixture {
+        pki,
+        client,
+        server,
+        _dir: dir,
+    }
+}
+
+fn document(f: &Fixture) -> Value {
+    let response = f.client.get(f.server.url("/openapi.json")).send().unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    serde_json::from_str(&response.text().unwrap()).unwrap()
+}
+
+#[test]
+fn the_document_validates_and_a_client_generated_from_it_downloads() {
+    let f = start();
+    let work = common::tempdir();
+    let doc = common::write(
+        work.path(),
+        "openapi.json",
+        f.client.get(f.server.url("/openapi.json")).send().unwrap().text().unwrap().as_bytes(),
+    );
+    let out = work.path().join("downloaded.pem");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/openapi_client.py");
+    let run = Command::new("python3")
+        .args([
+            script,
+            &path(&doc),
+            &path(work.path()),
+            &f.server.base,
+            &path(&f.pki.ca()),
+            TOKEN,
+            "3",
+            &path(&out),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "the generated client failed (pip install openapi-spec-validator openapi-python-client):\n{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "a.example.com.pem");
+    // OpenSSL reads the chain the client saved, root first as it asked.
+    let subjects = pem_subjects(&out);
+    assert_eq!(
+        subjects,
+        ["Manifest Root", "Manifest Intermediate", "a.example.com"],
+        "{subjects:?}"
+    );
+}
+
+/// The CNs of the certificates of a PEM file, in file order, as OpenSSL reads them.
+fn pem_subjects(file: &std::path::Path) -> Vec<String> {
+    let p7 = Command::new("openssl")
+        .args(["crl2pkcs7", "-nocrl", "-certfile", &path(file)])
+        .output()
+        .unwrap();
+    assert!(p7.status.success(), "{}", String::from_utf8_lossy(&p7.stderr));
+    let printed = common::run("openssl", &["pkcs7", "-print_certs", "-noout"], &p7.stdout);
+    assert!(printed.status.success());
+    String::from_utf8(printed.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("subject="))
+        .map(|s| s.rsplit("CN = ").next().unwrap().trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_documented_route_answers_and_answers_have_the_documented_fields() {
+    let f = start();
+    let doc = document(&f);
+    // Every path and method of the document is served (without
+    // credentials: 401 for the API, 200 for the service's own).
+    for (route, methods) in doc["paths"].as_object().unwrap() {
+        for method in methods.as_object().unwrap().keys() {
+            let request = match method.as_str() {
+                "get" => f.client.get(f.server.url(route)),
+                "post" => f.client.post(f.server.url(route)).body("{}"),
+                other => panic!("{other} {route}"),
+            };
+            let status = request.send().unwrap().status().as_u16();
+            let want = if route.starts_with("/KeyfactorAPI/") || route.starts_with("/avxapi/") {
+                401
+            } else {
+                200
+            };
+            assert_eq!(status, want, "{method} {route}");
+        }
+    }
+    let properties = |schema: &str| -> BTreeSet<String> {
+        doc["components"]["schemas"][schema]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{schema} has no properties"))
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let keys = |v: &Value| -> BTreeSet<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let call = |route: &str, format: &str, body: Value| -> (u16, Value) {
+        let response = f
+            .client
+            .post(f.server.url(route))
+            .bearer_auth(TOKEN)
+            .header("x-certificateformat", format)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, serde_json::from_str(&response.text().unwrap()).unwrap())
+    };
+
+    let (status, answer) = call("/KeyfactorAPI/Certificates/Download", "PEM", json!({"CertID": 3}));
+    assert_eq!(status, 200);
+    assert_eq!(keys(&answer), properties("DownloadAnswer"));
+
+    let (status, answer) = call(
+        "/KeyfactorAPI/Certificates/Recover",
+        "PFX",
+        json!({"CertID": 3, "Password": "pw-1", "UseLegacyEncryption": true}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(keys(&answer), properties("RecoverAnswer"));
+
+    let (status, answer) = call("/KeyfactorAPI/Certificates/Download", "DER", json!({"CertID": 3, "IncludeChain": true}));
+    assert_eq!(status, 400);
+    assert_eq!(keys(&answer), properties("KeyfactorErrorAnswer"));
+    let codes = &doc["components"]["schemas"]["KeyfactorErrorAnswer"]["properties"]["ErrorCode"]["enum"];
+    assert!(codes.as_array().unwrap().contains(&answer["ErrorCode"]), "{answer}");
+
+    for body in [
+        json!({"uuId": "60b8d6c4e5c7a920d4f4f1f4", "password": "pw-1"}),
+        json!({"uuId": "60b8d6c4e5c7a920d4f4f1f4"}),
+    ] {
+        let (_, answer) = call("/avxapi/certificate/privatekey/download", "", body);
+        assert_eq!(keys(&answer), properties("AvxAnswer"), "{answer}");
+        let response_schema: BTreeSet<String> = doc["components"]["schemas"]["AvxAnswer"]["properties"]["response"]
+            ["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(keys(&answer["response"]), response_schema, "{answer}");
+    }
+}
+
+#[test]
+fn the_reference_page_is_served_with_its_assets_under_a_strict_policy() {
+    let f = start();
+    let page = f.client.get(f.server.url("/docs")).send().unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'self'") && csp.contains("default-src 'none'"), "{csp}");
+    let html = page.text().unwrap();
+    assert!(html.contains("<script src=\"/docs/docs.js\""), "{html}");
+    assert!(!html.contains("<script>") && !html.contains("http://") && !html.contains("https://"));
+    let script = f.client.get(f.server.url("/docs/docs.js")).send().unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(script.text().unwrap().contains("/openapi.json"));
+}
