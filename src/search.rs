@@ -429,7 +429,6 @@ impl SortField {
             .find(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(name.trim())))
             .map(|(field, _)| *field)
     }
-
 }
 
 /// Which way a search is sorted.
@@ -582,6 +581,29 @@ pub struct SearchResults {
     pub certificates: Vec<CertificateDetail>,
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds (UTC), as search answers and
+/// the command line write dates.
+pub fn iso8601(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let rest = seconds.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    )
+}
+
 /// The error of a [`CertificateStore`](crate::store::CertificateStore)
 /// that does not implement search (the trait's default), reached through
 /// [`ExportError::Backend`](crate::ExportError::Backend).
@@ -595,3 +617,15 @@ impl fmt::Display for SearchUnsupported {
 }
 
 impl std::error::Error for SearchUnsupported {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_iso_dates() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(4_102_444_799), "2099-12-31T23:59:59Z");
+        assert_eq!(iso8601(951_825_600), "2000-02-29T12:00:00Z");
+    }
+}

@@ -10,12 +10,14 @@ impl MemoryStore {
         let index = self
             .search
             .get_or_init(|| {
-                Box::new(Index::build(self.entries.iter().enumerate().map(|(slot, entry)| Source {
-                    id: entry.id.0,
-                    der: &entry.der,
-                    metadata: entry.metadata.as_deref().unwrap_or(&super::NO_METADATA),
-                    has_key: entry.key.is_some(),
-                    uuid: self.uuid_of.get(&(slot as u32)).map(|u| u.as_str()),
+                Box::new(Index::build(self.entries.iter().enumerate().map(|(slot, entry)| {
+                    Source {
+                        id: entry.id.0,
+                        der: &entry.der,
+                        metadata: entry.metadata.as_deref().unwrap_or(&super::NO_METADATA),
+                        has_key: entry.key.is_some(),
+                        uuid: self.uuid_of.get(&(slot as u32)).map(|u| u.as_str()),
+                    }
                 })))
             })
             .as_ref()

@@ -6,6 +6,8 @@
 //! | --- | --- |
 //! | `POST /KeyfactorAPI/Certificates/Download`, `POST /Certificates/Download` | Keyfactor Download: `x-certificateformat` header, `collectionId`/`containerId` query |
 //! | `POST /KeyfactorAPI/Certificates/Recover`, `POST /Certificates/Recover` | Keyfactor Recover: the certificate with its key (PFX, PEM or ZIP) |
+//! | `GET /KeyfactorAPI/Certificates`, `GET /Certificates` | Keyfactor search: `pq.queryString`, paging, sort, scope; total in `x-total-count` |
+//! | `GET /KeyfactorAPI/Certificates/{id}`, `GET /Certificates/{id}` | Keyfactor certificate detail |
 //! | `POST /avxapi/certificate/privatekey/download`, `POST /certificate/privatekey/download` | AppViewX key download (`gwsource` query accepted and ignored) |
 //! | `GET /healthz` | 200 when the store answers, 503 when it does not |
 //! | `GET /metrics` | Prometheus text |
@@ -16,6 +18,7 @@
 
 mod query;
 mod respond;
+mod search;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -58,7 +61,9 @@ pub(crate) struct App {
 pub(crate) fn router(app: Arc<App>) -> Router {
     let keyfactor = Router::new()
         .route("/Certificates/Download", post(download))
-        .route("/Certificates/Recover", post(recover));
+        .route("/Certificates/Recover", post(recover))
+        .route("/Certificates", get(search::search))
+        .route("/Certificates/{id}", get(search::detail));
     Router::new()
         .merge(keyfactor.clone())
         .nest("/KeyfactorAPI", keyfactor)
