@@ -62,6 +62,11 @@ pub enum ExportError {
         reason: &'static str,
     },
 
+    /// A certificate search query the grammar refuses, or a page request
+    /// out of bounds (see [`crate::search`]): where and why.
+    #[error(transparent)]
+    InvalidQuery(crate::search::QueryError),
+
     /// A named choice (format, extension, chain order, profile, …) is not
     /// one of the values it takes.
     #[error("invalid {option} {input:?}: {accepted} is accepted")]
@@ -492,6 +497,7 @@ impl ExportError {
                 | Self::InvalidUuid { .. }
                 | Self::InvalidDistinguishedName { .. }
                 | Self::InvalidClaim { .. }
+                | Self::InvalidQuery(_)
                 | Self::UnknownChoice { .. }
                 | Self::InvalidIterations { .. }
                 | Self::InvalidPassword { .. }

@@ -18,6 +18,7 @@ pub mod name;
 mod oid;
 pub mod random;
 mod request;
+pub mod search;
 pub mod store;
 #[cfg(feature = "serde")]
 pub mod wire;

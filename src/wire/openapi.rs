@@ -179,6 +179,117 @@ pub const KEYFACTOR_CODES: &[&str] = &[
     "InternalError",
 ];
 
+/// One certificate of a search's answer
+/// ([`search_json`](super::search_json)).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct CertificateAnswer;
+
+impl PartialSchema for CertificateAnswer {
+    fn schema() -> RefOr<Schema> {
+        certificate_object("A certificate. camelCase names (`id`, `issuedCN`) for a camelCase request.").into()
+    }
+}
+
+impl ToSchema for CertificateAnswer {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("CertificateAnswer")
+    }
+}
+
+/// One certificate's detail ([`certificate_json`](super::certificate_json)):
+/// a search's fields and its chain.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct CertificateDetailAnswer;
+
+impl PartialSchema for CertificateDetailAnswer {
+    fn schema() -> RefOr<Schema> {
+        let link = ObjectBuilder::new()
+            .property("Id", integer("The chain certificate's id."))
+            .property("Thumbprint", text("Its SHA-1, upper-case hex."))
+            .property("IssuedDN", text("Its subject, RFC 4514."));
+        certificate_object("A certificate with its chain. camelCase names for a camelCase request.")
+            .property("Thumbprint256", text("SHA-256 of the DER, upper-case hex."))
+            .property(
+                "PrivateKeyExportable",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .description(Some("Whether this caller may export the key.")),
+            )
+            .property(
+                "Chain",
+                utoipa::openapi::schema::ArrayBuilder::new()
+                    .items(link)
+                    .description(Some("The chain an export would hold, end-entity first.")),
+            )
+            .property("ChainError", text("Why the chain cannot be built, when it cannot."))
+            .into()
+    }
+}
+
+impl ToSchema for CertificateDetailAnswer {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("CertificateDetailAnswer")
+    }
+}
+
+fn certificate_object(about: &str) -> ObjectBuilder {
+    let san = ObjectBuilder::new()
+        .property("Value", text("The name."))
+        .property("Type", integer("The reference's name type code."));
+    let mut object = ObjectBuilder::new()
+        .description(Some(about))
+        .property("Id", integer("The certificate's id."))
+        .property("Thumbprint", text("SHA-1 of the DER, upper-case hex."))
+        .property("SerialNumber", text("Upper-case hex."))
+        .property("IssuedDN", text("The subject, RFC 4514."))
+        .property("IssuedCN", nullable_text("The subject's CN."))
+        .property("IssuerDN", text("The issuer, RFC 4514."))
+        .property("NotBefore", text("ISO 8601, UTC."))
+        .property("NotAfter", text("ISO 8601, UTC."))
+        .property("KeyType", nullable_text("RSA, ECC, Ed25519, ..."))
+        .property(
+            "KeySizeInBits",
+            ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::Integer, Type::Null])),
+        )
+        .property("SigningAlgorithm", text("The signature algorithm's name."))
+        .property(
+            "SubjectAltNameElements",
+            utoipa::openapi::schema::ArrayBuilder::new().items(san),
+        )
+        .property(
+            "HasPrivateKey",
+            ObjectBuilder::new().schema_type(Type::Boolean),
+        )
+        .property("Uuid", nullable_text("The certificate's uuid, if it has one."))
+        .property(
+            "Collections",
+            utoipa::openapi::schema::ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Integer)),
+        );
+    for name in [
+        "Id",
+        "Thumbprint",
+        "SerialNumber",
+        "IssuedDN",
+        "IssuerDN",
+        "NotBefore",
+        "NotAfter",
+        "HasPrivateKey",
+    ] {
+        object = object.required(name);
+    }
+    object
+}
+
+fn integer(about: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64)))
+        .description(Some(about))
+}
+
 /// The AppViewX envelope, success or failure
 /// ([`avx_success`](super::avx_success), [`avx_failure`](super::avx_failure)).
 #[derive(Debug)]

@@ -2,7 +2,7 @@
 //!
 //! | page | what |
 //! | --- | --- |
-//! | `GET /` | the start page: open a certificate (signed in), else to the sign-in |
+//! | `GET /` | search ([`search`]), or open a certificate by id; without a session, to the sign-in |
 //! | `GET`, `POST /console/signin` | sign in with a callers-file name and password |
 //! | `POST /console/signout` | end the session |
 //! | `GET /console/certificates/{id}` | the certificate: facts, chain, validity |
@@ -23,6 +23,7 @@
 mod certificate;
 mod download;
 mod page;
+mod search;
 mod session;
 
 use std::sync::Arc;
@@ -91,32 +92,58 @@ impl Visitor {
     }
 }
 
-/// `GET /`: open a certificate by id.
+/// `GET /?id=N`: open a certificate by id.
 #[derive(Deserialize)]
 struct Open {
     id: Option<String>,
 }
 
-async fn home(State(app): State<Arc<App>>, headers: HeaderMap, Query(open): Query<Open>) -> Response {
+/// `GET /`: the search page, and its results when the form was sent.
+async fn home(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(open): Query<Open>,
+    Query(form): Query<search::SearchForm>,
+) -> Response {
     let Some(visitor) = Visitor::of(&app, &headers) else {
         return redirect("/console/signin");
     };
+    let caller = visitor.identity.caller().clone();
     if let Some(id) = open.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         return match id.parse::<u64>() {
             Ok(id) => see_other(&format!("/console/certificates/{id}")),
-            Err(_) => visitor.page(StatusCode::BAD_REQUEST, "Certificates", &open_form(Some("An id is a whole number."))),
+            Err(_) => {
+                let error = ExportError::InvalidRequest {
+                    reason: "a certificate id is a whole number".into(),
+                };
+                let main = search::render(&form, &caller, Some(Err(error)), certificate::now());
+                visitor.page(StatusCode::BAD_REQUEST, "Certificates", &main)
+            }
         };
     }
-    visitor.page(StatusCode::OK, "Certificates", &open_form(None))
-}
-
-fn open_form(error: Option<&str>) -> String {
-    let error = error.map_or(String::new(), |e| format!("<p class=\"badge bad\" role=\"alert\">{}</p>", esc(e)));
-    format!(
-        "<h1>Certificates</h1>{error}<form method=\"get\" action=\"/\" class=\"search\">\
-         <label for=\"id\">Certificate id</label><input id=\"id\" name=\"id\" inputmode=\"numeric\" required>\
-         <button type=\"submit\">Open</button></form>"
-    )
+    let outcome = if form.asked() {
+        Some(match form.plan(&caller) {
+            Ok(planned) => {
+                let searching = Arc::clone(&app);
+                let who = caller.clone();
+                app.lanes
+                    .run(Lane::Certificate, move || {
+                        searching.exporter.search(&who, planned.scope, &planned.query)
+                    })
+                    .await
+                    .unwrap_or(Err(ExportError::Random))
+            }
+            Err(e) => Err(e),
+        })
+    } else {
+        None
+    };
+    let status = match &outcome {
+        Some(Err(e)) => StatusCode::from_u16(certexport::wire::keyfactor_code(e).0).unwrap_or(StatusCode::BAD_REQUEST),
+        _ => StatusCode::OK,
+    };
+    let main = search::render(&form, &caller, outcome, certificate::now());
+    visitor.page(status, "Certificates", &main)
 }
 
 /// 303 to a path made here from numbers.

@@ -21,6 +21,8 @@ const BUCKETS: [f64; 14] = [
 pub(crate) enum Route {
     Download,
     Recover,
+    Search,
+    Detail,
     AvxKeyDownload,
     Healthz,
     Metrics,
@@ -31,9 +33,11 @@ pub(crate) enum Route {
 }
 
 impl Route {
-    const ALL: [Route; 7] = [
+    const ALL: [Route; 9] = [
         Route::Download,
         Route::Recover,
+        Route::Search,
+        Route::Detail,
         Route::AvxKeyDownload,
         Route::Healthz,
         Route::Metrics,
@@ -46,6 +50,8 @@ impl Route {
         match path {
             Some(p) if p.ends_with("/Certificates/Download") => Route::Download,
             Some(p) if p.ends_with("/Certificates/Recover") => Route::Recover,
+            Some(p) if p.ends_with("/Certificates") => Route::Search,
+            Some(p) if p.ends_with("/Certificates/{id}") => Route::Detail,
             Some(p) if p.ends_with("/certificate/privatekey/download") => Route::AvxKeyDownload,
             Some("/healthz") => Route::Healthz,
             Some("/metrics") => Route::Metrics,
@@ -60,6 +66,8 @@ impl Route {
         match self {
             Route::Download => "download",
             Route::Recover => "recover",
+            Route::Search => "search",
+            Route::Detail => "detail",
             Route::AvxKeyDownload => "avx_key_download",
             Route::Healthz => "healthz",
             Route::Metrics => "metrics",

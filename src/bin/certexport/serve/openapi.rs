@@ -125,6 +125,8 @@ mod tests {
         let routes = [
             ("/KeyfactorAPI/Certificates/Download", "post", Some("DownloadRequest")),
             ("/KeyfactorAPI/Certificates/Recover", "post", Some("RecoverRequest")),
+            ("/KeyfactorAPI/Certificates", "get", None),
+            ("/KeyfactorAPI/Certificates/{id}", "get", None),
             ("/avxapi/certificate/privatekey/download", "post", Some("AvxKeyRequest")),
             ("/healthz", "get", None),
             ("/metrics", "get", None),

@@ -6,6 +6,8 @@
 //! | --- | --- |
 //! | `POST /KeyfactorAPI/Certificates/Download`, `POST /Certificates/Download` | Keyfactor Download: `x-certificateformat` header, `collectionId`/`containerId` query |
 //! | `POST /KeyfactorAPI/Certificates/Recover`, `POST /Certificates/Recover` | Keyfactor Recover: the certificate with its key (PFX, PEM or ZIP) |
+//! | `GET /KeyfactorAPI/Certificates`, `GET /Certificates` | Keyfactor search: `pq.queryString`, paging, sort, scope; total in `x-total-count` |
+//! | `GET /KeyfactorAPI/Certificates/{id}`, `GET /Certificates/{id}` | Keyfactor certificate detail |
 //! | `POST /avxapi/certificate/privatekey/download`, `POST /certificate/privatekey/download` | AppViewX key download (`gwsource` query accepted and ignored) |
 //! | `GET /healthz` | 200 when the store answers, 503 when it does not |
 //! | `GET /metrics` | Prometheus text |
@@ -22,6 +24,7 @@
 
 mod query;
 mod respond;
+mod search;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -32,7 +35,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, RawQuery, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use certexport::ids::{CertId, Thumbprint};
 use certexport::store::CertificateStore;
 use certexport::wire::{self, AvxKeyRequest, Casing, DownloadRequest, RecoverRequest};
@@ -69,6 +72,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     let (api, document) = api().split_for_parts();
     api.route("/Certificates/Download", post(download))
         .route("/Certificates/Recover", post(recover))
+        .route("/Certificates", get(search::search))
+        .route("/Certificates/{id}", get(search::detail))
         .route("/certificate/privatekey/download", post(avx_key_download))
         .merge(super::openapi::router(&document))
         .merge(super::console::router())
@@ -82,6 +87,8 @@ pub(crate) fn api() -> OpenApiRouter<Arc<App>> {
     OpenApiRouter::new()
         .routes(routes!(download))
         .routes(routes!(recover))
+        .routes(routes!(search::search))
+        .routes(routes!(search::detail))
         .routes(routes!(avx_key_download))
         .routes(routes!(healthz))
         .routes(routes!(metrics))

@@ -168,15 +168,20 @@ pub(crate) fn now() -> i64 {
 /// Validity at a glance: a class for the colour and a sentence, the days
 /// counted from `now`.
 pub(crate) fn validity(summary: &CertificateSummary, now: i64) -> (&'static str, String) {
+    validity_days(summary.not_before, summary.not_after, now)
+}
+
+/// [`validity`] of a certificate valid from `not_before` to `not_after`.
+pub(crate) fn validity_days(not_before: i64, not_after: i64, now: i64) -> (&'static str, String) {
     const DAY: i64 = 86_400;
-    if now < summary.not_before {
-        let days = (summary.not_before - now).div_euclid(DAY);
+    if now < not_before {
+        let days = (not_before - now).div_euclid(DAY);
         ("bad", format!("Not yet valid: starts in {days} days"))
-    } else if now > summary.not_after {
-        let days = (now - summary.not_after).div_euclid(DAY);
+    } else if now > not_after {
+        let days = (now - not_after).div_euclid(DAY);
         ("bad", format!("Expired {days} days ago"))
     } else {
-        let days = (summary.not_after - now).div_euclid(DAY);
+        let days = (not_after - now).div_euclid(DAY);
         let class = if days < 30 { "warn" } else { "good" };
         (class, format!("Valid: {days} days left"))
     }
