@@ -185,6 +185,7 @@ fn signin_form(status: StatusCode, error: Option<&str>) -> Response {
 
 #[derive(Deserialize)]
 struct SignIn {
+    #[serde(default)]
     csrf: String,
     name: String,
     password: String,
@@ -216,6 +217,7 @@ async fn signin(State(app): State<Arc<App>>, headers: HeaderMap, Form(form): For
 
 #[derive(Deserialize)]
 struct Csrf {
+    #[serde(default)]
     csrf: String,
 }
 
@@ -279,7 +281,7 @@ async fn certificate_page(State(app): State<Arc<App>>, headers: HeaderMap, Path(
     match facts_for(&app, &visitor, id).await {
         Ok(facts) => visitor.page(
             StatusCode::OK,
-            &facts.chain[0].subject,
+            page::common_name(&facts.chain[0].subject),
             &certificate::render(&facts, certificate::now()),
         ),
         Err(response) => response,
@@ -340,7 +342,7 @@ async fn download(
     };
     let request = match form.into_request(certificate::by_id(id), facts.key_export) {
         Ok(request) => request,
-        Err(refusal) => return refused(StatusCode::BAD_REQUEST, &refusal.sentence()),
+        Err(refusal) => return refused(refusal.status(), &refusal.sentence()),
     };
     let wants_key = !matches!(request.private_key, certexport::options::KeyExport::None);
     let result = if wants_key {
@@ -373,8 +375,8 @@ async fn download(
             attachment(artifact.into_bytes().to_vec(), &name, content_type)
         }
         Err(Some(e)) => {
-            let status = StatusCode::from_u16(certexport::wire::keyfactor_code(&e).0).unwrap_or(StatusCode::BAD_REQUEST);
-            refused(status, &download::Refusal::Export(e).sentence())
+            let refusal = download::Refusal::Export(e);
+            refused(refusal.status(), &refusal.sentence())
         }
         Err(None) => refused(StatusCode::INTERNAL_SERVER_ERROR, "The export failed."),
     }

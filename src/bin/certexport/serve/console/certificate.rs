@@ -14,7 +14,7 @@ use der::asn1::ObjectIdentifier;
 use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::pkix::name::GeneralName;
 
-use super::page::{esc, utc};
+use super::page::{common_name, esc, utc};
 
 /// What the page shows of one certificate.
 pub(crate) struct Facts {
@@ -194,9 +194,10 @@ pub(crate) fn render(facts: &Facts, now: i64) -> String {
     let mut html = String::new();
     let _ = write!(
         html,
-        "<h1>{}</h1><p class=\"badge {class}\" role=\"status\">{}</p>\
+        "<h1>{}</h1><p class=\"dn\">{}</p><p class=\"badge {class}\" role=\"status\">{}</p>\
          <p><a class=\"button\" href=\"/console/certificates/{}/download\">Download…</a></p>\
          <h2>Facts</h2><dl class=\"facts\">",
+        esc(common_name(&leaf.subject)),
         esc(&leaf.subject),
         esc(&sentence),
         facts.id

@@ -112,7 +112,9 @@ impl Choice {
 /// when unchecked).
 #[derive(Deserialize)]
 pub(crate) struct DownloadForm {
+    #[serde(default)]
     pub(crate) csrf: String,
+    #[serde(default)]
     format: String,
     #[serde(default)]
     extension: String,
@@ -211,6 +213,16 @@ pub(crate) enum Refusal {
 }
 
 impl Refusal {
+    /// The answer's status: the API's for the exporter's reasons, 400 for
+    /// the dialog's own.
+    pub(crate) fn status(&self) -> axum::http::StatusCode {
+        match self {
+            Refusal::PasswordMissing | Refusal::PasswordsDiffer => axum::http::StatusCode::BAD_REQUEST,
+            Refusal::Export(e) => axum::http::StatusCode::from_u16(certexport::wire::keyfactor_code(e).0)
+                .unwrap_or(axum::http::StatusCode::BAD_REQUEST),
+        }
+    }
+
     /// A sentence for the dialog.
     pub(crate) fn sentence(&self) -> String {
         match self {

@@ -129,6 +129,28 @@ pub(crate) fn asset(content_type: &'static str, bytes: &'static [u8]) -> Respons
     guard(response)
 }
 
+/// The value of the first `CN` of an RFC 4514 name (escapes kept as
+/// written), or the whole name when it has none: a heading people read.
+pub(crate) fn common_name(dn: &str) -> &str {
+    let bytes = dn.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i <= bytes.len() {
+        let end = i == bytes.len() || bytes[i] == b',' || bytes[i] == b'+';
+        if end {
+            let rdn = &dn[start..i];
+            if rdn.len() > 3 && rdn[..3].eq_ignore_ascii_case("CN=") {
+                return &rdn[3..];
+            }
+            start = i + 1;
+        } else if bytes[i] == b'\\' {
+            i += 1;
+        }
+        i += 1;
+    }
+    dn
+}
+
 /// `YYYY-MM-DD HH:MM UTC` of seconds since the Unix epoch (any year a
 /// certificate can carry, before 1970 too).
 pub(crate) fn utc(seconds: i64) -> String {
@@ -160,6 +182,13 @@ mod tests {
     #[test]
     fn escapes_markup_and_quotes() {
         assert_eq!(esc(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    }
+
+    #[test]
+    fn headings_take_the_common_name() {
+        assert_eq!(common_name("CN=a.example.com,O=x,C=US"), "a.example.com");
+        assert_eq!(common_name("O=x\\,CN=y,CN=z\\,w"), "z\\,w");
+        assert_eq!(common_name("O=no name"), "O=no name");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use certexport::{Caller, Claim, ExportError};
 use serde::Deserialize;
 
 use super::certificate::validity_days;
-use super::page::{esc, utc};
+use super::page::{common_name, esc, utc};
 
 /// Certificates a page.
 pub(crate) const PAGE_SIZE: u32 = 25;
@@ -220,7 +220,7 @@ fn results_table(html: &mut String, form: &SearchForm, results: &SearchResults, 
         html,
         "<p role=\"status\" id=\"count\">{}–{} of {} certificates</p><div class=\"scroll\"><table id=\"results\">\
          <thead><tr><th scope=\"col\">Id</th><th scope=\"col\">Common name</th><th scope=\"col\">Issuer</th>\
-         <th scope=\"col\">Expires</th><th scope=\"col\">Key</th></tr></thead><tbody>",
+         <th scope=\"col\">Expires</th><th scope=\"col\">Key in store</th></tr></thead><tbody>",
         first + 1,
         first + shown,
         results.total
@@ -230,13 +230,15 @@ fn results_table(html: &mut String, form: &SearchForm, results: &SearchResults, 
         let name = c.common_name.clone().unwrap_or_else(|| c.subject.clone());
         let _ = write!(
             html,
-            "<tr><td>{id}</td><td><a href=\"/console/certificates/{id}\">{}</a></td><td>{}</td>\
-             <td>{}<br><span class=\"badge {class}\">{}</span></td><td>{}</td></tr>",
+            "<tr><td data-label=\"Id\">{id}</td><td data-label=\"Common name\">\
+             <a href=\"/console/certificates/{id}\">{}</a></td><td data-label=\"Issuer\">{}</td>\
+             <td data-label=\"Expires\">{}<br><span class=\"badge {class}\">{}</span></td>\
+             <td data-label=\"Key in store\">{}</td></tr>",
             esc(&name),
-            esc(&c.issuer),
+            esc(common_name(&c.issuer)),
             utc(c.not_after),
             esc(&sentence),
-            if c.has_private_key { "held" } else { "—" },
+            if c.has_private_key { "yes" } else { "no" },
             id = c.id.0,
         );
     }
