@@ -68,11 +68,7 @@ fn start(extra: &[&str]) -> Fixture {
     args.extend(pki.flags());
     args.extend(extra.iter().map(|s| s.to_string()));
     let server = Server::start(&args, &client);
-    Fixture {
-        pki,
-        server,
-        _dir: dir,
-    }
+    Fixture { pki, server, _dir: dir }
 }
 
 #[test]
@@ -131,15 +127,30 @@ fn a_person_signs_in_searches_and_downloads_in_chromium() {
     let key_public = common::run("openssl", &["pkey", "-pubout"], text[key_start..key_end].as_bytes());
     assert!(key_public.status.success());
     let cert_public = Command::new("openssl")
-        .args(["x509", "-pubkey", "-noout", "-in", &path(&common::data("manifest").join("a.example.com.pem"))])
+        .args([
+            "x509",
+            "-pubkey",
+            "-noout",
+            "-in",
+            &path(&common::data("manifest").join("a.example.com.pem")),
+        ])
         .output()
         .unwrap();
-    assert_eq!(key_public.stdout, cert_public.stdout, "the key is not the certificate's");
-    assert!(text.contains("subject=C = US, O = certexport tests, CN = a.example.com"), "{text}");
+    assert_eq!(
+        key_public.stdout, cert_public.stdout,
+        "the key is not the certificate's"
+    );
+    assert!(
+        text.contains("subject=C = US, O = certexport tests, CN = a.example.com"),
+        "{text}"
+    );
 
     // The server logged the key export, and no password, anywhere.
     let log = f.server.log();
-    assert!(log.contains("\"route\":\"console\""), "no audit line for the console's key export:\n{log}");
+    assert!(
+        log.contains("\"route\":\"console\""),
+        "no audit line for the console's key export:\n{log}"
+    );
     for secret in [PFX_PASSWORD, ALICE_PASSWORD, BOB_PASSWORD, "by-hand-1"] {
         assert!(!log.contains(secret), "the log holds a password:\n{log}");
     }
@@ -181,7 +192,10 @@ fn set_cookie(response: &reqwest::blocking::Response, name: &str) -> Option<Stri
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap().to_owned()))
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap().to_owned())
+        })
 }
 
 /// The `value` of the hidden `csrf` field of a page.
@@ -218,7 +232,12 @@ fn sign_in(f: &Fixture, client: &Client, name: &str, password: &str) -> (String,
 fn pages_need_a_session_posts_need_their_token_and_forged_cookies_are_refused() {
     let f = start(&[]);
     let client = bare_client(&f.pki);
-    let pages = ["/", "/console/certificates/3", "/console/certificates/3/download", "/?cn=a"];
+    let pages = [
+        "/",
+        "/console/certificates/3",
+        "/console/certificates/3/download",
+        "/?cn=a",
+    ];
     for page in pages {
         let response = client.get(f.server.url(page)).send().unwrap();
         assert_eq!(response.status(), 303, "{page}");
@@ -291,12 +310,21 @@ fn pages_need_a_session_posts_need_their_token_and_forged_cookies_are_refused() 
         .send()
         .unwrap();
     let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    for rule in ["default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "form-action 'self'"] {
+    for rule in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
         assert!(csp.contains(rule), "{csp}");
     }
     assert_eq!(page.headers()["cache-control"], "no-store");
     let html = page.text().unwrap();
-    assert!(!html.contains("<script>") && !html.contains(" style=") && !html.contains("onclick"), "{html}");
+    assert!(
+        !html.contains("<script>") && !html.contains(" style=") && !html.contains("onclick"),
+        "{html}"
+    );
 
     // Signing out ends the session on the server: the old cookie opens nothing.
     let response = with_session(client.post(f.server.url("/console/signout")), &session)

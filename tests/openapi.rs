@@ -75,7 +75,13 @@ fn the_document_validates_and_a_client_generated_from_it_downloads() {
     let doc = common::write(
         work.path(),
         "openapi.json",
-        f.client.get(f.server.url("/openapi.json")).send().unwrap().text().unwrap().as_bytes(),
+        f.client
+            .get(f.server.url("/openapi.json"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+            .as_bytes(),
     );
     let out = work.path().join("downloaded.pem");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/openapi_client.py");
@@ -184,7 +190,11 @@ fn every_documented_route_answers_and_answers_have_the_documented_fields() {
     assert_eq!(status, 200);
     assert_eq!(keys(&answer), properties("RecoverAnswer"));
 
-    let (status, answer) = call("/KeyfactorAPI/Certificates/Download", "DER", json!({"CertID": 3, "IncludeChain": true}));
+    let (status, answer) = call(
+        "/KeyfactorAPI/Certificates/Download",
+        "DER",
+        json!({"CertID": 3, "IncludeChain": true}),
+    );
     assert_eq!(status, 400);
     assert_eq!(keys(&answer), properties("KeyfactorErrorAnswer"));
     let codes = &doc["components"]["schemas"]["KeyfactorErrorAnswer"]["properties"]["ErrorCode"]["enum"];
@@ -202,7 +212,11 @@ fn every_documented_route_answers_and_answers_have_the_documented_fields() {
     let documented = properties("CertificateDetailAnswer");
     assert!(keys(&detail).is_subset(&documented), "{detail}");
     assert!(properties("CertificateAnswer").is_subset(&keys(&detail)), "{detail}");
-    assert!(keys(&detail["Chain"][0]).iter().all(|k| ["Id", "Thumbprint", "IssuedDN"].contains(&k.as_str())));
+    assert!(
+        keys(&detail["Chain"][0])
+            .iter()
+            .all(|k| ["Id", "Thumbprint", "IssuedDN"].contains(&k.as_str()))
+    );
 
     for body in [
         json!({"uuId": "60b8d6c4e5c7a920d4f4f1f4", "password": "pw-1"}),
@@ -210,13 +224,13 @@ fn every_documented_route_answers_and_answers_have_the_documented_fields() {
     ] {
         let (_, answer) = call("/avxapi/certificate/privatekey/download", "", body);
         assert_eq!(keys(&answer), properties("AvxAnswer"), "{answer}");
-        let response_schema: BTreeSet<String> = doc["components"]["schemas"]["AvxAnswer"]["properties"]["response"]
-            ["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+        let response_schema: BTreeSet<String> =
+            doc["components"]["schemas"]["AvxAnswer"]["properties"]["response"]["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
         assert_eq!(keys(&answer["response"]), response_schema, "{answer}");
     }
 }
@@ -227,7 +241,10 @@ fn the_reference_page_is_served_with_its_assets_under_a_strict_policy() {
     let page = f.client.get(f.server.url("/docs")).send().unwrap();
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("script-src 'self'") && csp.contains("default-src 'none'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
     let html = page.text().unwrap();
     assert!(html.contains("<script src=\"/docs/docs.js\""), "{html}");
     assert!(!html.contains("<script>") && !html.contains("http://") && !html.contains("https://"));

@@ -16,7 +16,11 @@ use crate::request::{CertificateFormat, ExportRequest, KeyExport, KeyPlacement};
 /// The fields of the call. `zip` is this crate's: it asks for the answer
 /// as a ZIP (`zipFileName` and `certContents`, see [`AvxKeyRequest`]).
 pub(super) const FIELDS: &[Field] = &[
-    Field::new("uuId", Kind::Text, "The certificate's uuid: 1-64 of A-Z, a-z, 0-9 and '-'."),
+    Field::new(
+        "uuId",
+        Kind::Text,
+        "The certificate's uuid: 1-64 of A-Z, a-z, 0-9 and '-'.",
+    ),
     Field::new(
         "password",
         Kind::Secret,

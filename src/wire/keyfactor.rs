@@ -27,7 +27,11 @@ const LOOKUP_FIELDS: [Field; 4] = [
         Kind::Text,
         "The serial number in hex (with IssuerDN); leading zero bytes are not significant.",
     ),
-    Field::new("IssuerDN", Kind::Text, "The issuer's distinguished name, RFC 4514 (with SerialNumber)."),
+    Field::new(
+        "IssuerDN",
+        Kind::Text,
+        "The issuer's distinguished name, RFC 4514 (with SerialNumber).",
+    ),
 ];
 
 /// The option fields both calls share.
@@ -86,7 +90,11 @@ pub(super) const RECOVER_FIELDS: &[Field] = &concat_fields::<14>(&[
             Kind::Flag,
             "The legacy PFX profile (3DES, RC2-40, SHA-1 MAC) or key scheme, for old consumers.",
         ),
-        Field::new("FriendlyName", Kind::Text, "The PFX friendlyName (the Java keystore alias)."),
+        Field::new(
+            "FriendlyName",
+            Kind::Text,
+            "The PFX friendlyName (the Java keystore alias).",
+        ),
     ],
     &OPTION_FIELDS,
 ]);

@@ -119,7 +119,10 @@ impl PartialSchema for RecoverAnswer {
                  `fileName` for a request written in camelCase.",
             ))
             .property("PFX", base64("The file, base64."))
-            .property("FileName", text("The file's name (also in the X-CertificateFile header)."))
+            .property(
+                "FileName",
+                text("The file's name (also in the X-CertificateFile header)."),
+            )
             .required("PFX")
             .required("FileName")
             .into()
@@ -251,18 +254,17 @@ fn certificate_object(about: &str) -> ObjectBuilder {
         .property("KeyType", nullable_text("RSA, ECC, Ed25519, ..."))
         .property(
             "KeySizeInBits",
-            ObjectBuilder::new()
-                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::Integer, Type::Null])),
+            ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::Integer,
+                Type::Null,
+            ])),
         )
         .property("SigningAlgorithm", text("The signature algorithm's name."))
         .property(
             "SubjectAltNameElements",
             utoipa::openapi::schema::ArrayBuilder::new().items(san),
         )
-        .property(
-            "HasPrivateKey",
-            ObjectBuilder::new().schema_type(Type::Boolean),
-        )
+        .property("HasPrivateKey", ObjectBuilder::new().schema_type(Type::Boolean))
         .property("Uuid", nullable_text("The certificate's uuid, if it has one."))
         .property(
             "Collections",
@@ -325,11 +327,15 @@ impl PartialSchema for AvxAnswer {
             )
             .property(
                 "tags",
-                ObjectBuilder::new().schema_type(Type::Object).description(Some("Always empty.")),
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .description(Some("Always empty.")),
             )
             .property(
                 "headers",
-                ObjectBuilder::new().schema_type(Type::Null).description(Some("Always null.")),
+                ObjectBuilder::new()
+                    .schema_type(Type::Null)
+                    .description(Some("Always null.")),
             )
             .required("response")
             .required("message")
@@ -376,7 +382,10 @@ fn text(about: &str) -> ObjectBuilder {
 
 fn nullable_text(about: &str) -> ObjectBuilder {
     ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
         .description(Some(about))
 }
 
@@ -404,10 +413,7 @@ mod tests {
         assert!(!props.is_empty());
         for (name, schema) in props {
             let (good, bad) = match schema["type"].as_str().unwrap() {
-                "string" => (
-                    schema["enum"].get(0).cloned().unwrap_or(json!("x1")),
-                    json!(7),
-                ),
+                "string" => (schema["enum"].get(0).cloned().unwrap_or(json!("x1")), json!(7)),
                 "boolean" => (json!(true), json!("yes")),
                 "integer" => (json!(7), json!("seven")),
                 other => panic!("{name}: type {other}"),
@@ -462,7 +468,12 @@ mod tests {
             .map(|f| (f.name.to_owned(), Value::Null))
             .collect();
         let body = Value::Object(all).to_string();
-        assert!(RecoverRequest::from_json(body.as_bytes()).unwrap().unknown_fields().is_empty());
+        assert!(
+            RecoverRequest::from_json(body.as_bytes())
+                .unwrap()
+                .unknown_fields()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -234,6 +234,38 @@ def main():
         assert status.startswith("403 text/html"), status
         assert not os.path.exists(os.path.join(downloads, "a.example.com (1).pfx"))
         sign_out(driver, base)
+
+        # The API reference: every call listed, and one sent from the page.
+        driver.get(base + "/docs")
+        deadline = time.monotonic() + 30
+        while not driver.find_elements(By.CSS_SELECTOR, "details.op") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        summaries = [s.text for s in driver.find_elements(By.CSS_SELECTOR, "details.op summary")]
+        for path in ["/KeyfactorAPI/Certificates/Download", "/KeyfactorAPI/Certificates/Recover",
+                     "/KeyfactorAPI/Certificates", "/KeyfactorAPI/Certificates/{id}",
+                     "/avxapi/certificate/privatekey/download", "/healthz", "/metrics"]:
+            assert any((" " + path + " ") in s for s in summaries), (path, summaries)
+        labelled(driver)
+        driver.find_element(By.ID, "auth-name").send_keys(config["alice"])
+        driver.find_element(By.ID, "auth-password").send_keys(config["alice_password"])
+        download_op = next(d for d in driver.find_elements(By.CSS_SELECTOR, "details.op")
+                           if " /KeyfactorAPI/Certificates/Download " in d.find_element(By.TAG_NAME, "summary").text)
+        download_op.find_element(By.TAG_NAME, "summary").click()
+        for label in download_op.find_elements(By.TAG_NAME, "label"):
+            if label.text.startswith("collectionId"):
+                driver.find_element(By.ID, label.get_attribute("for")).send_keys("5")
+            if label.text.startswith("x-certificateformat"):
+                driver.find_element(By.ID, label.get_attribute("for")).send_keys("PEM")
+        body = download_op.find_element(By.TAG_NAME, "textarea")
+        body.clear()
+        body.send_keys('{"CertID": 3, "IncludeChain": true}')
+        download_op.find_element(By.CSS_SELECTOR, ".actions button").click()
+        out = download_op.find_element(By.CSS_SELECTOR, "pre.out")
+        deadline = time.monotonic() + 30
+        while "Sending" in out.text and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert out.text.startswith("200") and "X-CertificateFile: a.example.com.pem" in out.text, out.text
+        shot(driver, shots, "docs")
     finally:
         driver.quit()
     print("console browser checks passed")

@@ -42,8 +42,8 @@ use super::auth::{Credentials, Identity};
 use super::lanes::{Lane, WorkFailed};
 use super::metrics::Route;
 use super::routes::{App, KeyExportFailed, key_export};
-pub(crate) use page::{asset, guard};
 use page::{SignedIn, esc, html, layout, redirect, with_cookie};
+pub(crate) use page::{asset, guard};
 pub(crate) use session::Sessions;
 use session::{SESSION_COOKIE, SIGNIN_COOKIE, Session, clear_cookie, cookie, random_token, same_token, set_cookie};
 
@@ -58,7 +58,10 @@ pub(crate) fn router() -> Router<Arc<App>> {
         .route("/console/signout", axum::routing::post(signout))
         .route("/console/certificates/{id}", get(certificate_page))
         .route("/console/certificates/{id}/download", get(download_page).post(download))
-        .route("/console/assets/console.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
+        .route(
+            "/console/assets/console.css",
+            get(|| async { asset("text/css; charset=utf-8", CSS) }),
+        )
         .route(
             "/console/assets/console.js",
             get(|| async { asset("text/javascript; charset=utf-8", JS) }),
@@ -166,9 +169,14 @@ async fn signin_page(State(app): State<Arc<App>>, headers: HeaderMap) -> Respons
 
 fn signin_form(status: StatusCode, error: Option<&str>) -> Response {
     let Ok(token) = random_token() else {
-        return html(StatusCode::SERVICE_UNAVAILABLE, layout("Sign in", None, "<p>Try again.</p>"));
+        return html(
+            StatusCode::SERVICE_UNAVAILABLE,
+            layout("Sign in", None, "<p>Try again.</p>"),
+        );
     };
-    let error = error.map_or(String::new(), |e| format!("<p class=\"badge bad\" role=\"alert\">{}</p>", esc(e)));
+    let error = error.map_or(String::new(), |e| {
+        format!("<p class=\"badge bad\" role=\"alert\">{}</p>", esc(e))
+    });
     let main = format!(
         "<h1>Sign in</h1>{error}<form method=\"post\" action=\"/console/signin\" class=\"dialog\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
@@ -206,7 +214,10 @@ async fn signin(State(app): State<Arc<App>>, headers: HeaderMap, Form(form): For
         return signin_form(StatusCode::UNAUTHORIZED, Some("The name or the password is wrong."));
     }
     let Ok(started) = app.console.start(identity.name()) else {
-        return html(StatusCode::SERVICE_UNAVAILABLE, layout("Sign in", None, "<p>Try again.</p>"));
+        return html(
+            StatusCode::SERVICE_UNAVAILABLE,
+            layout("Sign in", None, "<p>Try again.</p>"),
+        );
     };
     let response = with_cookie(
         redirect("/"),
@@ -252,7 +263,9 @@ async fn facts_for(app: &Arc<App>, visitor: &Visitor, id: u64) -> Result<certifi
     let caller = visitor.identity.caller().clone();
     match app
         .lanes
-        .run(Lane::Certificate, move || certificate::facts(&reading.exporter, &caller, id))
+        .run(Lane::Certificate, move || {
+            certificate::facts(&reading.exporter, &caller, id)
+        })
         .await
     {
         Ok(Ok(facts)) => Ok(facts),
@@ -388,7 +401,13 @@ async fn download(
 fn attachment(bytes: Vec<u8>, name: &str, content_type: &'static str) -> Response {
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded: String = name
         .bytes()

@@ -55,7 +55,13 @@ impl Route {
             Some(p) if p.ends_with("/certificate/privatekey/download") => Route::AvxKeyDownload,
             Some("/healthz") => Route::Healthz,
             Some("/metrics") => Route::Metrics,
-            Some(p) if p == "/" || p.starts_with("/console/") || p == "/docs" || p.starts_with("/docs/") || p == "/openapi.json" => {
+            Some(p)
+                if p == "/"
+                    || p.starts_with("/console/")
+                    || p == "/docs"
+                    || p.starts_with("/docs/")
+                    || p == "/openapi.json" =>
+            {
                 Route::Console
             }
             _ => Route::Other,

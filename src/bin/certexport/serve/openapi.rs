@@ -112,7 +112,11 @@ mod tests {
 
     #[test]
     fn the_page_stays_small() {
-        assert!(PAGE.len() + SCRIPT.len() <= 10 * 1024, "{} bytes", PAGE.len() + SCRIPT.len());
+        assert!(
+            PAGE.len() + SCRIPT.len() <= 10 * 1024,
+            "{} bytes",
+            PAGE.len() + SCRIPT.len()
+        );
     }
 
     /// Every route the service answers (SPEC: the reference calls, the

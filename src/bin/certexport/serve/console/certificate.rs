@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use certexport::ids::{CertId, Thumbprint};
 use certexport::options::{KeyExport, KeyPlacement, ScopeRule};
 use certexport::store::CertificateStore;
-use certexport::{CertificateFormat, CertificateSummary, Exporter, ExportError, ExportRequest, Password};
+use certexport::{CertificateFormat, CertificateSummary, ExportError, ExportRequest, Exporter, Password};
 use der::Decode as _;
 use der::asn1::ObjectIdentifier;
 use x509_cert::ext::pkix::SubjectAltName;
@@ -127,8 +127,12 @@ fn subject_alt_names(der: &[u8]) -> Vec<String> {
 
 fn ip_text(bytes: &[u8]) -> Option<String> {
     match bytes.len() {
-        4 => <[u8; 4]>::try_from(bytes).ok().map(|b| std::net::Ipv4Addr::from(b).to_string()),
-        16 => <[u8; 16]>::try_from(bytes).ok().map(|b| std::net::Ipv6Addr::from(b).to_string()),
+        4 => <[u8; 4]>::try_from(bytes)
+            .ok()
+            .map(|b| std::net::Ipv4Addr::from(b).to_string()),
+        16 => <[u8; 16]>::try_from(bytes)
+            .ok()
+            .map(|b| std::net::Ipv6Addr::from(b).to_string()),
         _ => None,
     }
 }
@@ -205,7 +209,12 @@ pub(crate) fn render(facts: &Facts, now: i64) -> String {
     let collections = if facts.collections.is_empty() {
         "none".to_owned()
     } else {
-        facts.collections.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        facts
+            .collections
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     let names = if facts.names.is_empty() {
         "none".to_owned()
@@ -276,9 +285,18 @@ mod tests {
     #[test]
     fn validity_counts_days_from_now() {
         let day = 86_400;
-        assert_eq!(validity(&summary(0, 100 * day), 10 * day), ("good", "Valid: 90 days left".into()));
-        assert_eq!(validity(&summary(0, 100 * day), 80 * day), ("warn", "Valid: 20 days left".into()));
-        assert_eq!(validity(&summary(0, 100 * day), 103 * day), ("bad", "Expired 3 days ago".into()));
+        assert_eq!(
+            validity(&summary(0, 100 * day), 10 * day),
+            ("good", "Valid: 90 days left".into())
+        );
+        assert_eq!(
+            validity(&summary(0, 100 * day), 80 * day),
+            ("warn", "Valid: 20 days left".into())
+        );
+        assert_eq!(
+            validity(&summary(0, 100 * day), 103 * day),
+            ("bad", "Expired 3 days ago".into())
+        );
         assert_eq!(
             validity(&summary(5 * day, 100 * day), 2 * day),
             ("bad", "Not yet valid: starts in 3 days".into())

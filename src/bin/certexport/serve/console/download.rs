@@ -40,10 +40,30 @@ struct Choice {
 }
 
 const CHOICES: &[Choice] = &[
-    Choice::certificate("PEM", "PEM (text, chain optional)", CertificateFormat::Pem, &["pem", "cer", "crt"]),
-    Choice::certificate("CER", "CER (PEM text, certificate only)", CertificateFormat::Cer, &["cer"]),
-    Choice::certificate("CRT", "CRT (PEM text, certificate only)", CertificateFormat::Crt, &["crt"]),
-    Choice::certificate("DER", "DER (binary, certificate only)", CertificateFormat::Der, &["cer", "crt"]),
+    Choice::certificate(
+        "PEM",
+        "PEM (text, chain optional)",
+        CertificateFormat::Pem,
+        &["pem", "cer", "crt"],
+    ),
+    Choice::certificate(
+        "CER",
+        "CER (PEM text, certificate only)",
+        CertificateFormat::Cer,
+        &["cer"],
+    ),
+    Choice::certificate(
+        "CRT",
+        "CRT (PEM text, certificate only)",
+        CertificateFormat::Crt,
+        &["crt"],
+    ),
+    Choice::certificate(
+        "DER",
+        "DER (binary, certificate only)",
+        CertificateFormat::Der,
+        &["cer", "crt"],
+    ),
     Choice::certificate("P7B", "P7B (PKCS#7 with the chain)", CertificateFormat::P7b, &["p7b"]),
     Choice::with_key(
         "PEM-KEY",
@@ -156,14 +176,15 @@ impl DownloadForm {
     /// certificate and the scope). A key choice needs `key_allowed`; the
     /// two passwords must match.
     pub(crate) fn into_request(self, mut request: ExportRequest, key_allowed: bool) -> Result<ExportRequest, Refusal> {
-        let choice = CHOICES
-            .iter()
-            .find(|c| c.value == self.format)
-            .ok_or(Refusal::Export(ExportError::UnknownChoice {
-                option: "format",
-                input: self.format.chars().take(16).collect(),
-                accepted: "one of the dialog's formats",
-            }))?;
+        let choice =
+            CHOICES
+                .iter()
+                .find(|c| c.value == self.format)
+                .ok_or(Refusal::Export(ExportError::UnknownChoice {
+                    option: "format",
+                    input: self.format.chars().take(16).collect(),
+                    accepted: "one of the dialog's formats",
+                }))?;
         request.format = choice.format;
         request.include_chain = self.include_chain.is_some();
         request.include_subject_header = self.subject_header.is_some();
@@ -181,7 +202,10 @@ impl DownloadForm {
         if !key_allowed {
             return Err(Refusal::Export(ExportError::AccessDenied));
         }
-        let password = self.password.filter(|p| !p.is_empty()).ok_or(Refusal::PasswordMissing)?;
+        let password = self
+            .password
+            .filter(|p| !p.is_empty())
+            .ok_or(Refusal::PasswordMissing)?;
         if self.password_again.as_deref() != Some(password.as_str()) {
             return Err(Refusal::PasswordsDiffer);
         }
@@ -236,15 +260,22 @@ impl Refusal {
 
 /// The dialog's form for certificate `id`: key choices only when
 /// `key_allowed`.
-pub(crate) fn render(id: u64, subject: &str, csrf: &str, key_allowed: bool, shown: &Shown, error: Option<&str>) -> String {
+pub(crate) fn render(
+    id: u64,
+    subject: &str,
+    csrf: &str,
+    key_allowed: bool,
+    shown: &Shown,
+    error: Option<&str>,
+) -> String {
     let mut html = String::new();
-    let _ = write!(
-        html,
-        "<h1>Download</h1><p class=\"subject\">{}</p>",
-        esc(subject)
-    );
+    let _ = write!(html, "<h1>Download</h1><p class=\"subject\">{}</p>", esc(subject));
     if let Some(error) = error {
-        let _ = write!(html, "<p class=\"badge bad\" role=\"alert\" id=\"error\">{}</p>", esc(error));
+        let _ = write!(
+            html,
+            "<p class=\"badge bad\" role=\"alert\" id=\"error\">{}</p>",
+            esc(error)
+        );
     }
     let _ = write!(
         html,
@@ -253,7 +284,11 @@ pub(crate) fn render(id: u64, subject: &str, csrf: &str, key_allowed: bool, show
          <label for=\"format\">Format</label><select id=\"format\" name=\"format\">",
         esc(csrf)
     );
-    let selected_format = if shown.format.is_empty() { "PEM" } else { shown.format.as_str() };
+    let selected_format = if shown.format.is_empty() {
+        "PEM"
+    } else {
+        shown.format.as_str()
+    };
     for choice in CHOICES.iter().filter(|c| key_allowed || c.key.is_none()) {
         let _ = write!(
             html,
@@ -265,11 +300,17 @@ pub(crate) fn render(id: u64, subject: &str, csrf: &str, key_allowed: bool, show
                 Some(KeyPlacement::KeyOnly) => "only",
                 Some(_) => "with",
             },
-            if choice.value == selected_format { " selected" } else { "" },
+            if choice.value == selected_format {
+                " selected"
+            } else {
+                ""
+            },
             choice.label
         );
     }
-    html.push_str("</select><label for=\"extension\">File extension</label><select id=\"extension\" name=\"extension\">");
+    html.push_str(
+        "</select><label for=\"extension\">File extension</label><select id=\"extension\" name=\"extension\">",
+    );
     let extensions = CHOICES
         .iter()
         .find(|c| c.value == selected_format)
@@ -313,7 +354,9 @@ pub(crate) fn render(id: u64, subject: &str, csrf: &str, key_allowed: bool, show
             checked(shown.legacy),
         );
     } else {
-        html.push_str("<p class=\"note\">Private-key export is not offered: you may not export this certificate's key.</p>");
+        html.push_str(
+            "<p class=\"note\">Private-key export is not offered: you may not export this certificate's key.</p>",
+        );
     }
     let _ = write!(
         html,

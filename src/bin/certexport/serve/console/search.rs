@@ -179,9 +179,16 @@ pub(crate) fn render(
     );
     for choice in scope_choices(caller) {
         let selected = if choice.value == form.scope { " selected" } else { "" };
-        let _ = write!(html, "<option value=\"{}\"{selected}>{}</option>", esc(&choice.value), esc(&choice.label));
+        let _ = write!(
+            html,
+            "<option value=\"{}\"{selected}>{}</option>",
+            esc(&choice.value),
+            esc(&choice.label)
+        );
     }
-    html.push_str("</select></div><div class=\"field\"><label for=\"sort\">Sort by</label><select id=\"sort\" name=\"sort\">");
+    html.push_str(
+        "</select></div><div class=\"field\"><label for=\"sort\">Sort by</label><select id=\"sort\" name=\"sort\">",
+    );
     for (value, label) in SORTS {
         let selected = if value == form.sort { " selected" } else { "" };
         let _ = write!(html, "<option value=\"{value}\"{selected}>{label}</option>");
@@ -244,10 +251,18 @@ fn results_table(html: &mut String, form: &SearchForm, results: &SearchResults, 
     }
     html.push_str("</tbody></table></div><nav class=\"pages\" aria-label=\"Pages\">");
     if page > 1 {
-        let _ = write!(html, "<a href=\"{}\" rel=\"prev\">Previous page</a>", esc(&form.page_url(page - 1)));
+        let _ = write!(
+            html,
+            "<a href=\"{}\" rel=\"prev\">Previous page</a>",
+            esc(&form.page_url(page - 1))
+        );
     }
     if first + shown < results.total {
-        let _ = write!(html, "<a href=\"{}\" rel=\"next\">Next page</a>", esc(&form.page_url(page + 1)));
+        let _ = write!(
+            html,
+            "<a href=\"{}\" rel=\"next\">Next page</a>",
+            esc(&form.page_url(page + 1))
+        );
     }
     html.push_str("</nav>");
 }

@@ -191,7 +191,11 @@ mod tests {
         let mut forged = started.token.clone().into_bytes();
         forged[0] = if forged[0] == b'A' { b'B' } else { b'A' };
         let forged = String::from_utf8(forged).unwrap();
-        assert!(sessions.current(&with_cookie(&format!("{SESSION_COOKIE}={forged}"))).is_none());
+        assert!(
+            sessions
+                .current(&with_cookie(&format!("{SESSION_COOKIE}={forged}")))
+                .is_none()
+        );
         sessions.end(&headers);
         assert!(sessions.current(&headers).is_none());
     }
