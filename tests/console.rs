@@ -124,7 +124,7 @@ fn a_person_signs_in_searches_and_downloads_in_chromium() {
     let text = String::from_utf8(opened.stdout).unwrap();
     let key_start = text.find("-----BEGIN PRIVATE KEY-----").expect("the PFX holds a key");
     let key_end = text.find("-----END PRIVATE KEY-----").unwrap() + "-----END PRIVATE KEY-----".len();
-    let key_public = common::run("openssl", &["pkey", "-pubout"], text[key_start..key_end].as_bytes());
+    let key_public = common::run("openssl", &["pkey", "-pubout"], &text.as_bytes()[key_start..key_end]);
     assert!(key_public.status.success());
     let cert_public = Command::new("openssl")
         .args([
