@@ -20,27 +20,20 @@ mod common;
 #[path = "common/serve.rs"]
 mod serve_common;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use reqwest::blocking::Client;
-use serve_common::{Credential, Server, TestPki, callers_json, path};
+use serve_common::{Credential, TestPki, callers_json, path, pem_subject_cns, serve_manifest};
 
 const ALICE_PASSWORD: &str = "alice console pass";
 const BOB_PASSWORD: &str = "bob console pass";
 const PFX_PASSWORD: &str = "Pfx-Secret-7c1e93";
 
-struct Fixture {
-    pki: TestPki,
-    server: Server,
-    _dir: tempfile::TempDir,
-}
+type Fixture = serve_common::Manifest;
 
+/// alice reads collection 5 and its keys; bob reads collection 5 without keys.
 fn start(extra: &[&str]) -> Fixture {
-    let pki = TestPki::new();
-    let client = pki.client();
-    let dir = common::tempdir();
     let callers = callers_json(&[
         (
             "alice",
@@ -56,19 +49,9 @@ fn start(extra: &[&str]) -> Fixture {
             &["/certificates/collections/read/5/"],
         ),
     ]);
-    let callers = common::write(dir.path(), "callers.json", callers.as_bytes());
-    let mut args = vec![
-        "--store".to_owned(),
-        path(&common::data("manifest")),
-        "--callers".to_owned(),
-        path(&callers),
-        "--log-format".to_owned(),
-        "json".to_owned(),
-    ];
-    args.extend(pki.flags());
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let server = Server::start(&args, &client);
-    Fixture { pki, server, _dir: dir }
+    let mut flags = vec!["--log-format", "json"];
+    flags.extend_from_slice(extra);
+    serve_manifest(&callers, &flags)
 }
 
 #[test]
@@ -109,7 +92,7 @@ fn a_person_signs_in_searches_and_downloads_in_chromium() {
     // The PEM the browser saved: the chain, root first, as OpenSSL reads it.
     let pem = downloads.join("a.example.com.pem");
     assert_eq!(
-        pem_subjects(&pem),
+        pem_subject_cns(&pem),
         ["Manifest Root", "Manifest Intermediate", "a.example.com"]
     );
     // The PFX opens with the password typed in the dialog, and its key is
@@ -154,22 +137,6 @@ fn a_person_signs_in_searches_and_downloads_in_chromium() {
     for secret in [PFX_PASSWORD, ALICE_PASSWORD, BOB_PASSWORD, "by-hand-1"] {
         assert!(!log.contains(secret), "the log holds a password:\n{log}");
     }
-}
-
-/// The CNs of a PEM file's certificates, in file order, as OpenSSL reads them.
-fn pem_subjects(file: &Path) -> Vec<String> {
-    let p7 = Command::new("openssl")
-        .args(["crl2pkcs7", "-nocrl", "-certfile", &path(file)])
-        .output()
-        .unwrap();
-    assert!(p7.status.success(), "{}", String::from_utf8_lossy(&p7.stderr));
-    let printed = common::run("openssl", &["pkcs7", "-print_certs", "-noout"], &p7.stdout);
-    String::from_utf8(printed.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.strip_prefix("subject="))
-        .map(|s| s.rsplit("CN = ").next().unwrap().trim().to_owned())
-        .collect()
 }
 
 /// A client that keeps no cookies and follows no redirects: each request

@@ -20,21 +20,16 @@ use std::process::Command;
 
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
-use serve_common::{Credential, Server, TestPki, callers_json, path};
+use serve_common::{Credential, callers_json, path, pem_subject_cns, serve_manifest};
 
 const TOKEN: &str = "openapi-admin-token";
 
 struct Fixture {
-    pki: TestPki,
+    manifest: serve_common::Manifest,
     client: Client,
-    server: Server,
-    _dir: tempfile::TempDir,
 }
 
 fn start() -> Fixture {
-    let pki = TestPki::new();
-    let client = pki.client();
-    let dir = common::tempdir();
     let callers = callers_json(&[(
         "admin-bot",
         Credential::Token(TOKEN),
@@ -43,26 +38,13 @@ fn start() -> Fixture {
             "/certificates/collections/private_key/read/",
         ],
     )]);
-    let callers = common::write(dir.path(), "callers.json", callers.as_bytes());
-    let mut args = vec![
-        "--store".to_owned(),
-        path(&common::data("manifest")),
-        "--callers".to_owned(),
-        path(&callers),
-        "--avx-legacy-key-encryption".to_owned(),
-    ];
-    args.extend(pki.flags());
-    let server = Server::start(&args, &client);
-    Fixture {
-        pki,
-        client,
-        server,
-        _dir: dir,
-    }
+    let manifest = serve_manifest(&callers, &["--avx-legacy-key-encryption"]);
+    let client = manifest.pki.client();
+    Fixture { manifest, client }
 }
 
 fn document(f: &Fixture) -> Value {
-    let response = f.client.get(f.server.url("/openapi.json")).send().unwrap();
+    let response = f.client.get(f.manifest.server.url("/openapi.json")).send().unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
     serde_json::from_str(&response.text().unwrap()).unwrap()
@@ -76,7 +58,7 @@ fn the_document_validates_and_a_client_generated_from_it_downloads() {
         work.path(),
         "openapi.json",
         f.client
-            .get(f.server.url("/openapi.json"))
+            .get(f.manifest.server.url("/openapi.json"))
             .send()
             .unwrap()
             .text()
@@ -90,8 +72,8 @@ fn the_document_validates_and_a_client_generated_from_it_downloads() {
             script,
             &path(&doc),
             &path(work.path()),
-            &f.server.base,
-            &path(&f.pki.ca()),
+            &f.manifest.server.base,
+            &path(&f.manifest.pki.ca()),
             TOKEN,
             "3",
             &path(&out),
@@ -106,29 +88,12 @@ fn the_document_validates_and_a_client_generated_from_it_downloads() {
     );
     assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "a.example.com.pem");
     // OpenSSL reads the chain the client saved, root first as it asked.
-    let subjects = pem_subjects(&out);
+    let subjects = pem_subject_cns(&out);
     assert_eq!(
         subjects,
         ["Manifest Root", "Manifest Intermediate", "a.example.com"],
         "{subjects:?}"
     );
-}
-
-/// The CNs of the certificates of a PEM file, in file order, as OpenSSL reads them.
-fn pem_subjects(file: &std::path::Path) -> Vec<String> {
-    let p7 = Command::new("openssl")
-        .args(["crl2pkcs7", "-nocrl", "-certfile", &path(file)])
-        .output()
-        .unwrap();
-    assert!(p7.status.success(), "{}", String::from_utf8_lossy(&p7.stderr));
-    let printed = common::run("openssl", &["pkcs7", "-print_certs", "-noout"], &p7.stdout);
-    assert!(printed.status.success());
-    String::from_utf8(printed.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.strip_prefix("subject="))
-        .map(|s| s.rsplit("CN = ").next().unwrap().trim().to_owned())
-        .collect()
 }
 
 #[test]
@@ -142,8 +107,8 @@ fn every_documented_route_answers_and_answers_have_the_documented_fields() {
             let route = route.replace("{id}", "3");
             let route = route.as_str();
             let request = match method.as_str() {
-                "get" => f.client.get(f.server.url(route)),
-                "post" => f.client.post(f.server.url(route)).body("{}"),
+                "get" => f.client.get(f.manifest.server.url(route)),
+                "post" => f.client.post(f.manifest.server.url(route)).body("{}"),
                 other => panic!("{other} {route}"),
             };
             let status = request.send().unwrap().status().as_u16();
@@ -167,7 +132,7 @@ fn every_documented_route_answers_and_answers_have_the_documented_fields() {
     let call = |route: &str, format: &str, body: Value| -> (u16, Value) {
         let response = f
             .client
-            .post(f.server.url(route))
+            .post(f.manifest.server.url(route))
             .bearer_auth(TOKEN)
             .header("x-certificateformat", format)
             .header("content-type", "application/json")
@@ -201,7 +166,12 @@ fn every_documented_route_answers_and_answers_have_the_documented_fields() {
     assert!(codes.as_array().unwrap().contains(&answer["ErrorCode"]), "{answer}");
 
     let get = |route: &str| -> Value {
-        let response = f.client.get(f.server.url(route)).bearer_auth(TOKEN).send().unwrap();
+        let response = f
+            .client
+            .get(f.manifest.server.url(route))
+            .bearer_auth(TOKEN)
+            .send()
+            .unwrap();
         assert_eq!(response.status(), 200, "{route}");
         serde_json::from_str(&response.text().unwrap()).unwrap()
     };
@@ -238,7 +208,7 @@ fn every_documented_route_answers_and_answers_have_the_documented_fields() {
 #[test]
 fn the_reference_page_is_served_with_its_assets_under_a_strict_policy() {
     let f = start();
-    let page = f.client.get(f.server.url("/docs")).send().unwrap();
+    let page = f.client.get(f.manifest.server.url("/docs")).send().unwrap();
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(
@@ -248,7 +218,7 @@ fn the_reference_page_is_served_with_its_assets_under_a_strict_policy() {
     let html = page.text().unwrap();
     assert!(html.contains("<script src=\"/docs/docs.js\""), "{html}");
     assert!(!html.contains("<script>") && !html.contains("http://") && !html.contains("https://"));
-    let script = f.client.get(f.server.url("/docs/docs.js")).send().unwrap();
+    let script = f.client.get(f.manifest.server.url("/docs/docs.js")).send().unwrap();
     assert_eq!(script.status(), 200);
     assert!(script.text().unwrap().contains("/openapi.json"));
 }

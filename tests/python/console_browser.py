@@ -74,17 +74,33 @@ def wait_for_file(directory, name, seconds=60):
     raise AssertionError(f"{name} was not downloaded; the directory holds {os.listdir(directory)}")
 
 
+def wait_until(what, check, seconds=30):
+    """Waits (bounded) for check() to hold: a click that submits a form
+    returns before the next page has loaded."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {seconds} s")
+
+
+def click_to(driver, element, url):
+    """Clicks element and waits for the page at url."""
+    element.click()
+    wait_until(f"the page {url}", lambda: driver.current_url == url
+               and driver.execute_script("return document.readyState") == "complete")
+
+
 def sign_in(driver, base, name, password):
     driver.get(base + "/console/signin")
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form.dialog button[type=submit]").click()
-    assert driver.current_url.rstrip("/") == base, driver.current_url
+    click_to(driver, driver.find_element(By.CSS_SELECTOR, "form.dialog button[type=submit]"), base + "/")
 
 
 def sign_out(driver, base):
-    driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
-    assert driver.current_url == base + "/console/signin", driver.current_url
+    click_to(driver, driver.find_element(By.CSS_SELECTOR, "form.signout button"), base + "/console/signin")
 
 
 def history_urls(driver):
@@ -117,7 +133,8 @@ def main():
         driver.find_element(By.ID, "name").send_keys(config["alice"])
         driver.find_element(By.ID, "password").send_keys("not-the-password")
         driver.find_element(By.CSS_SELECTOR, "form.dialog button[type=submit]").click()
-        assert "wrong" in driver.page_source and "not-the-password" not in driver.page_source
+        wait_until("the refusal", lambda: "wrong" in driver.page_source)
+        assert "not-the-password" not in driver.page_source
 
         sign_in(driver, base, config["alice"], config["alice_password"])
         cookies = {c["name"]: c for c in driver.get_cookies()}
@@ -130,6 +147,7 @@ def main():
         box = driver.find_element(By.ID, "cn")
         box.send_keys("example.com")
         box.submit()
+        wait_until("the results", lambda: driver.find_elements(By.ID, "count"))
         rows = driver.find_elements(By.CSS_SELECTOR, "#results tbody tr")
         names = [r.find_elements(By.TAG_NAME, "td")[1].text for r in rows]
         # alice reads collection 5: a.example.com and c.example.com, never b (collection 6).
@@ -148,8 +166,7 @@ def main():
 
         # Open a.example.com from the results.
         driver.get(base + "/?cn=a.example.com")
-        driver.find_element(By.LINK_TEXT, "a.example.com").click()
-        assert driver.current_url == base + "/console/certificates/3", driver.current_url
+        click_to(driver, driver.find_element(By.LINK_TEXT, "a.example.com"), base + "/console/certificates/3")
         text = driver.find_element(By.TAG_NAME, "main").text
         chain = [li.find_element(By.CLASS_NAME, "subject").text
                  for li in driver.find_elements(By.CSS_SELECTOR, "ol.chain li")]
@@ -160,7 +177,7 @@ def main():
         shot(driver, shots, "certificate")
 
         # The dialog: PEM with the chain, root first.
-        driver.find_element(By.LINK_TEXT, "Download…").click()
+        click_to(driver, driver.find_element(By.LINK_TEXT, "Download…"), base + "/console/certificates/3/download")
         labelled(driver)
         form = driver.find_element(By.ID, "download")
         Select(form.find_element(By.ID, "format")).select_by_value("PEM")
@@ -237,9 +254,7 @@ def main():
 
         # The API reference: every call listed, and one sent from the page.
         driver.get(base + "/docs")
-        deadline = time.monotonic() + 30
-        while not driver.find_elements(By.CSS_SELECTOR, "details.op") and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until("the reference's calls", lambda: driver.find_elements(By.CSS_SELECTOR, "details.op"))
         summaries = [s.text for s in driver.find_elements(By.CSS_SELECTOR, "details.op summary")]
         for path in ["/KeyfactorAPI/Certificates/Download", "/KeyfactorAPI/Certificates/Recover",
                      "/KeyfactorAPI/Certificates", "/KeyfactorAPI/Certificates/{id}",
@@ -261,9 +276,7 @@ def main():
         body.send_keys('{"CertID": 3, "IncludeChain": true}')
         download_op.find_element(By.CSS_SELECTOR, ".actions button").click()
         out = download_op.find_element(By.CSS_SELECTOR, "pre.out")
-        deadline = time.monotonic() + 30
-        while "Sending" in out.text and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_until("the call's answer", lambda: "Sending" not in out.text)
         assert out.text.startswith("200") and "X-CertificateFile: a.example.com.pem" in out.text, out.text
         shot(driver, shots, "docs")
     finally:
