@@ -265,6 +265,21 @@ fn pages_need_a_session_posts_need_their_token_and_forged_cookies_are_refused() 
         "attachment; filename=\"a.example.com.pem\"; filename*=UTF-8''a.example.com.pem"
     );
 
+    // Another collection's certificate (100, collection 6): no file, and
+    // the same answer as for one that does not exist.
+    for id in ["100", "999"] {
+        let response = with_session(
+            client.post(f.server.url(&format!("/console/certificates/{id}/download"))),
+            &session,
+        )
+        .form(&[("csrf", csrf.as_str()), ("format", "PEM")])
+        .send()
+        .unwrap();
+        assert_eq!(response.status(), 404, "{id}");
+        assert!(response.headers().get("content-disposition").is_none());
+        assert!(!response.text().unwrap().contains("b.example.com"));
+    }
+
     // A forged cookie (the real one with one character changed) is no session.
     let mut forged = session.clone().into_bytes();
     forged[5] = if forged[5] == b'A' { b'B' } else { b'A' };

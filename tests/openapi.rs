@@ -175,7 +175,7 @@ fn every_documented_route_answers_and_answers_have_the_documented_fields() {
         assert_eq!(response.status(), 200, "{route}");
         serde_json::from_str(&response.text().unwrap()).unwrap()
     };
-    let found = get("/KeyfactorAPI/Certificates?pq.queryString=CN%20-eq%20%22a.example.com%22");
+    let found = get("/KeyfactorAPI/Certificates?pq.QueryString=CN%20-eq%20%22a.example.com%22");
     assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
     assert_eq!(keys(&found[0]), properties("CertificateAnswer"));
     let detail = get("/KeyfactorAPI/Certificates/3");

@@ -225,7 +225,7 @@ fn results_table(html: &mut String, form: &SearchForm, results: &SearchResults, 
     }
     let _ = write!(
         html,
-        "<p role=\"status\" id=\"count\">{}–{} of {} certificates</p><div class=\"scroll\"><table id=\"results\">\
+        "<p role=\"status\" id=\"count\">{}–{} of {} certificates</p><div class=\"scroll\"><table id=\"results\" class=\"stack\">\
          <thead><tr><th scope=\"col\">Id</th><th scope=\"col\">Common name</th><th scope=\"col\">Issuer</th>\
          <th scope=\"col\">Expires</th><th scope=\"col\">Key in store</th></tr></thead><tbody>",
         first + 1,

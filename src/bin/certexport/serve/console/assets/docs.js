@@ -33,12 +33,12 @@
     var rows = Object.keys(props).map(function (name) {
       var p = props[name];
       return el("tr", {}, [
-        el("td", {}, [el("code", {}, [name]), required.indexOf(name) >= 0 ? " (required)" : ""]),
-        el("td", {}, [typeOf(p)]),
-        el("td", {}, [p.description || ""])
+        el("td", { "data-label": "Field" }, [el("code", {}, [name]), required.indexOf(name) >= 0 ? " (required)" : ""]),
+        el("td", { "data-label": "Type" }, [typeOf(p)]),
+        el("td", { "data-label": "About" }, [p.description || ""])
       ]);
     });
-    return el("table", {}, [el("thead", {}, [el("tr", {}, [el("th", {}, ["Field"]), el("th", {}, ["Type"]), el("th", {}, ["About"])])]),
+    return el("table", { "class": "stack" }, [el("thead", {}, [el("tr", {}, [el("th", {}, ["Field"]), el("th", {}, ["Type"]), el("th", {}, ["About"])])]),
       el("tbody", {}, rows)]);
   }
 
