@@ -28,11 +28,13 @@ use serve_common::{Credential, TestPki, callers_json, path, pem_subject_cns, ser
 
 const ALICE_PASSWORD: &str = "alice console pass";
 const BOB_PASSWORD: &str = "bob console pass";
+const CAROL_PASSWORD: &str = "carol console pass";
 const PFX_PASSWORD: &str = "Pfx-Secret-7c1e93";
 
 type Fixture = serve_common::Manifest;
 
-/// alice reads collection 5 and its keys; bob reads collection 5 without keys.
+/// alice reads collection 5 and its keys; bob reads collection 5 without
+/// keys; carol reads store container 2 (a.example.com's).
 fn start(extra: &[&str]) -> Fixture {
     let callers = callers_json(&[
         (
@@ -47,6 +49,11 @@ fn start(extra: &[&str]) -> Fixture {
             "bob",
             Credential::Password(BOB_PASSWORD),
             &["/certificates/collections/read/5/"],
+        ),
+        (
+            "carol",
+            Credential::Password(CAROL_PASSWORD),
+            &["/certificate_stores/read/2/"],
         ),
     ]);
     let mut flags = vec!["--log-format", "json"];
@@ -316,6 +323,35 @@ fn pages_need_a_session_posts_need_their_token_and_forged_cookies_are_refused() 
     assert_eq!(response.status(), 303);
     let response = with_session(client.get(f.server.url("/")), &session).send().unwrap();
     assert_eq!(response.status(), 303);
+}
+
+#[test]
+fn a_container_scoped_caller_finds_and_opens_its_containers_certificates_only() {
+    let f = start(&[]);
+    let client = bare_client(&f.pki);
+    let (session, csrf) = sign_in(&f, &client, "carol", CAROL_PASSWORD);
+    let get = |page: &str| {
+        client
+            .get(f.server.url(page))
+            .header("cookie", format!("__Host-certexport-session={session}"))
+            .send()
+            .unwrap()
+    };
+    let found = get("/?cn=example.com&scope=container-2").text().unwrap();
+    assert!(
+        found.contains("1–1 of 1 certificates") && found.contains(">a.example.com<"),
+        "{found}"
+    );
+    assert_eq!(get("/console/certificates/3").status(), 200);
+    assert_eq!(get("/console/certificates/100").status(), 404);
+    let response = client
+        .post(f.server.url("/console/certificates/3/download"))
+        .header("cookie", format!("__Host-certexport-session={session}"))
+        .form(&[("csrf", csrf.as_str()), ("format", "P7B"), ("include_chain", "1")])
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-certificatefile"], "a.example.com.p7b");
 }
 
 #[test]

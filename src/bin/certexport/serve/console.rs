@@ -14,7 +14,8 @@
 //! its form; without it the answer is 403 and nothing is done. A caller
 //! sees and downloads exactly what the API would give them: each page asks
 //! the exporter, with its access checks, for the certificate in any of its
-//! collections the caller holds claims for. Key exports go through the
+//! collections the caller holds claims for, or in a store container the
+//! caller may read ([`certificate::Reach`]). Key exports go through the
 //! same key lane, audit line and counters as the API's.
 //!
 //! Assets are compiled into the binary: the stylesheet and the script,
@@ -353,7 +354,7 @@ async fn download(
         );
         visitor.page(status, "Download", &dialog)
     };
-    let request = match form.into_request(certificate::by_id(id), facts.key_export) {
+    let request = match form.into_request(facts.reach.request(id), facts.key_export) {
         Ok(request) => request,
         Err(refusal) => return refused(refusal.status(), &refusal.sentence()),
     };

@@ -19,6 +19,8 @@ use super::page::{common_name, esc, utc};
 /// What the page shows of one certificate.
 pub(crate) struct Facts {
     pub(crate) id: u64,
+    /// Where the caller has it: downloads ask there too.
+    pub(crate) reach: Reach,
     /// The chain as an export would build it, end-entity first (only the
     /// certificate itself when the chain cannot be completed).
     pub(crate) chain: Vec<CertificateSummary>,
@@ -33,13 +35,66 @@ pub(crate) struct Facts {
     pub(crate) key_export: bool,
 }
 
-/// A certificate request as the console makes them: by id, in any
-/// collection of the certificate the caller holds claims for (the console
-/// has no scope picker; the API's `collectionId`/`containerId` do that).
-pub(crate) fn by_id(id: u64) -> ExportRequest {
-    let mut request = ExportRequest::new(CertId(id));
-    request.scope_rule = ScopeRule::AnyCollectionOfTheCertificate;
-    request
+/// Where the console finds a certificate for a caller: in any collection
+/// of the certificate the caller holds claims for (the AppViewX call's
+/// rule), or else in a store container the caller holds a read claim for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// [`ScopeRule::AnyCollectionOfTheCertificate`].
+    Collections,
+    /// The scope of container `k`.
+    Container(u64),
+}
+
+impl Reach {
+    /// A request for certificate `id` in this reach.
+    pub(crate) fn request(self, id: u64) -> ExportRequest {
+        let mut request = ExportRequest::new(CertId(id));
+        match self {
+            Reach::Collections => request.scope_rule = ScopeRule::AnyCollectionOfTheCertificate,
+            Reach::Container(k) => request.scope.container_id = Some(k),
+        }
+        request
+    }
+}
+
+/// The first reach in which `caller` may have certificate `id`, with
+/// the chain an export builds there (or, when it cannot be completed, the
+/// certificate alone and why). A certificate the caller may not have and
+/// one that does not exist are both [`ExportError::AccessDenied`] (or
+/// [`ExportError::NotFound`] for a caller with system-wide rights).
+fn find(
+    exporter: &Exporter<Box<dyn CertificateStore>>,
+    caller: &certexport::Caller,
+    id: u64,
+) -> Result<(Reach, Vec<Vec<u8>>, Option<String>), ExportError> {
+    let containers = caller.claims().iter().filter_map(|claim| match claim {
+        certexport::Claim::ReadStoreContainer(k) => Some(Reach::Container(*k)),
+        _ => None,
+    });
+    let mut refused = ExportError::AccessDenied;
+    for reach in std::iter::once(Reach::Collections).chain(containers) {
+        let mut chained = reach.request(id);
+        chained.format = CertificateFormat::Pem;
+        chained.include_chain = true;
+        match exporter.certificates(caller, &chained) {
+            Ok(ders) => return Ok((reach, ders, None)),
+            Err(
+                e @ (ExportError::IncompleteChain { .. }
+                | ExportError::ChainTooLong { .. }
+                | ExportError::ChainBudgetExceeded { .. }),
+            ) => {
+                return Ok((
+                    reach,
+                    exporter.certificates(caller, &reach.request(id))?,
+                    Some(e.to_string()),
+                ));
+            }
+            Err(e @ (ExportError::AccessDenied | ExportError::NotFound { .. })) => refused = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(refused)
 }
 
 /// The facts of certificate `id` as `caller` may see them; a certificate
@@ -51,18 +106,7 @@ pub(crate) fn facts(
     caller: &certexport::Caller,
     id: u64,
 ) -> Result<Facts, ExportError> {
-    let mut chained = by_id(id);
-    chained.format = CertificateFormat::Pem;
-    chained.include_chain = true;
-    let (ders, chain_problem) = match exporter.certificates(caller, &chained) {
-        Ok(ders) => (ders, None),
-        Err(
-            e @ (ExportError::IncompleteChain { .. }
-            | ExportError::ChainTooLong { .. }
-            | ExportError::ChainBudgetExceeded { .. }),
-        ) => (exporter.certificates(caller, &by_id(id))?, Some(e.to_string())),
-        Err(e) => return Err(e),
-    };
+    let (reach, ders, chain_problem) = find(exporter, caller, id)?;
     let leaf = ders.first().ok_or(ExportError::AccessDenied)?;
     let chain = ders
         .iter()
@@ -74,11 +118,12 @@ pub(crate) fn facts(
     };
     Ok(Facts {
         id,
+        reach,
         sha256: Thumbprint::sha256_of(leaf).to_string(),
         names: subject_alt_names(leaf),
         key_algorithm: key_algorithm(leaf),
         collections,
-        key_export: may_export_key(exporter, caller, id),
+        key_export: may_export_key(exporter, caller, reach, id),
         chain,
         chain_problem,
     })
@@ -87,11 +132,16 @@ pub(crate) fn facts(
 /// Whether a key export of certificate `id` would pass every check (the
 /// exporter's own, so the console offers exactly what the server allows).
 /// The password is a placeholder: nothing is encrypted.
-fn may_export_key(exporter: &Exporter<Box<dyn CertificateStore>>, caller: &certexport::Caller, id: u64) -> bool {
+fn may_export_key(
+    exporter: &Exporter<Box<dyn CertificateStore>>,
+    caller: &certexport::Caller,
+    reach: Reach,
+    id: u64,
+) -> bool {
     let Ok(placeholder) = Password::new("placeholder".to_owned()) else {
         return false;
     };
-    let mut request = by_id(id);
+    let mut request = reach.request(id);
     request.private_key = KeyExport::encrypted(KeyPlacement::WithCertificate, placeholder);
     exporter.certificates(caller, &request).is_ok()
 }
