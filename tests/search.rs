@@ -230,13 +230,16 @@ fn memory_store_answers_as_the_model() {
 
 #[cfg(feature = "postgres")]
 fn pg_store(memory: &certexport::store::MemoryStore) -> certexport::store::PgStore {
+    pg_store_at(&pg::database(), memory)
+}
+
+/// A store over the database at `url`, migrated, holding `memory`'s certificates.
+#[cfg(feature = "postgres")]
+fn pg_store_at(url: &str, memory: &certexport::store::MemoryStore) -> certexport::store::PgStore {
     use certexport::store::{Kek, Migrations, PgOptions, PgStore};
-    let store = PgStore::connect(
-        &pg::database(),
-        &PgOptions::default().with_migrations(Migrations::Apply),
-    )
-    .unwrap()
-    .with_kek(Kek::generate().unwrap());
+    let store = PgStore::connect(url, &PgOptions::default().with_migrations(Migrations::Apply))
+        .unwrap()
+        .with_kek(Kek::generate().unwrap());
     store.import(memory, &mut |_, _| {}).unwrap();
     store
 }
@@ -248,6 +251,38 @@ fn pg_store_answers_as_the_model_and_the_memory_store() {
     let store = pg_store(&memory);
     let exporter = Exporter::with_settings(store, settings());
     let mismatches = compare_table("PgStore", &exporter, &models);
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn migrating_a_version_1_database_fills_the_search_columns() {
+    use certexport::store::{Migrations, PgOptions, PgStore};
+    let (memory, models) = search_pki::store(COUNT);
+    let url = pg::database();
+    drop(pg_store_at(&url, &memory));
+    // Back to schema version 1, rows and all: the search columns and
+    // indexes gone, the ledger at 1.
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(
+            "ALTER TABLE certificates DROP COLUMN search_cn, DROP COLUMN search_dn, DROP COLUMN search_issuer, \
+             DROP COLUMN search_serial, DROP COLUMN search_sha1, DROP COLUMN search_dns, DROP COLUMN key_type, \
+             DROP COLUMN key_bits; \
+             DROP INDEX certificate_collections_by_collection, certificate_containers_by_container, \
+             certificates_not_before, certificates_not_after; \
+             DELETE FROM certexport_migrations WHERE version = 2",
+        )
+        .unwrap();
+    let outdated = PgStore::connect(&url, &PgOptions::default()).unwrap_err();
+    assert!(
+        matches!(outdated, ExportError::SchemaOutdated { found: 1, required: 2 }),
+        "{outdated}"
+    );
+    assert_eq!(PgStore::migrate(&url).unwrap(), 1);
+    let store = PgStore::connect(&url, &PgOptions::default().with_migrations(Migrations::Require)).unwrap();
+    let exporter = Exporter::with_settings(store, settings());
+    let mismatches = compare_table("PgStore after migration", &exporter, &models);
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 

@@ -146,7 +146,7 @@ pub fn store(count: usize) -> (MemoryStore, Vec<Model>) {
     }
     for (file, .., load) in KEYS {
         if load {
-            let pem = std::fs::read_to_string(format!("tests/data/pki/{file}.key")).unwrap();
+            let pem = std::fs::read_to_string(format!("{}/{file}.key", pki_dir())).unwrap();
             store.insert_private_key(PrivateKey::from_pem(&pem).unwrap());
         }
     }
@@ -295,8 +295,17 @@ fn ordered(ordering: Ordering, op: Operator) -> bool {
 
 // --- DER --------------------------------------------------------------------
 
+/// The fixture directory, from the repository (tests) or from fuzz/.
+fn pki_dir() -> &'static str {
+    if std::path::Path::new("tests/data/pki").is_dir() {
+        "tests/data/pki"
+    } else {
+        "../tests/data/pki"
+    }
+}
+
 fn pem_der(file: &str) -> Vec<u8> {
-    let text = std::fs::read_to_string(format!("tests/data/pki/{file}.pem")).unwrap();
+    let text = std::fs::read_to_string(format!("{}/{file}.pem", pki_dir())).unwrap();
     pem_rfc7468::decode_vec(text.as_bytes()).unwrap().1
 }
 
