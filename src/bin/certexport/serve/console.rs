@@ -27,11 +27,12 @@ mod page;
 mod search;
 mod session;
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Extension, Form, Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -39,7 +40,8 @@ use axum::routing::get;
 use certexport::ExportError;
 use serde::Deserialize;
 
-use super::auth::{Credentials, Identity};
+use super::auth::{Credentials, Identity, Refused};
+use super::deadlines::Peer;
 use super::lanes::{Lane, WorkFailed};
 use super::metrics::Route;
 use super::routes::{App, KeyExportFailed, key_export};
@@ -202,18 +204,29 @@ struct SignIn {
 
 /// `POST /console/signin`: checks the name and password with the API's
 /// own password check, then starts a session.
-async fn signin(State(app): State<Arc<App>>, headers: HeaderMap, Form(form): Form<SignIn>) -> Response {
+async fn signin(
+    State(app): State<Arc<App>>,
+    peer: Option<Extension<Peer>>,
+    headers: HeaderMap,
+    Form(form): Form<SignIn>,
+) -> Response {
     let SignIn { csrf, name, password } = form;
     let password = zeroize::Zeroizing::new(password.into_bytes());
     if !cookie(&headers, SIGNIN_COOKIE).is_some_and(|expected| same_token(&csrf, expected)) {
         return forbidden();
     }
-    let Some(identity) = app.auth.verify(Credentials::Password { name, password }).await else {
-        return signin_form(StatusCode::UNAUTHORIZED, Some("The name or the password is wrong."));
+    // The API's password check, with its back-off per peer and per name.
+    let peer = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(peer)| peer.0);
+    let identity = match app.auth.verify(Credentials::Password { name, password }, peer).await {
+        Ok(identity) => identity,
+        Err(Refused::BackOff(wait)) => {
+            let wait = format!("Too many failed sign-ins: try again in {} s.", wait.as_secs().max(1));
+            return signin_form(StatusCode::TOO_MANY_REQUESTS, Some(&wait));
+        }
+        Err(Refused::Unauthorized | Refused::Ambiguous(_)) => {
+            return signin_form(StatusCode::UNAUTHORIZED, Some("The name or the password is wrong."));
+        }
     };
-    if app.auth.password_caller(identity.name()).is_none() {
-        return signin_form(StatusCode::UNAUTHORIZED, Some("The name or the password is wrong."));
-    }
     let Ok(started) = app.console.start(identity.name()) else {
         return html(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::HeaderValue;
 use axum::response::Response;
 use certexport::Lookup;
 use certexport::ids::CertId;
@@ -45,9 +45,11 @@ use crate::serve::lanes::{Lane, WorkFailed};
     ),
     security(("basic" = []), ("bearer" = []))
 )]
-pub(super) async fn search(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
-    let Some(identity) = authenticate(&app, &headers, Api::Keyfactor).await else {
-        return respond::unauthorized_keyfactor();
+pub(super) async fn search(State(app): State<Arc<App>>, RawQuery(raw): RawQuery, request: Request) -> Response {
+    let (parts, _) = request.into_parts();
+    let identity = match authenticate(&app, &parts, Api::Keyfactor).await {
+        Ok(identity) => identity,
+        Err(refused) => return refused,
     };
     let params = match SearchParams::from_query(raw.as_deref()) {
         Ok(params) => params,
@@ -100,12 +102,14 @@ pub(super) async fn search(State(app): State<Arc<App>>, headers: HeaderMap, RawQ
 )]
 pub(super) async fn detail(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
+    request: Request,
 ) -> Response {
-    let Some(identity) = authenticate(&app, &headers, Api::Keyfactor).await else {
-        return respond::unauthorized_keyfactor();
+    let (parts, _) = request.into_parts();
+    let identity = match authenticate(&app, &parts, Api::Keyfactor).await {
+        Ok(identity) => identity,
+        Err(refused) => return refused,
     };
     let params = match SearchParams::from_query(raw.as_deref()) {
         Ok(params) => params,
