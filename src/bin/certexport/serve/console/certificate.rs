@@ -58,6 +58,15 @@ impl Reach {
     }
 }
 
+/// A certificate found for a caller: where, and its chain.
+struct Found {
+    reach: Reach,
+    /// The chain's DER, end-entity first.
+    ders: Vec<Vec<u8>>,
+    /// Why the chain stops short, if it does.
+    chain_problem: Option<String>,
+}
+
 /// The first reach in which `caller` may have certificate `id`, with
 /// the chain an export builds there (or, when it cannot be completed, the
 /// certificate alone and why). A certificate the caller may not have and
@@ -67,7 +76,7 @@ fn find(
     exporter: &Exporter<Box<dyn CertificateStore>>,
     caller: &certexport::Caller,
     id: u64,
-) -> Result<(Reach, Vec<Vec<u8>>, Option<String>), ExportError> {
+) -> Result<Found, ExportError> {
     let containers = caller.claims().iter().filter_map(|claim| match claim {
         certexport::Claim::ReadStoreContainer(k) => Some(Reach::Container(*k)),
         _ => None,
@@ -78,17 +87,23 @@ fn find(
         chained.format = CertificateFormat::Pem;
         chained.include_chain = true;
         match exporter.certificates(caller, &chained) {
-            Ok(ders) => return Ok((reach, ders, None)),
+            Ok(ders) => {
+                return Ok(Found {
+                    reach,
+                    ders,
+                    chain_problem: None,
+                });
+            }
             Err(
                 e @ (ExportError::IncompleteChain { .. }
                 | ExportError::ChainTooLong { .. }
                 | ExportError::ChainBudgetExceeded { .. }),
             ) => {
-                return Ok((
+                return Ok(Found {
                     reach,
-                    exporter.certificates(caller, &reach.request(id))?,
-                    Some(e.to_string()),
-                ));
+                    ders: exporter.certificates(caller, &reach.request(id))?,
+                    chain_problem: Some(e.to_string()),
+                });
             }
             Err(e @ (ExportError::AccessDenied | ExportError::NotFound { .. })) => refused = e,
             Err(e) => return Err(e),
@@ -106,7 +121,11 @@ pub(crate) fn facts(
     caller: &certexport::Caller,
     id: u64,
 ) -> Result<Facts, ExportError> {
-    let (reach, ders, chain_problem) = find(exporter, caller, id)?;
+    let Found {
+        reach,
+        ders,
+        chain_problem,
+    } = find(exporter, caller, id)?;
     let leaf = ders.first().ok_or(ExportError::AccessDenied)?;
     let chain = ders
         .iter()
