@@ -149,10 +149,14 @@ fn term_sql(term: &Term, now: i64, sql: &mut Sql) -> String {
         None => (term.operator, false),
     };
     let positive = positive_sql(term.field, operator, &term.value, now, sql);
-    match operator {
-        Operator::IsNull | Operator::NotNull => positive,
-        _ if negate => format!("NOT coalesce({positive}, false)"),
-        _ => format!("coalesce({positive}, false)"),
+    // A comparison with an absent value is NULL. Under AND and OR alone a
+    // NULL acts as false in WHERE (the condition is monotone), so only a
+    // negation needs it made false first; a bare comparison keeps its
+    // index (a trigram index serves `LIKE`, not `coalesce(... LIKE ...)`).
+    if negate {
+        format!("NOT coalesce({positive}, false)")
+    } else {
+        positive
     }
 }
 
