@@ -162,8 +162,22 @@ fn every_documented_route_answers_and_answers_have_the_documented_fields() {
     );
     assert_eq!(status, 400);
     assert_eq!(keys(&answer), properties("KeyfactorErrorAnswer"));
-    let codes = &doc["components"]["schemas"]["KeyfactorErrorAnswer"]["properties"]["ErrorCode"]["enum"];
-    assert!(codes.as_array().unwrap().contains(&answer["ErrorCode"]), "{answer}");
+    let codes = doc["components"]["schemas"]["KeyfactorErrorAnswer"]["properties"]["ErrorCode"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(codes.contains(answer["ErrorCode"].as_str().unwrap()), "{answer}");
+    // Without credentials: an error the document lists, with a body of its schema.
+    let response = f
+        .client
+        .post(f.manifest.server.url("/KeyfactorAPI/Certificates/Download"))
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(doc["paths"]["/KeyfactorAPI/Certificates/Download"]["post"]["responses"]["401"].is_object());
+    let answer: Value = serde_json::from_str(&response.text().unwrap()).unwrap();
+    assert_eq!(keys(&answer), properties("KeyfactorErrorAnswer"));
+    assert!(codes.contains(answer["ErrorCode"].as_str().unwrap()), "{answer}");
 
     let get = |route: &str| -> Value {
         let response = f

@@ -149,10 +149,11 @@ impl PartialSchema for KeyfactorErrorAnswer {
             ))
             .property(
                 "ErrorCode",
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .description(Some("The kind of error, stable for scripts."))
-                    .enum_values(Some(KEYFACTOR_CODES.iter().copied())),
+                ObjectBuilder::new().schema_type(Type::String).description(Some(format!(
+                    "The kind of error, stable for scripts: {}; a server adds its own (certexport serve: \
+                     Unauthorized, TooManyFailures, BodyTooLarge, Timeout).",
+                    KEYFACTOR_CODES.join(", ")
+                ))),
             )
             .property("Message", text("A sentence for people."))
             .required("ErrorCode")

@@ -19,8 +19,13 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
+use std::collections::BTreeMap;
+
+use certexport::wire::openapi::KeyfactorErrorAnswer;
+use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{InfoBuilder, OpenApi};
+use utoipa::openapi::{Content, InfoBuilder, OpenApi, Ref, RefOr};
+use utoipa::{IntoResponses, PartialSchema, ToSchema};
 
 use super::console::{asset, guard};
 use super::routes::App;
@@ -57,6 +62,11 @@ pub(crate) fn document(paths: &OpenApi) -> String {
         ))
         .build();
     let components = doc.components.get_or_insert_with(Default::default);
+    // Named by the error answers ([`KeyfactorErrors`]) rather than by a body.
+    components.schemas.insert(
+        KeyfactorErrorAnswer::name().into_owned(),
+        KeyfactorErrorAnswer::schema(),
+    );
     components.add_security_scheme(
         "basic",
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
@@ -88,6 +98,53 @@ pub(crate) fn document(paths: &OpenApi) -> String {
     );
     doc.to_pretty_json()
         .unwrap_or_else(|e| unreachable!("an OpenAPI document always serializes: {e}"))
+}
+
+/// The error answers every Keyfactor call may give, each a
+/// `KeyfactorErrorAnswer`: the exporter's (`certexport::wire::keyfactor_status`)
+/// and the server's own (credentials, back-off, body limits, time).
+pub(crate) struct KeyfactorErrors;
+
+impl IntoResponses for KeyfactorErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
+        [
+            (
+                "400",
+                "A malformed request, a query the grammar refuses, options that do not go together, no password",
+            ),
+            ("401", "No credentials that prove a caller (ErrorCode Unauthorized)"),
+            (
+                "403",
+                "The caller may not have the certificate or its key (AccessDenied, KeyExportRestricted)",
+            ),
+            (
+                "404",
+                "No such certificate (callers with system-wide rights only), or no key in the store",
+            ),
+            ("408", "The body did not arrive within --body-timeout (Timeout)"),
+            ("409", "The lookup names more than one certificate (Ambiguous)"),
+            ("413", "The body is over --max-body-bytes (BodyTooLarge)"),
+            ("422", "The chain cannot be completed from the store (IncompleteChain)"),
+            (
+                "429",
+                "Too many failed sign-ins from this peer or for this name (TooManyFailures); see Retry-After",
+            ),
+            ("500", "The server failed (InternalError)"),
+            ("503", "The request took longer than --request-timeout (Timeout)"),
+        ]
+        .into_iter()
+        .map(|(status, about)| {
+            let answer = ResponseBuilder::new()
+                .description(about)
+                .content(
+                    "application/json",
+                    Content::new(Some(Ref::from_schema_name(KeyfactorErrorAnswer::name()))),
+                )
+                .build();
+            (status.to_owned(), RefOr::T(answer))
+        })
+        .collect()
+    }
 }
 
 fn json_answer(json: Bytes) -> Response {

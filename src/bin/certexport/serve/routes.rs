@@ -240,13 +240,7 @@ async fn admit(app: &App, request: Request, api: Api) -> Result<(Parts, Identity
     responses(
         (status = 200, description = "The file", body = wire::openapi::DownloadAnswer,
          headers(("X-CertificateFile" = String, description = "The file's name"))),
-        (status = 400, description = "A malformed request or options that do not go together", body = wire::openapi::KeyfactorErrorAnswer),
-        (status = 401, description = "No credentials that prove a caller", body = wire::openapi::KeyfactorErrorAnswer),
-        (status = 403, description = "The caller may not have the certificate", body = wire::openapi::KeyfactorErrorAnswer),
-        (status = 404, description = "No certificate matches (system-wide callers only)", body = wire::openapi::KeyfactorErrorAnswer),
-        (status = 409, description = "The lookup names more than one certificate", body = wire::openapi::KeyfactorErrorAnswer),
-        (status = 422, description = "The chain cannot be completed from the store", body = wire::openapi::KeyfactorErrorAnswer),
-        (status = 500, description = "The server failed", body = wire::openapi::KeyfactorErrorAnswer),
+        super::openapi::KeyfactorErrors,
     ),
     security(("basic" = []), ("bearer" = []))
 )]
@@ -306,13 +300,7 @@ async fn download(State(app): State<Arc<App>>, request: Request) -> Response {
     responses(
         (status = 200, description = "The file with the key", body = wire::openapi::RecoverAnswer,
          headers(("X-CertificateFile" = String, description = "The file's name"))),
-        (status = 400, description = "A malformed request, no password, or options that do not go together", body = wire::openapi::KeyfactorErrorAnswer),
-        (status = 401, description = "No credentials that prove a caller", body = wire::openapi::KeyfactorErrorAnswer),
-        (status = 403, description = "The caller may not have the certificate or its key", body = wire::openapi::KeyfactorErrorAnswer),
-        (status = 404, description = "No such certificate (system-wide callers only), or no key in the store", body = wire::openapi::KeyfactorErrorAnswer),
-        (status = 409, description = "The lookup names more than one certificate", body = wire::openapi::KeyfactorErrorAnswer),
-        (status = 422, description = "The chain cannot be completed from the store", body = wire::openapi::KeyfactorErrorAnswer),
-        (status = 500, description = "The server failed", body = wire::openapi::KeyfactorErrorAnswer),
+        super::openapi::KeyfactorErrors,
     ),
     security(("basic" = []), ("bearer" = []))
 )]

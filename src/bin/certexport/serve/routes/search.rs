@@ -39,9 +39,7 @@ use crate::serve::lanes::{Lane, WorkFailed};
     responses(
         (status = 200, description = "One page of certificates", body = [certexport::wire::openapi::CertificateAnswer],
          headers(("x-total-count" = u64, description = "How many certificates match, on every page"))),
-        (status = 400, description = "A query the grammar refuses (the message names the position), or a bad parameter", body = certexport::wire::openapi::KeyfactorErrorAnswer),
-        (status = 401, description = "No credentials that prove a caller", body = certexport::wire::openapi::KeyfactorErrorAnswer),
-        (status = 403, description = "The caller may search nothing at this scope", body = certexport::wire::openapi::KeyfactorErrorAnswer),
+        crate::serve::openapi::KeyfactorErrors,
     ),
     security(("basic" = []), ("bearer" = []))
 )]
@@ -93,10 +91,7 @@ pub(super) async fn search(State(app): State<Arc<App>>, RawQuery(raw): RawQuery,
     ),
     responses(
         (status = 200, description = "The certificate", body = certexport::wire::openapi::CertificateDetailAnswer),
-        (status = 400, description = "A malformed id or parameter", body = certexport::wire::openapi::KeyfactorErrorAnswer),
-        (status = 401, description = "No credentials that prove a caller", body = certexport::wire::openapi::KeyfactorErrorAnswer),
-        (status = 403, description = "The caller may not have the certificate", body = certexport::wire::openapi::KeyfactorErrorAnswer),
-        (status = 404, description = "No such certificate (system-wide callers only)", body = certexport::wire::openapi::KeyfactorErrorAnswer),
+        crate::serve::openapi::KeyfactorErrors,
     ),
     security(("basic" = []), ("bearer" = []))
 )]
