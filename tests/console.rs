@@ -354,6 +354,42 @@ fn a_container_scoped_caller_finds_and_opens_its_containers_certificates_only() 
     assert_eq!(response.headers()["x-certificatefile"], "a.example.com.p7b");
 }
 
+/// Sign-in takes the API's password check with its back-off: after the
+/// free failures of a name (10), the page answers 429 without checking,
+/// the right password included.
+#[test]
+fn sign_in_backs_off_after_failed_passwords() {
+    let f = start(&[]);
+    let client = bare_client(&f.pki);
+    let form = client.get(f.server.url("/console/signin")).send().unwrap();
+    let cookie = format!(
+        "__Host-certexport-signin={}",
+        set_cookie(&form, "__Host-certexport-signin").unwrap()
+    );
+    let token = csrf_of(&form.text().unwrap());
+    let attempt = |password: &str| {
+        client
+            .post(f.server.url("/console/signin"))
+            .header("cookie", &cookie)
+            .form(&[("csrf", token.as_str()), ("name", "bob"), ("password", password)])
+            .send()
+            .unwrap()
+    };
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        statuses.push(attempt(&format!("wrong-{n}")).status().as_u16());
+        if statuses.last() == Some(&429) {
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(statuses[..statuses.len() - 1].iter().all(|&s| s == 401), "{statuses:?}");
+    let refused = attempt(BOB_PASSWORD);
+    assert_eq!(refused.status(), 429);
+    assert!(set_cookie(&refused, "__Host-certexport-session").is_none());
+    assert!(refused.text().unwrap().contains("Too many failed sign-ins"));
+}
+
 #[test]
 fn an_idle_session_expires() {
     let f = start(&["--session-idle-seconds", "1"]);
