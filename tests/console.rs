@@ -254,6 +254,17 @@ fn pages_need_a_session_posts_need_their_token_and_forged_cookies_are_refused() 
         assert_eq!(response.status(), 403, "{token:?}");
         assert!(response.headers().get("content-disposition").is_none());
     }
+    // Open by id: to the certificate's page; a non-number is refused.
+    let response = with_session(client.get(f.server.url("/?id=3")), &session)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/console/certificates/3");
+    let response = with_session(client.get(f.server.url("/?id=3%0d%0aX:1")), &session)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 400);
+
     // Sign-out without the token is refused: the session lives on.
     let response = with_session(client.post(f.server.url("/console/signout")), &session)
         .form(&[("csrf", "nope")])

@@ -117,7 +117,7 @@ async fn home(
     let caller = visitor.identity.caller().clone();
     if let Some(id) = open.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         return match id.parse::<u64>() {
-            Ok(id) => see_other(&format!("/console/certificates/{id}")),
+            Ok(id) => redirect(&format!("/console/certificates/{id}")),
             Err(_) => {
                 let error = ExportError::InvalidRequest {
                     reason: "a certificate id is a whole number".into(),
@@ -150,15 +150,6 @@ async fn home(
     };
     let main = search::render(&form, &caller, outcome, certificate::now());
     visitor.page(status, "Certificates", &main)
-}
-
-/// 303 to a path made here from numbers.
-fn see_other(to: &str) -> Response {
-    let mut response = redirect("/");
-    if let Ok(value) = HeaderValue::from_str(to) {
-        response.headers_mut().insert(axum::http::header::LOCATION, value);
-    }
-    response
 }
 
 /// `GET /console/signin`: the form, with a fresh sign-in cookie whose

@@ -82,11 +82,13 @@ pub(crate) fn html(status: StatusCode, page: String) -> Response {
     guard(response)
 }
 
-/// 303 to `to` (a path of this server).
-pub(crate) fn redirect(to: &'static str) -> Response {
+/// 303 to `to`, a path of this server made here (never from input but
+/// numbers); one that is no header value goes to `/`.
+pub(crate) fn redirect(to: &str) -> Response {
     let mut response = Response::new(Body::empty());
     *response.status_mut() = StatusCode::SEE_OTHER;
-    response.headers_mut().insert(LOCATION, HeaderValue::from_static(to));
+    let location = HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/"));
+    response.headers_mut().insert(LOCATION, location);
     guard(response)
 }
 
