@@ -332,10 +332,21 @@ impl Grant {
     }
 
     /// A key is one secret: the policy of every certificate holding it
-    /// applies, whichever of them was asked for. The first restricting
-    /// policy is named.
+    /// applies, whichever of them was asked for. The certificate asked for
+    /// passed [`check`](Self::check), so a restricting policy here is
+    /// another holder's: it is named (the first one) only to a caller with
+    /// system-wide read rights, who may see every certificate. Any other
+    /// caller gets [`ExportError::AccessDenied`], the answer of a
+    /// certificate whose key they may not have, which says nothing of a
+    /// certificate outside their scope.
     pub(crate) fn check_key_holders(&self, holder_policies: &[KeyPolicy]) -> Result<(), ExportError> {
-        restricted(holder_policies.iter())
+        restricted(holder_policies.iter()).map_err(|named| {
+            if self.is_system_wide() {
+                named
+            } else {
+                ExportError::AccessDenied
+            }
+        })
     }
 }
 

@@ -7,7 +7,11 @@
 //!
 //! - Field names are matched case-insensitively, as the reference servers
 //!   do: older generated clients send `CertID` / `IncludeChain`, current ones
-//!   `certID` / `includeChain`. `null` is an absent field.
+//!   `certID` / `includeChain`. `null` is an absent field. A field given
+//!   twice — `CertID` and `certID`, or `CertID` twice — is refused
+//!   ([`ExportError::InvalidRequest`](crate::ExportError::InvalidRequest)
+//!   naming it) rather than one of its values picked: a proxy that reads
+//!   the first and a server that reads the last would see two requests.
 //! - Unknown fields are ignored, as the reference servers ignore them, and
 //!   listed (`unknown_fields()`) so that a misspelt option can be logged
 //!   rather than pass silently. Lookups that name different certificates

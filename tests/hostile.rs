@@ -292,22 +292,38 @@ fn a_restricted_key_stays_in_whatever_certificate_is_asked_for() {
         b"/certificates/collections/read/7/\n/certificates/collections/private_key/read/7/\n",
     );
     let password = write(files.path(), "pw", b"a password\n");
-    let out = cli(&[
-        "export",
-        "--store",
-        path(dir.path()),
-        "--id",
-        "2",
-        "--key-only",
-        "--password-file",
-        path(&password),
-        "--iterations",
-        "1000",
-        "--claims",
-        path(&claims),
-        "--collection-id",
-        "7",
-    ]);
+    let export = |claims: &Path, scope: &[&str]| {
+        let mut args = vec![
+            "export",
+            "--store",
+            path(dir.path()),
+            "--id",
+            "2",
+            "--key-only",
+            "--password-file",
+            path(&password),
+            "--iterations",
+            "1000",
+            "--claims",
+            path(claims),
+        ];
+        args.extend_from_slice(scope);
+        cli(&args)
+    };
+    // The collection-7 caller is refused, and learns nothing of the
+    // collection-5 sibling or its policy: the answer of a certificate
+    // whose key they may not have.
+    let out = export(&claims, &["--collection-id", "7"]);
+    assert_eq!(code(&out), 5, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "error: access denied\n");
+    assert!(out.stdout.is_empty());
+    // A caller who may see every certificate is told which policy holds the key.
+    let everything = write(
+        files.path(),
+        "all",
+        b"/certificates/collections/read/\n/certificates/collections/private_key/read/\n",
+    );
+    let out = export(&everything, &[]);
     assert_eq!(code(&out), 5, "{}", stderr(&out));
     assert_eq!(
         stderr(&out),

@@ -21,43 +21,13 @@ mod serve_common;
 use base64::Engine;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::Value;
-use serve_common::{Credential, Server, TestPki, callers_json, curl, path};
+use serve_common::{
+    ADMIN_TOKEN, ALICE_PASSWORD, Credential, READER_TOKEN, Server, TestPki, callers, callers_json, curl, path,
+};
 
-const ALICE_PASSWORD: &str = "alice's pass phrase";
-const ADMIN_TOKEN: &str = "admin-token-4f1c9a";
-const READER_TOKEN: &str = "reader-token-77d2e0";
 const A_UUID: &str = "60b8d6c4e5c7a920d4f4f1f4";
 
-/// alice: collection 5 with its keys; admin-bot: everything; reader-bot:
-/// collection 5 without keys.
-fn callers() -> String {
-    callers_json(&[
-        (
-            "alice",
-            Credential::Password(ALICE_PASSWORD),
-            &[
-                "/certificates/collections/read/5/",
-                "/certificates/collections/private_key/read/5/",
-            ],
-        ),
-        (
-            "admin-bot",
-            Credential::Token(ADMIN_TOKEN),
-            &[
-                "/certificates/collections/read/",
-                "/certificate_stores/read/",
-                "/certificates/collections/private_key/read/",
-            ],
-        ),
-        (
-            "reader-bot",
-            Credential::Token(READER_TOKEN),
-            &["/certificates/collections/read/5/"],
-        ),
-    ])
-}
-
-/// A server over the manifest store with [`callers`], and what talks to it.
+/// A server over the manifest store with the test [`callers`], and what talks to it.
 struct Fixture {
     pki: TestPki,
     client: Client,

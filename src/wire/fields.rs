@@ -3,7 +3,8 @@
 //! aside for a warning, and errors that name the field but never quote its
 //! value (a value may be a password).
 
-use serde_json::{Map, Value};
+use serde::de::{MapAccess, Visitor};
+use serde_json::Value;
 
 use super::Casing;
 use crate::error::{ExportError, shown};
@@ -18,48 +19,55 @@ pub(crate) struct Fields {
 }
 
 impl Fields {
-    /// The fields of `body`, which must be one JSON object.
+    /// The fields of `body`, which must be one JSON object whose names
+    /// are unique in any casing: a name given twice (`CertID` twice, or
+    /// `CertID` and `certID`) is refused, naming it, since readers that
+    /// keep the first value and readers that keep the last would see two
+    /// different requests.
     pub(crate) fn parse(body: &[u8]) -> Result<Self, ExportError> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| {
-            let what = match e.classify() {
-                serde_json::error::Category::Eof => "it ends early",
-                _ => "it is not valid JSON",
-            };
-            invalid(format!(
-                "the request body cannot be read: {what} (line {}, column {})",
-                e.line(),
-                e.column()
-            ))
-        })?;
-        let Value::Object(map) = value else {
-            return Err(invalid("the request body must be a JSON object".into()));
-        };
-        Ok(Self::from_map(map))
-    }
-
-    fn from_map(map: Map<String, Value>) -> Self {
-        Self {
-            entries: map.into_iter().map(|(k, v)| (k, Some(v))).collect(),
-        }
-    }
-
-    /// Takes the field `name` (any casing). `null` counts as absent; the
-    /// same field given twice in two casings is an error.
-    pub(crate) fn take(&mut self, name: &'static str) -> Result<Option<Value>, ExportError> {
-        let mut found = None;
-        for (key, value) in &mut self.entries {
-            if key.eq_ignore_ascii_case(name) {
-                if found.is_some() {
-                    return Err(invalid(format!("{name} is given twice")));
-                }
-                found = Some(value.take().unwrap_or(Value::Null));
+        let mut reader = serde_json::Deserializer::from_slice(body);
+        let entries = serde::Deserializer::deserialize_map(&mut reader, EntriesVisitor)
+            .and_then(|entries| reader.end().map(|()| entries))
+            .map_err(|e| {
+                let what = match e.classify() {
+                    serde_json::error::Category::Eof => "it ends early",
+                    serde_json::error::Category::Data => {
+                        return invalid("the request body must be a JSON object".into());
+                    }
+                    _ => "it is not valid JSON",
+                };
+                invalid(format!(
+                    "the request body cannot be read: {what} (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ))
+            })?;
+        let mut seen = std::collections::HashMap::with_capacity(entries.len());
+        for (key, _) in &entries {
+            if let Some(first) = seen.insert(key.to_ascii_lowercase(), key.as_str()) {
+                return Err(invalid(format!(
+                    "the field {} is given twice (names match in any casing)",
+                    shown(first)
+                )));
             }
         }
-        Ok(found.filter(|v| !v.is_null()))
+        Ok(Self {
+            entries: entries.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+        })
+    }
+
+    /// Takes the field `name` (any casing; [`parse`](Self::parse) made
+    /// sure there is at most one). `null` counts as absent.
+    pub(crate) fn take(&mut self, name: &'static str) -> Option<Value> {
+        self.entries
+            .iter_mut()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .and_then(|(_, value)| value.take())
+            .filter(|v| !v.is_null())
     }
 
     pub(crate) fn string(&mut self, name: &'static str) -> Result<Option<String>, ExportError> {
-        match self.take(name)? {
+        match self.take(name) {
             None => Ok(None),
             Some(Value::String(text)) => Ok(Some(text)),
             Some(_) => Err(invalid(format!("{name} must be a string"))),
@@ -67,7 +75,7 @@ impl Fields {
     }
 
     pub(crate) fn bool(&mut self, name: &'static str) -> Result<Option<bool>, ExportError> {
-        match self.take(name)? {
+        match self.take(name) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(b)),
             Some(_) => Err(invalid(format!("{name} must be true or false"))),
@@ -78,7 +86,7 @@ impl Fields {
     /// clients send ids as strings).
     pub(crate) fn u64(&mut self, name: &'static str) -> Result<Option<u64>, ExportError> {
         let bad = || invalid(format!("{name} must be a whole number"));
-        match self.take(name)? {
+        match self.take(name) {
             None => Ok(None),
             Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(bad),
             Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
@@ -91,7 +99,7 @@ impl Fields {
     /// A password: the string is moved into the [`Password`], never
     /// copied. An empty string is [`ExportError::PasswordRequired`].
     pub(crate) fn password(&mut self, name: &'static str) -> Result<Option<Password>, ExportError> {
-        match self.take(name)? {
+        match self.take(name) {
             None => Ok(None),
             Some(Value::String(text)) => Password::new(text).map(Some),
             Some(_) => Err(invalid(format!("{name} must be a string"))),
@@ -128,6 +136,26 @@ impl Fields {
     }
 }
 
+/// Reads a JSON object's members in order, keeping every one (a
+/// `serde_json::Map` keeps only the last of two members of one name).
+struct EntriesVisitor;
+
+impl<'de> Visitor<'de> for EntriesVisitor {
+    type Value = Vec<(String, Value)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+        while let Some(entry) = map.next_entry::<String, Value>()? {
+            entries.push(entry);
+        }
+        Ok(entries)
+    }
+}
+
 pub(crate) fn invalid(reason: String) -> ExportError {
     ExportError::InvalidRequest { reason }
 }
@@ -156,8 +184,21 @@ mod tests {
 
     #[test]
     fn a_field_twice_is_refused_and_unknown_ones_reported() {
-        let mut f = Fields::parse(br#"{"CertID": 1, "certId": 2, "Bogus": 1}"#).unwrap();
-        assert!(f.u64("CertID").is_err());
+        for twice in [
+            r#"{"CertID": 1, "certId": 2}"#,
+            r#"{"CertID": 100, "CertID": 3}"#,
+            r#"{"Password": "a", "Password": "b"}"#,
+            r#"{"Bogus": 1, "bogus": null}"#,
+        ] {
+            let text = Fields::parse(twice.as_bytes()).err().unwrap().to_string();
+            let name = &twice[2..twice[2..].find('"').unwrap() + 2];
+            assert!(
+                text.contains(&format!("the field {name} is given twice")),
+                "{twice}: {text}"
+            );
+            assert!(!text.contains("100") && !text.contains("\"a\""), "{text}");
+        }
+        let f = Fields::parse(br#"{"CertID": 1, "Bogus": {"x": 1}}"#).unwrap();
         assert_eq!(f.unknown(&["CertID"]), ["Bogus"]);
         assert!(Fields::parse(b"[1]").is_err());
         let text = Fields::parse(b"{\"a\": \"s3cret").err().unwrap().to_string();

@@ -16,6 +16,40 @@ use std::time::Duration;
 
 use crate::common::{run, tempdir};
 
+pub const ALICE_PASSWORD: &str = "alice's pass phrase";
+pub const ADMIN_TOKEN: &str = "admin-token-4f1c9a";
+pub const READER_TOKEN: &str = "reader-token-77d2e0";
+
+/// The server tests' callers file: alice (a password): collection 5 with
+/// its keys; admin-bot (a token): everything; reader-bot (a token):
+/// collection 5 without keys.
+pub fn callers() -> String {
+    callers_json(&[
+        (
+            "alice",
+            Credential::Password(ALICE_PASSWORD),
+            &[
+                "/certificates/collections/read/5/",
+                "/certificates/collections/private_key/read/5/",
+            ],
+        ),
+        (
+            "admin-bot",
+            Credential::Token(ADMIN_TOKEN),
+            &[
+                "/certificates/collections/read/",
+                "/certificate_stores/read/",
+                "/certificates/collections/private_key/read/",
+            ],
+        ),
+        (
+            "reader-bot",
+            Credential::Token(READER_TOKEN),
+            &["/certificates/collections/read/5/"],
+        ),
+    ])
+}
+
 /// A CA and a server certificate for `localhost`, 127.0.0.1 and ::1.
 pub struct TestPki {
     dir: tempfile::TempDir,
@@ -192,9 +226,23 @@ impl Server {
     /// Starts `certexport serve --listen 127.0.0.1:0 ARGS` and waits until
     /// `/healthz` answers (through `client`).
     pub fn start(args: &[String], client: &reqwest::blocking::Client) -> Server {
+        Self::start_under(&[], args, client)
+    }
+
+    /// [`start`](Self::start) through `wrapper` (`["prlimit", "--nofile=128"]`
+    /// runs the server under that limit); none when empty.
+    pub fn start_under(wrapper: &[&str], args: &[String], client: &reqwest::blocking::Client) -> Server {
         let log_dir = tempdir();
         let log = log_dir.path().join("stderr.log");
-        let mut child = Command::new(binary())
+        let mut command = match wrapper.split_first() {
+            Some((program, wrapper_args)) => {
+                let mut command = Command::new(program);
+                command.args(wrapper_args).arg(binary());
+                command
+            }
+            None => Command::new(binary()),
+        };
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
@@ -226,6 +274,11 @@ impl Server {
         assert_eq!(health.status(), 200);
         assert_eq!(health.text().unwrap(), "ok\n");
         server
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
     }
 
     pub fn url(&self, path: &str) -> String {

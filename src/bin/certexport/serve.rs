@@ -11,17 +11,26 @@
 //!   request's own task; key exports (and any store that blocks) run on
 //!   the blocking pool behind semaphores, so a burst of key exports cannot
 //!   starve downloads.
-//! - Connections ([`listen`], [`tls`]): rustls, HTTP/1.1 and HTTP/2,
-//!   timeouts at every stage, graceful shutdown on `SIGTERM`.
+//! - Connections ([`listen`], [`tls`], [`deadlines`], [`connections`]):
+//!   rustls, HTTP/1.1 and HTTP/2, a deadline for every phase of a
+//!   connection, caps on connections in all and per peer, graceful
+//!   shutdown on `SIGTERM`.
+//! - Failed logins ([`backoff`], [`argon2_pool`]): back-off per peer and
+//!   per name, argon2 in fixed memory.
 //! - Records ([`metrics`], [`audit`]): Prometheus counters, and one audit
 //!   line per key export that never holds a secret.
 
+mod argon2_pool;
 mod audit;
 mod auth;
+mod backoff;
 mod callers;
+mod connections;
 mod credential_cache;
+mod deadlines;
 mod lanes;
 mod listen;
+mod log_limit;
 mod metrics;
 mod routes;
 mod store;
@@ -76,6 +85,30 @@ pub(crate) struct ServeArgs {
     /// Seconds a request may take before it is answered 503.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
+    /// Seconds a client may take to finish its TLS handshake.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    handshake_timeout: u64,
+    /// Seconds from a connection's start (its TLS handshake done) to its
+    /// first request's headers: protocol detection, HTTP/2 preface, headers.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
+    /// Seconds a connection may stay without a request after an answer
+    /// (HTTP/1.1 keep-alive and HTTP/2 alike), the next request's headers included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Seconds an authenticated request's body may take to arrive (longer: 408).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout: u64,
+    /// Connections held at once; more are closed right after accept
+    /// (lowered to what the descriptor limit allows).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Connections held at once from one peer (an IPv4 address, an IPv6 /64).
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections_per_peer: u32,
+    /// Answer /metrics only to callers of the callers file (Basic or Bearer).
+    #[arg(long)]
+    protect_metrics: bool,
     /// Log lines as text or as JSON objects (one per line).
     #[arg(long, value_enum, default_value = "text")]
     log_format: audit::LogFormat,
@@ -89,6 +122,10 @@ pub(crate) struct Settings {
     pub(crate) max_body_bytes: usize,
     /// How long a request may take.
     pub(crate) request_timeout: Duration,
+    /// How long an authenticated request's body may take to arrive.
+    pub(crate) body_timeout: Duration,
+    /// Whether `/metrics` needs a caller's credentials.
+    pub(crate) protect_metrics: bool,
 }
 
 pub(crate) fn serve(args: &ServeArgs) -> Result<(), Failure> {
@@ -119,12 +156,21 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Failure> {
         .key_export_workers
         .map_or(cores.saturating_sub(1).max(1), usize::from);
     // Every export that may run at once, and a health check.
-    let opened = store::open(&args.store, key_workers + lanes::store_calls(cores) + 1)?;
+    let store_connections = key_workers + lanes::store_calls(cores) + 1;
+    let opened = store::open(&args.store, store_connections)?;
+    let max_connections = connections::descriptor_budget(args.max_connections as usize, store_connections);
+    let connections = connections::Connections::new(max_connections, args.max_connections_per_peer as usize);
+    let timeouts = deadlines::Timeouts {
+        handshake: Duration::from_secs(args.handshake_timeout),
+        first_request: Duration::from_secs(args.header_timeout),
+        idle: Duration::from_secs(args.idle_timeout),
+    };
     let app = Arc::new(routes::App {
         exporter: Exporter::with_settings(opened.store, settings),
         lanes: lanes::Lanes::new(opened.io, key_workers, cores),
         auth: auth::Authenticator::new(args.callers.clone(), callers, cores)?,
         metrics: metrics::Metrics::default(),
+        connections,
         settings: Settings {
             avx_encryption: if args.avx_legacy_key_encryption {
                 KeyEncryption::legacy_pkcs12_triple_des()
@@ -133,6 +179,8 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Failure> {
             },
             max_body_bytes: args.max_body_bytes,
             request_timeout: Duration::from_secs(args.request_timeout),
+            body_timeout: Duration::from_secs(args.body_timeout),
+            protect_metrics: args.protect_metrics,
         },
     });
     // Blocking work is bounded by the lanes' and the password checks'
@@ -144,7 +192,7 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Failure> {
         .thread_name("certexport-serve")
         .build()
         .map_err(|e| Failure::Service(format!("cannot start the runtime: {e}")))?;
-    let served = runtime.block_on(listen::run(app, address, tls, &opened.description));
+    let served = runtime.block_on(listen::run(app, address, tls, timeouts, &opened.description));
     // Work still running after the drain (a request past its timeout) is not waited for.
     runtime.shutdown_timeout(Duration::from_secs(1));
     served

@@ -11,12 +11,18 @@
 //!   password, `sessionId` as a token.
 //!
 //! An unknown name costs the same argon2 work as a wrong password, so
-//! timing does not tell which names exist. Nothing here logs a credential.
+//! timing does not tell which names exist. argon2 runs in the fixed memory
+//! of an [`Argon2Pool`], and failures back off per peer and per name
+//! ([`Backoff`]). A request with two `Authorization` headers (or two of
+//! AppViewX's) is refused: which one a proxy in front read is unknowable.
+//! Nothing here logs a credential.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
-use argon2::{Argon2, PasswordHash, PasswordVerifier};
+use argon2::PasswordHash;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use base64ct::Encoding as _;
@@ -26,6 +32,8 @@ use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
+use super::argon2_pool::Argon2Pool;
+use super::backoff::Backoff;
 use super::callers::Callers;
 use super::credential_cache::CredentialCache;
 use crate::failure::Failure;
@@ -42,6 +50,31 @@ pub(crate) enum Credentials {
     Password { name: String, password: Zeroizing<Vec<u8>> },
     /// A token (Bearer, or AppViewX's `sessionId`).
     Token(Zeroizing<Vec<u8>>),
+}
+
+/// Why credentials prove no caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// None given, or wrong: 401.
+    Unauthorized,
+    /// A header that carries credentials is given twice: 400.
+    Ambiguous(&'static str),
+    /// The peer or the name is backing off after failures: 429, and how
+    /// long it must wait.
+    BackOff(Duration),
+}
+
+/// The header `name` once, or [`Refused::Ambiguous`] when it is given twice.
+pub(crate) fn single<'h>(
+    headers: &'h HeaderMap,
+    name: &'static str,
+) -> Result<Option<&'h axum::http::HeaderValue>, Refused> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(Refused::Ambiguous(name));
+    }
+    Ok(first)
 }
 
 impl Credentials {
@@ -114,6 +147,9 @@ pub(crate) struct Authenticator {
     current: RwLock<Arc<Snapshot>>,
     /// Bounds the argon2 verifications running at once (each takes 19 MiB).
     verifications: Semaphore,
+    /// Their memory: one buffer per permit of `verifications`.
+    pool: Arc<Argon2Pool>,
+    backoff: Backoff,
     unknown_name: PasswordHash,
 }
 
@@ -128,6 +164,8 @@ impl Authenticator {
             path,
             current: RwLock::new(Arc::new(snapshot(callers)?)),
             verifications: Semaphore::new(parallel.max(1)),
+            pool: Arc::new(Argon2Pool::new(parallel.max(1))),
+            backoff: Backoff::default(),
             unknown_name,
         })
     }
@@ -142,10 +180,18 @@ impl Authenticator {
         Ok(count)
     }
 
-    /// The caller these credentials prove, if they prove one.
-    pub(crate) async fn verify(&self, credentials: Credentials) -> Option<Identity> {
+    /// The caller these credentials, given from `peer`, prove.
+    pub(crate) async fn verify(&self, credentials: Credentials, peer: IpAddr) -> Result<Identity, Refused> {
         let snapshot = Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()));
-        match credentials {
+        let name = match &credentials {
+            Credentials::Password { name, .. } => Some(name.clone()),
+            Credentials::Token(_) => None,
+        };
+        let name = name.as_deref();
+        if let Some(wait) = self.backoff.wait(peer, name) {
+            return Err(Refused::BackOff(wait));
+        }
+        let identity = match credentials {
             Credentials::Token(token) => {
                 let digest: [u8; 32] = Sha256::digest(&*token).into();
                 let mut found = None;
@@ -159,6 +205,18 @@ impl Authenticator {
                 found.map(|index| Identity { snapshot, index })
             }
             Credentials::Password { name, password } => self.verify_password(snapshot, &name, password).await,
+        };
+        match identity {
+            Some(identity) => {
+                if let Some(name) = name {
+                    self.backoff.succeeded(name);
+                }
+                Ok(identity)
+            }
+            None => {
+                self.backoff.failed(peer, name);
+                Err(Refused::Unauthorized)
+            }
         }
     }
 
@@ -185,14 +243,13 @@ impl Authenticator {
         }
         let checked = Arc::clone(&snapshot);
         let unknown_name = self.unknown_name.clone();
+        let pool = Arc::clone(&self.pool);
         let verified = tokio::task::spawn_blocking(move || {
             let hash = match index {
                 Some(index) => checked.callers.entries()[index].password.as_ref(),
                 None => None,
             };
-            let ok = Argon2::default()
-                .verify_password(&password, hash.unwrap_or(&unknown_name))
-                .is_ok();
+            let ok = pool.verify(&password, hash.unwrap_or(&unknown_name));
             ok && hash.is_some()
         })
         .await

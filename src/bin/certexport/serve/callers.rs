@@ -13,7 +13,8 @@
 //! auth and AppViewX's `username`/`password` headers, and/or the SHA-256
 //! of a token for `Bearer` and AppViewX's `sessionId`. Claims are SPEC §7's
 //! strings; a malformed one, an unknown field, a second caller of the same
-//! name or a hash that is not argon2id refuses the whole file, so a typo
+//! name, a hash that is not argon2id or asks for more than 256 MiB
+//! refuses the whole file, so a typo
 //! never silently locks a caller out or lets one in.
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use argon2::PasswordHash;
 use certexport::{Caller, Claim};
 use serde::Deserialize;
 
+use super::argon2_pool::MAX_M_COST;
 use crate::failure::Failure;
 
 /// The largest callers file read: 4 MiB.
@@ -125,6 +127,15 @@ fn check(entry: Entry) -> Result<CallerEntry, String> {
             if hash.algorithm.as_str() != "argon2id" {
                 return Err(format!(
                     "caller {name:?}: password must be an argon2id hash (certexport hash-password makes one)"
+                ));
+            }
+            let params = argon2::Params::try_from(&hash)
+                .map_err(|e| format!("caller {name:?}: the argon2id parameters do not read ({e})"))?;
+            if params.m_cost() > MAX_M_COST {
+                return Err(format!(
+                    "caller {name:?}: the argon2id memory cost m={} is over the {} KiB the server allows",
+                    params.m_cost(),
+                    MAX_M_COST
                 ));
             }
             Ok(hash)

@@ -1,6 +1,9 @@
 //! `GET /metrics` in the Prometheus text format (version 0.0.4): requests
 //! by route and status, latency histograms by route, errors by kind, key
-//! exports by outcome, what is in flight, and callers-file reloads.
+//! exports by outcome, what is in flight, callers-file reloads, open,
+//! refused and timed-out connections, and log lines left out. Nothing in it
+//! names a caller, a certificate or a peer: counts by route, status and
+//! kind only.
 //!
 //! Counters are atomics and two small maps behind mutexes held for one
 //! increment; a request costs a few dozen nanoseconds of bookkeeping.
@@ -99,6 +102,8 @@ pub(crate) struct Metrics {
     in_flight: AtomicI64,
     reloads_ok: AtomicU64,
     reloads_failed: AtomicU64,
+    connections_refused: Mutex<BTreeMap<&'static str, u64>>,
+    connections_timed_out: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -140,9 +145,19 @@ impl Metrics {
         if ok { &self.reloads_ok } else { &self.reloads_failed }.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A connection was closed at accept, over a cap (`reason`).
+    pub(crate) fn connection_refused(&self, reason: &'static str) {
+        *lock(&self.connections_refused).entry(reason).or_default() += 1;
+    }
+
+    /// A connection was closed at the deadline of `phase`.
+    pub(crate) fn connection_timed_out(&self, phase: &'static str) {
+        *lock(&self.connections_timed_out).entry(phase).or_default() += 1;
+    }
+
     /// The text of `GET /metrics`; `keys_running` and `key_slots` come
-    /// from the key lane.
-    pub(crate) fn render(&self, keys_running: usize, key_slots: usize) -> String {
+    /// from the key lane, `connections` from the listener.
+    pub(crate) fn render(&self, keys_running: usize, key_slots: usize, connections: usize) -> String {
         let mut out = String::with_capacity(4096);
         header(
             &mut out,
@@ -226,6 +241,42 @@ impl Metrics {
                 counter.load(Ordering::Relaxed)
             );
         }
+        header(
+            &mut out,
+            "certexport_connections_open",
+            "gauge",
+            "Client connections open now.",
+        );
+        let _ = writeln!(out, "certexport_connections_open {connections}");
+        header(
+            &mut out,
+            "certexport_connections_refused_total",
+            "counter",
+            "Connections closed at accept, by the cap they were over.",
+        );
+        for (reason, n) in lock(&self.connections_refused).iter() {
+            let _ = writeln!(out, "certexport_connections_refused_total{{reason=\"{reason}\"}} {n}");
+        }
+        header(
+            &mut out,
+            "certexport_connections_timed_out_total",
+            "counter",
+            "Connections closed at a deadline, by phase.",
+        );
+        for (phase, n) in lock(&self.connections_timed_out).iter() {
+            let _ = writeln!(out, "certexport_connections_timed_out_total{{phase=\"{phase}\"}} {n}");
+        }
+        header(
+            &mut out,
+            "certexport_log_lines_suppressed_total",
+            "counter",
+            "Log lines left out by the rate limit of repeated lines.",
+        );
+        let _ = writeln!(
+            out,
+            "certexport_log_lines_suppressed_total {}",
+            super::log_limit::suppressed_total()
+        );
         out
     }
 }
@@ -282,11 +333,13 @@ mod tests {
         drop(m.started());
         m.finished(Route::Download, 200, Duration::from_micros(700), None);
         let in_flight = m.started();
-        assert!(m.render(0, 1).contains("certexport_requests_in_flight 1"));
+        assert!(m.render(0, 1, 0).contains("certexport_requests_in_flight 1"));
         drop(in_flight);
         m.finished(Route::Download, 403, Duration::from_millis(3), Some("AccessDenied"));
         m.key_export(KeyOutcome::Exported);
-        let text = m.render(1, 2);
+        m.connection_refused("peer_full");
+        m.connection_timed_out("idle");
+        let text = m.render(1, 2, 7);
         for line in [
             "certexport_requests_total{route=\"download\",status=\"200\"} 1",
             "certexport_requests_total{route=\"download\",status=\"403\"} 1",
@@ -299,6 +352,9 @@ mod tests {
             "certexport_key_exports_total{outcome=\"exported\"} 1",
             "certexport_requests_in_flight 0",
             "certexport_key_exports_running 1",
+            "certexport_connections_open 7",
+            "certexport_connections_refused_total{reason=\"peer_full\"} 1",
+            "certexport_connections_timed_out_total{phase=\"idle\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
         }

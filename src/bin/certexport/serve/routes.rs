@@ -12,9 +12,17 @@
 //! | `GET /healthz` | 200 when the store answers, 503 when it does not |
 //! | `GET /metrics` | Prometheus text |
 //!
-//! Every call authenticates before its body is read; without credentials
-//! that prove a caller the answer is 401 with `WWW-Authenticate`, and
-//! nothing of the request is looked at.
+//! Every call authenticates from its headers before a byte of its body is
+//! read: without credentials that prove a caller the answer is 401 with
+//! `WWW-Authenticate` (429 with `Retry-After` while the peer or the name
+//! backs off after failures), the body is never read, buffered or
+//! acknowledged (`Expect: 100-continue` gets no `100 Continue`), and
+//! nothing else of the request is looked at. A caller's body must then
+//! arrive within `--body-timeout` (408) and hold at most
+//! `--max-body-bytes` (413).
+//!
+//! Before any route: an HTTP/1.1 request without exactly one `Host`
+//! header is 400, as RFC 9112 requires.
 
 mod query;
 mod respond;
@@ -24,9 +32,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, MatchedPath, RawQuery, Request, State};
-use axum::http::HeaderMap;
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::{CONTENT_LENGTH, HOST};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Version};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -37,7 +47,9 @@ use certexport::{ExportArtifact, ExportError, ExportRequest, Exporter};
 
 use super::Settings;
 use super::audit::KeyExportRecord;
-use super::auth::{Authenticator, Credentials, Identity};
+use super::auth::{self, Authenticator, Credentials, Identity, Refused};
+use super::connections::Connections;
+use super::deadlines::Peer;
 use super::lanes::{Lane, Lanes, WorkFailed};
 use super::metrics::{KeyOutcome, Metrics, Route};
 use respond::{ErrorKind, Respond};
@@ -52,12 +64,14 @@ pub(crate) struct App {
     pub(crate) auth: Authenticator,
     /// The counters of `/metrics`.
     pub(crate) metrics: Metrics,
+    /// The open connections (a gauge of `/metrics`).
+    pub(crate) connections: Arc<Connections>,
     /// The fixed settings.
     pub(crate) settings: Settings,
 }
 
-/// The router of every route, with the body limit, the request timeout
-/// and the metrics around them.
+/// The router of every route, with the request timeout and the metrics
+/// around them.
 pub(crate) fn router(app: Arc<App>) -> Router {
     let keyfactor = Router::new()
         .route("/Certificates/Download", post(download))
@@ -71,7 +85,6 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/certificate/privatekey/download", post(avx_key_download))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(app.settings.max_body_bytes))
         .layer(middleware::from_fn_with_state(Arc::clone(&app), track))
         .with_state(app)
 }
@@ -82,9 +95,13 @@ async fn track(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
     let route = Route::of_path(request.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
     let started = Instant::now();
     let in_flight = app.metrics.started();
-    let response = match tokio::time::timeout(app.settings.request_timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => respond::timed_out(),
+    let response = if let Some(refusal) = check_host(&request) {
+        refusal
+    } else {
+        match tokio::time::timeout(app.settings.request_timeout, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => respond::timed_out(),
+        }
     };
     let status = response.status();
     let kind = response.extensions().get::<ErrorKind>().map(|k| k.0).or_else(|| {
@@ -109,21 +126,90 @@ enum Api {
     AppViewX,
 }
 
-async fn authenticate(app: &App, headers: &HeaderMap, api: Api) -> Option<Identity> {
+/// RFC 9112: an HTTP/1.1 request carries exactly one `Host` header
+/// (HTTP/2 names its authority in the request itself; HTTP/1.0 may omit it).
+fn check_host(request: &Request) -> Option<Response> {
+    let hosts = request.headers().get_all(HOST).iter().count();
+    match (request.version(), hosts) {
+        (_, 2..) => Some(respond::bad_head("the Host header is given twice")),
+        (Version::HTTP_11, 0) => Some(respond::bad_head("an HTTP/1.1 request must carry a Host header")),
+        _ => None,
+    }
+}
+
+/// The caller the request's headers prove, or the answer that refuses it:
+/// 400 for a credential header given twice, 429 while backing off, 401.
+async fn authenticate(app: &App, parts: &Parts, api: Api) -> Result<Identity, Response> {
+    let refuse = |refused: Refused| match refused {
+        Refused::Ambiguous(header) => respond::ambiguous_credentials(api == Api::AppViewX, header),
+        Refused::BackOff(wait) => respond::backing_off(api == Api::AppViewX, wait),
+        Refused::Unauthorized => match api {
+            Api::Keyfactor => respond::unauthorized_keyfactor(),
+            Api::AppViewX => respond::unauthorized_appviewx(),
+        },
+    };
+    let headers = &parts.headers;
+    let credential_headers: &[&'static str] = match api {
+        Api::Keyfactor => &["authorization"],
+        Api::AppViewX => &["authorization", "sessionid", "username", "password"],
+    };
+    for name in credential_headers {
+        auth::single(headers, name).map_err(refuse)?;
+    }
     let credentials = match api {
         Api::AppViewX => {
             Credentials::from_appviewx_headers(headers).or_else(|| Credentials::from_authorization(headers))
         }
         Api::Keyfactor => Credentials::from_authorization(headers),
-    }?;
-    app.auth.verify(credentials).await
+    }
+    .ok_or_else(|| refuse(Refused::Unauthorized))?;
+    let peer = parts
+        .extensions
+        .get::<Peer>()
+        .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |p| p.0);
+    app.auth.verify(credentials, peer).await.map_err(refuse)
+}
+
+/// The body of an authenticated request: at most `--max-body-bytes`
+/// (413; a `Content-Length` over it is refused unread), arrived within
+/// `--body-timeout` (408).
+async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    use http_body_util::BodyExt as _;
+    let limit = app.settings.max_body_bytes;
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(respond::body_too_large(limit));
+    }
+    let reading = http_body_util::Limited::new(body, limit).collect();
+    match tokio::time::timeout(app.settings.body_timeout, reading).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(respond::body_too_large(limit))
+        }
+        Ok(Err(_)) => Err(respond::body_unreadable()),
+        Err(_) => Err(respond::body_timed_out()),
+    }
+}
+
+/// The caller of `request`, proved from its headers, and only then its
+/// body ([`read_body`]); or the answer that refuses it.
+async fn admit(app: &App, request: Request, api: Api) -> Result<(Parts, Identity, Bytes), Response> {
+    let (parts, body) = request.into_parts();
+    let identity = authenticate(app, &parts, api).await?;
+    let body = read_body(app, &parts.headers, body).await?;
+    Ok((parts, identity, body))
 }
 
 /// `POST /Certificates/Download`.
-async fn download(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(query): RawQuery, body: Bytes) -> Response {
-    let Some(identity) = authenticate(&app, &headers, Api::Keyfactor).await else {
-        return respond::unauthorized_keyfactor();
+async fn download(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (parts, identity, body) = match admit(&app, request, Api::Keyfactor).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
+    let (headers, query) = (&parts.headers, parts.uri.query());
     let respond = Respond::Keyfactor(Casing::Pascal);
     let request = match DownloadRequest::from_json(&body) {
         Ok(request) => request,
@@ -131,9 +217,9 @@ async fn download(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(quer
     };
     let respond = Respond::Keyfactor(request.casing());
     note_unknown_fields(request.unknown_fields());
-    let export = query::format_header(&headers)
+    let export = query::format_header(headers)
         .and_then(|format| wire::download_format(format))
-        .and_then(|format| Ok((format, query::scope(query.as_deref())?)))
+        .and_then(|format| Ok((format, query::scope(query)?)))
         .and_then(|(format, scope)| request.to_export_request(format, scope));
     let export = match export {
         Ok(export) => export,
@@ -157,10 +243,12 @@ async fn download(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(quer
 }
 
 /// `POST /Certificates/Recover`.
-async fn recover(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(query): RawQuery, body: Bytes) -> Response {
-    let Some(identity) = authenticate(&app, &headers, Api::Keyfactor).await else {
-        return respond::unauthorized_keyfactor();
+async fn recover(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (parts, identity, body) = match admit(&app, request, Api::Keyfactor).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
+    let (headers, query) = (&parts.headers, parts.uri.query());
     let request = match RecoverRequest::from_json(&body) {
         Ok(request) => request,
         Err(e) => return Respond::Keyfactor(Casing::Pascal).error(&e),
@@ -168,9 +256,9 @@ async fn recover(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(query
     let casing = request.casing();
     let respond = Respond::Keyfactor(casing);
     note_unknown_fields(request.unknown_fields());
-    let export = query::format_header(&headers)
+    let export = query::format_header(headers)
         .and_then(|format| wire::recover_format(format))
-        .and_then(|format| Ok((format, query::scope(query.as_deref())?)))
+        .and_then(|format| Ok((format, query::scope(query)?)))
         .and_then(|(format, scope)| request.into_export_request(format, scope));
     let export = match export {
         Ok(export) => export,
@@ -187,9 +275,10 @@ async fn recover(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(query
 }
 
 /// `POST /avxapi/certificate/privatekey/download`.
-async fn avx_key_download(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(identity) = authenticate(&app, &headers, Api::AppViewX).await else {
-        return respond::unauthorized_appviewx();
+async fn avx_key_download(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (_, identity, body) = match admit(&app, request, Api::AppViewX).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
     let request = match AvxKeyRequest::from_json(&body) {
         Ok(request) => request,
@@ -280,9 +369,19 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
     respond::health(answered)
 }
 
-/// `GET /metrics`.
-async fn metrics(State(app): State<Arc<App>>) -> Response {
-    respond::metrics(app.metrics.render(app.lanes.keys_running(), app.lanes.key_slots()))
+/// `GET /metrics`; with `--protect-metrics`, for callers of the callers
+/// file only (any of them, Basic or Bearer).
+async fn metrics(State(app): State<Arc<App>>, request: Request) -> Response {
+    if app.settings.protect_metrics {
+        let (parts, _) = request.into_parts();
+        if let Err(refused) = authenticate(&app, &parts, Api::Keyfactor).await {
+            return refused;
+        }
+    }
+    respond::metrics(
+        app.metrics
+            .render(app.lanes.keys_running(), app.lanes.key_slots(), app.connections.open()),
+    )
 }
 
 /// Unknown body fields are ignored, as the reference servers ignore them;

@@ -23,6 +23,9 @@ pub(super) fn format_header(headers: &HeaderMap) -> Result<Option<&str>, ExportE
 
 /// The scope of the query's `collectionId` and `containerId` (0 or absent:
 /// not given). Other parameters (`gwsource`, a client's own) are ignored.
+/// Either given twice, in any casing, is refused rather than one of them
+/// picked: a proxy that reads the first and a server that reads the last
+/// would check two different scopes.
 pub(super) fn scope(query: Option<&str>) -> Result<Scope, ExportError> {
     let (mut collection, mut container) = (None, None);
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
@@ -41,7 +44,11 @@ pub(super) fn scope(query: Option<&str>) -> Result<Scope, ExportError> {
             .ok_or_else(|| ExportError::InvalidRequest {
                 reason: format!("the query parameter {name} must be a whole number"),
             })?;
-        *slot = Some(id);
+        if slot.replace(id).is_some() {
+            return Err(ExportError::InvalidRequest {
+                reason: format!("the query parameter {name} is given twice (names match in any casing)"),
+            });
+        }
     }
     Ok(wire::query_scope(collection, container))
 }
@@ -60,6 +67,14 @@ mod tests {
         for bad in ["collectionId=x", "collectionId=", "containerId=-1", "collectionId=+5"] {
             let error = scope(Some(bad)).unwrap_err().to_string();
             assert!(error.contains("whole number"), "{bad}: {error}");
+        }
+        for twice in [
+            "collectionId=5&collectionId=6",
+            "containerId=2&ContainerID=2",
+            "collectionId=0&collectionid=5",
+        ] {
+            let error = scope(Some(twice)).unwrap_err().to_string();
+            assert!(error.contains("is given twice"), "{twice}: {error}");
         }
     }
 }

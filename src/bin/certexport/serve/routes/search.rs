@@ -6,23 +6,24 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::extract::{Path, Request, State};
+use axum::http::HeaderValue;
 use axum::response::Response;
 use certexport::Lookup;
 use certexport::ids::CertId;
 use certexport::wire::{self, Casing, SearchParams};
 
 use super::respond::{self, Respond};
-use super::{Api, App, authenticate, query};
+use super::{Api, App, admit, query};
 use crate::serve::lanes::{Lane, WorkFailed};
 
 /// `GET /Certificates`: a JSON array, the total in `x-total-count`.
-pub(super) async fn search(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
-    let Some(identity) = authenticate(&app, &headers, Api::Keyfactor).await else {
-        return respond::unauthorized_keyfactor();
+pub(super) async fn search(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (parts, identity, _) = match admit(&app, request, Api::Keyfactor).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
-    let params = match SearchParams::from_query(raw.as_deref()) {
+    let params = match SearchParams::from_query(parts.uri.query()) {
         Ok(params) => params,
         Err(e) => return Respond::Keyfactor(Casing::Pascal).error(&e),
     };
@@ -50,21 +51,18 @@ pub(super) async fn search(State(app): State<Arc<App>>, headers: HeaderMap, RawQ
 }
 
 /// `GET /Certificates/{id}`: one certificate's facts.
-pub(super) async fn detail(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let Some(identity) = authenticate(&app, &headers, Api::Keyfactor).await else {
-        return respond::unauthorized_keyfactor();
+pub(super) async fn detail(State(app): State<Arc<App>>, Path(id): Path<String>, request: Request) -> Response {
+    let (parts, identity, _) = match admit(&app, request, Api::Keyfactor).await {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused,
     };
-    let params = match SearchParams::from_query(raw.as_deref()) {
+    let raw = parts.uri.query();
+    let params = match SearchParams::from_query(raw) {
         Ok(params) => params,
         Err(e) => return Respond::Keyfactor(Casing::Pascal).error(&e),
     };
     let respond = Respond::Keyfactor(params.casing);
-    let scope = match query::scope(raw.as_deref()) {
+    let scope = match query::scope(raw) {
         Ok(scope) => scope,
         Err(e) => return respond.error(&e),
     };
