@@ -23,7 +23,7 @@
 //! Limits (hostile queries cost a bounded amount): a query is at most
 //! [`MAX_QUERY_BYTES`] bytes, [`MAX_TERMS`] terms and [`MAX_NESTING`]
 //! parentheses deep; a page holds at most [`MAX_PAGE_SIZE`] certificates.
-//! A query the grammar refuses is [`ExportError::InvalidQuery`], naming the
+//! A query the grammar refuses is [`ExportError::InvalidQuery`](crate::ExportError::InvalidQuery), naming the
 //! byte where it went wrong.
 
 mod detail;

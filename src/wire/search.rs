@@ -45,6 +45,7 @@ impl SearchParams {
         );
         let (mut collection, mut container) = (None, None);
         let (mut camel, mut pascal) = (0, 0);
+        let mut seen: Vec<&str> = Vec::new();
         for (name, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
             let bare = name.strip_prefix("pq.").unwrap_or(&name);
             let known = [
@@ -59,6 +60,14 @@ impl SearchParams {
             .into_iter()
             .find(|known| known.eq_ignore_ascii_case(bare));
             let Some(known) = known else { continue };
+            // Given twice is refused, not one picked: a proxy reading the
+            // first and a server the last would see two queries.
+            if seen.contains(&known) {
+                return Err(ExportError::InvalidRequest {
+                    reason: format!("the query parameter {name} is given twice (names match in any casing)"),
+                });
+            }
+            seen.push(known);
             if bare.starts_with(|c: char| c.is_ascii_lowercase()) {
                 camel += 1;
             } else {

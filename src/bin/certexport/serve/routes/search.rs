@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::HeaderValue;
 use axum::response::Response;
 use certexport::Lookup;
@@ -14,7 +14,7 @@ use certexport::ids::CertId;
 use certexport::wire::{self, Casing, SearchParams};
 
 use super::respond::{self, Respond};
-use super::{Api, App, authenticate, query};
+use super::{Api, App, admit, query};
 use crate::serve::lanes::{Lane, WorkFailed};
 
 /// `GET /Certificates`: a JSON array, the total in `x-total-count`.
@@ -43,13 +43,12 @@ use crate::serve::lanes::{Lane, WorkFailed};
     ),
     security(("basic" = []), ("bearer" = []))
 )]
-pub(super) async fn search(State(app): State<Arc<App>>, RawQuery(raw): RawQuery, request: Request) -> Response {
-    let (parts, _) = request.into_parts();
-    let identity = match authenticate(&app, &parts, Api::Keyfactor).await {
-        Ok(identity) => identity,
+pub(super) async fn search(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (parts, identity, _) = match admit(&app, request, Api::Keyfactor).await {
+        Ok(admitted) => admitted,
         Err(refused) => return refused,
     };
-    let params = match SearchParams::from_query(raw.as_deref()) {
+    let params = match SearchParams::from_query(parts.uri.query()) {
         Ok(params) => params,
         Err(e) => return Respond::Keyfactor(Casing::Pascal).error(&e),
     };
@@ -95,23 +94,18 @@ pub(super) async fn search(State(app): State<Arc<App>>, RawQuery(raw): RawQuery,
     ),
     security(("basic" = []), ("bearer" = []))
 )]
-pub(super) async fn detail(
-    State(app): State<Arc<App>>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    request: Request,
-) -> Response {
-    let (parts, _) = request.into_parts();
-    let identity = match authenticate(&app, &parts, Api::Keyfactor).await {
-        Ok(identity) => identity,
+pub(super) async fn detail(State(app): State<Arc<App>>, Path(id): Path<String>, request: Request) -> Response {
+    let (parts, identity, _) = match admit(&app, request, Api::Keyfactor).await {
+        Ok(admitted) => admitted,
         Err(refused) => return refused,
     };
-    let params = match SearchParams::from_query(raw.as_deref()) {
+    let raw = parts.uri.query();
+    let params = match SearchParams::from_query(raw) {
         Ok(params) => params,
         Err(e) => return Respond::Keyfactor(Casing::Pascal).error(&e),
     };
     let respond = Respond::Keyfactor(params.casing);
-    let scope = match query::scope(raw.as_deref()) {
+    let scope = match query::scope(raw) {
         Ok(scope) => scope,
         Err(e) => return respond.error(&e),
     };
