@@ -315,8 +315,32 @@ def pbkdf2():
     write("pbkdf2", seeds)
 
 
+def search_query():
+    # Byte 0: sort and direction; byte 1: page size and page; then the
+    # query (fuzz_targets/search_query.rs): the shapes of tests/search.rs.
+    queries = [
+        'CN -contains "ETA"',
+        'IssuedCN -ne "Alpha-0.Example.com" AND CN -notnull',
+        'DN -contains "widgets\\, inc" OR IssuerDN -startswith "cn=other"',
+        'SerialNumber -eq "01:00:81" OR Thumbprint -endswith "0"',
+        'DNSName -eq "WWW.gamma.test.net" OR SAN -notcontains "www"',
+        'NotAfter -le "%TODAY+30%" AND NotBefore -ge %TODAY-30%',
+        'NotAfter -eq "2027-02-20" OR IssuedDate -lt "2026-12-20T00:00:00Z"',
+        'KeyType -eq "ecc" AND KeySizeInBits -ge 384',
+        'HasPrivateKey -eq true AND Uuid -isnull',
+        'CollectionId -eq 5 OR (ContainerId -notnull AND CertId -gt 10)',
+        '(CN -contains "alpha" OR CN -contains "beta") AND (KeyType -eq "RSA" OR HasPrivateKey -eq false)',
+        'CN -contains "100%_"',
+        "",
+    ]
+    seeds = [(f"query-{i:02}", bytes([i % 16, (i * 37) % 256]) + q.encode()) for i, q in enumerate(queries)]
+    write("search_query", seeds)
+
+
 if __name__ == "__main__":
-    for make in [store_file, manifest, name, ids, claims, json_request, export, der_reader, pem_decoder, pbkdf2]:
+    for make in [
+        store_file, manifest, name, ids, claims, json_request, export, der_reader, pem_decoder, pbkdf2, search_query
+    ]:
         make()
     total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())
     count = sum(1 for f in CORPUS.rglob("*") if f.is_file())

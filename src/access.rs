@@ -455,6 +455,30 @@ impl Grant {
     }
 }
 
+impl Grant {
+    /// The read right as a search condition: `None` for system-wide
+    /// rights, otherwise the collection or container terms a certificate
+    /// must meet (what [`may_read`](Self::may_read) checks).
+    pub(crate) fn read_filter(&self) -> Option<crate::search::Filter> {
+        use crate::search::{Field, Filter, Operator, Term, Value};
+        let member = |field, id| {
+            Filter::Term(Term {
+                field,
+                operator: Operator::Eq,
+                value: Value::Integer(id),
+            })
+        };
+        match &self.read {
+            Reach::SystemWide => None,
+            Reach::Collection(c) => Some(member(Field::CollectionId, *c)),
+            Reach::Container(k) => Some(member(Field::ContainerId, *k)),
+            Reach::AnyCollection(list) => Some(Filter::Or(
+                list.iter().map(|c| member(Field::CollectionId, *c)).collect(),
+            )),
+        }
+    }
+}
+
 impl Reach {
     fn reaches(&self, metadata: &CertMetadata) -> bool {
         match self {

@@ -102,6 +102,11 @@ pub enum ExportError {
         reason: &'static str,
     },
 
+    /// A certificate search query the grammar refuses, or a page request
+    /// out of bounds (see [`crate::search`]): where and why.
+    #[error(transparent)]
+    InvalidQuery(crate::search::QueryError),
+
     /// A named choice (format, extension, chain order, profile, …) is not
     /// one of the values it takes.
     UnknownChoice {
@@ -745,6 +750,7 @@ impl ExportError {
                 | Self::InvalidUuid { .. }
                 | Self::InvalidDistinguishedName { .. }
                 | Self::InvalidClaim { .. }
+                | Self::InvalidQuery(_)
                 | Self::UnknownChoice { .. }
                 | Self::InvalidIterations { .. }
                 | Self::InvalidPassword { .. }

@@ -84,7 +84,7 @@ pub enum ExportTime {
 }
 
 impl ExportTime {
-    fn seconds(self) -> i64 {
+    pub(crate) fn seconds(self) -> i64 {
         match self {
             ExportTime::Now => SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -152,6 +152,11 @@ impl<S: CertificateStore> Exporter<S> {
     /// The settings.
     pub fn settings(&self) -> &ExportSettings {
         &self.settings
+    }
+
+    /// The caches chain building keeps (`search::run` builds chains too).
+    pub(crate) fn caches(&self) -> &Caches {
+        &self.caches
     }
 
     /// Exports what `request` asks for, if `caller` may have it.

@@ -21,6 +21,7 @@ pub mod name;
 mod oid;
 pub mod random;
 mod request;
+pub mod search;
 pub mod store;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]

@@ -11,6 +11,8 @@ use const_oid::db::{rfc2985, rfc3280, rfc4519, rfc5280, rfc5911, rfc5912, rfc729
 pub(crate) const SUBJECT_KEY_IDENTIFIER: Oid = rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER;
 /// `id-ce-authorityKeyIdentifier` (RFC 5280 §4.2.1.1).
 pub(crate) const AUTHORITY_KEY_IDENTIFIER: Oid = rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER;
+/// subjectAltName (RFC 5280 §4.2.1.6).
+pub(crate) const SUBJECT_ALT_NAME: Oid = rfc5280::ID_CE_SUBJECT_ALT_NAME;
 
 // Public-key algorithms.
 

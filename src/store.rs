@@ -21,6 +21,7 @@ use crate::error::ExportError;
 use crate::ids::{CertId, SerialNumber, Thumbprint, Uuid};
 use crate::key::PrivateKey;
 use crate::name::NameKey;
+use crate::search::{SearchPage, StoreQuery};
 
 pub use crate::key::PublicKeyFingerprint;
 pub use index::IndexKeys;
@@ -95,6 +96,17 @@ pub trait CertificateStore: Send + Sync {
     /// whose contents are fixed; a new number forgets them.
     fn contents_version(&self) -> Option<u64> {
         None
+    }
+
+    /// The certificates matching `query.filter`, sorted, the window of
+    /// `query.offset` and `query.limit`, with how many match in all.
+    /// Relative dates are taken at `query.now`. The default fails with a
+    /// [`SearchUnsupported`](crate::search::SearchUnsupported) backend
+    /// error: a store of one's own answers it from its indexes (the
+    /// crate's stores do).
+    fn search(&self, query: &StoreQuery) -> Result<SearchPage<'_>, ExportError> {
+        let _ = query;
+        Err(ExportError::backend(crate::search::SearchUnsupported))
     }
 }
 
@@ -291,6 +303,9 @@ macro_rules! forward_store {
             }
             fn contents_version(&self) -> Option<u64> {
                 (**self).contents_version()
+            }
+            fn search(&self, query: &StoreQuery) -> Result<SearchPage<'_>, ExportError> {
+                (**self).search(query)
             }
         }
     };

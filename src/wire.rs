@@ -28,12 +28,16 @@
 mod appviewx;
 mod fields;
 mod keyfactor;
+#[cfg(feature = "openapi")]
+pub mod openapi;
+mod search;
 
 pub use appviewx::{AvxKeyRequest, AvxStatus, avx_failure, avx_status, avx_success};
 pub use keyfactor::{
     DownloadRequest, KeyfactorStatus, RecoverRequest, artifact_json, download_format, download_response,
     keyfactor_code, keyfactor_error, keyfactor_status, query_scope, recover_format, recover_response,
 };
+pub use search::{SearchParams, certificate_json, search_json};
 
 use std::borrow::Cow;
 

@@ -90,15 +90,15 @@ fn migrate_creates_the_schema_once() {
     assert_eq!(code, 1);
     assert_eq!(
         error,
-        "error: the database's certexport schema is version 0, this build needs version 1: run `certexport db migrate`"
+        "error: the database's certexport schema is version 0, this build needs version 2: run `certexport db migrate`"
     );
     assert_eq!(
         text(ok(&["db", "migrate", "--database", &url], &[])),
-        "certexport schema at version 1 (1 migration applied)\n"
+        "certexport schema at version 2 (2 migrations applied)\n"
     );
     assert_eq!(
         text(ok(&["db", "migrate"], &[("DATABASE_URL", &url)])),
-        "certexport schema at version 1 (0 migrations applied)\n"
+        "certexport schema at version 2 (0 migrations applied)\n"
     );
     assert!(ok(&["list", "--database", &url], &[]).is_empty());
 }

@@ -1,10 +1,13 @@
 //! [`MemoryStore`]: certificates in memory, indexed so that every lookup
 //! and every chain step costs the same whatever the store's size.
 
+mod search;
+
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use foldhash::fast::RandomState as FoldHash;
 use sha1::Digest;
@@ -71,6 +74,8 @@ pub struct MemoryStore {
     skipped: Option<PathBuf>,
     /// Reused while loading: the name key being hashed.
     scratch: Vec<u8>,
+    /// The search index, built by the first search after a change.
+    search: OnceLock<Box<Result<crate::search::Index, ExportError>>>,
 }
 
 static NO_METADATA: CertMetadata = CertMetadata::EMPTY;
@@ -122,6 +127,7 @@ impl MemoryStore {
             reserved: HashSet::default(),
             skipped: None,
             scratch: Vec::new(),
+            search: OnceLock::new(),
         }
     }
 
@@ -160,6 +166,7 @@ impl MemoryStore {
     /// and returns their ids — empty if none matches, in which case the key
     /// is dropped (and wiped).
     pub fn insert_private_key(&mut self, key: PrivateKey) -> Vec<CertId> {
+        self.search.take();
         let matches = self.certificates_of_key(&key);
         if !matches.is_empty() {
             let index = self.keys.len() as u32;
@@ -174,6 +181,7 @@ impl MemoryStore {
     /// Attaches `key` to the certificate `id` only, which must hold the
     /// key's public key ([`ExportError::KeyMismatch`] otherwise).
     pub fn attach_private_key(&mut self, id: CertId, key: PrivateKey) -> Result<(), ExportError> {
+        self.search.take();
         let slot = self.slot(id).ok_or_else(|| ExportError::NotFound {
             lookup: format!("CertID {id}"),
         })?;
@@ -199,6 +207,7 @@ impl MemoryStore {
 
     /// The metadata of certificate `id`, to change it.
     pub fn metadata_mut(&mut self, id: CertId) -> Option<&mut CertMetadata> {
+        self.search.take();
         let slot = self.slot(id)?;
         Some(self.entries[slot].metadata.get_or_insert_with(Default::default))
     }
@@ -207,6 +216,7 @@ impl MemoryStore {
     /// had). A `uuId` names one certificate: one that another certificate
     /// has is refused ([`ExportError::UuidTaken`]).
     pub fn set_uuid(&mut self, id: CertId, uuid: Uuid) -> Result<(), ExportError> {
+        self.search.take();
         let slot = self.slot(id).ok_or_else(|| ExportError::NotFound {
             lookup: format!("CertID {id}"),
         })? as u32;
@@ -263,6 +273,7 @@ impl MemoryStore {
     /// whether it was new: what [`insert`](Self::insert) and
     /// [`insert_with_id`](Self::insert_with_id) do, for loaders that count.
     pub fn add(&mut self, der: impl Into<Vec<u8>>, fixed: Option<CertId>) -> Result<Added, ExportError> {
+        self.search.take();
         let der = der.into().into_boxed_slice();
         let sha1: [u8; 20] = sha1::Sha1::digest(&der).into();
         if let Some(&slot) = self.by_sha1.get(&DigestKey(sha1)) {
@@ -497,6 +508,13 @@ impl CertificateStore for MemoryStore {
     /// exporter borrows it.
     fn contents_are_fixed(&self) -> bool {
         true
+    }
+
+    /// Answered from the search index (built on the first search after a
+    /// change): a scan of the columns the condition names, then the page
+    /// from the sort order.
+    fn search(&self, query: &crate::search::StoreQuery) -> Result<crate::search::SearchPage<'_>, ExportError> {
+        self.search_page(query)
     }
 }
 

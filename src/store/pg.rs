@@ -48,6 +48,7 @@ mod pool;
 mod queries;
 mod rotate;
 mod schema;
+mod search;
 mod servers;
 
 use std::time::Duration;
@@ -439,6 +440,12 @@ impl CertificateStore for PgStore {
             });
         }
         Ok(Some(StoredKey::new(KeyRef::Owned(key), row.holder_policies)))
+    }
+
+    /// One parameterized statement per step (count, page, rows) in a
+    /// read-only snapshot, under a statement timeout (see `pg/search.rs`).
+    fn search(&self, query: &crate::search::StoreQuery) -> Result<crate::search::SearchPage<'_>, ExportError> {
+        self.run(|c| search::search(&mut c.client, query))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::fields::Fields;
+use super::fields::{Field, Fields, Kind};
 use crate::access::ScopeRule;
 use crate::artifact::ExportArtifact;
 use crate::error::ExportError;
@@ -15,7 +15,23 @@ use crate::request::{CertificateFormat, ExportRequest, KeyExport, KeyPlacement};
 
 /// The fields of the call. `zip` is this crate's: it asks for the answer
 /// as a ZIP (`zipFileName` and `certContents`, see [`AvxKeyRequest`]).
-const FIELDS: &[&str] = &["uuId", "password", "zip"];
+pub(super) const FIELDS: &[Field] = &[
+    Field::new(
+        "uuId",
+        Kind::Text,
+        "The certificate's uuid: 1-64 of A-Z, a-z, 0-9 and '-'.",
+    ),
+    Field::new(
+        "password",
+        Kind::Secret,
+        "The password the key is encrypted under; required, never empty.",
+    ),
+    Field::new(
+        "zip",
+        Kind::Flag,
+        "certexport's extension: answer with a ZIP of certificate, chain and key in certContents.",
+    ),
+];
 
 /// An AppViewX private-key download:
 ///
@@ -58,8 +74,8 @@ impl AvxKeyRequest {
     /// a missing or empty `password` [`ExportError::PasswordRequired`]:
     /// [`avx_status`] turns them into the seed's codes.
     pub fn from_json(body: &[u8]) -> Result<Self, ExportError> {
-        let mut fields = Fields::parse(body)?;
-        let unknown = fields.unknown(FIELDS);
+        let mut fields = Fields::parse(body, FIELDS)?;
+        let unknown = fields.unknown();
         let uuid = fields
             .string("uuId")?
             .ok_or_else(|| ExportError::InvalidRequest {

@@ -5,7 +5,7 @@
 use zeroize::Zeroizing;
 
 use super::Casing;
-use super::fields::Fields;
+use super::fields::{Field, Fields, Kind};
 use crate::access::Scope;
 use crate::artifact::ExportArtifact;
 use crate::error::ExportError;
@@ -14,38 +14,107 @@ use crate::key::Password;
 use crate::lookup::Lookup;
 use crate::request::{CertificateFormat, ChainOrder, ExportRequest, FileExtension, KeyExport, KeyPlacement};
 
-/// The body fields of a Download, in the reference's casing.
-const DOWNLOAD_FIELDS: &[&str] = &[
-    "CertID",
-    "Thumbprint",
-    "SerialNumber",
-    "IssuerDN",
-    "IncludeChain",
-    "ChainOrder",
-    "FileExtension",
-    "IncludeSubjectHeader",
-    "MicrosoftTargetCSP",
-    "CollectionId",
-    "ContainerId",
+/// The lookup fields both calls share.
+const LOOKUP_FIELDS: [Field; 4] = [
+    Field::new("CertID", Kind::WholeNumber, "The certificate's id in the store."),
+    Field::new(
+        "Thumbprint",
+        Kind::Text,
+        "Hex SHA-1 (40 digits) or SHA-256 (64 digits) of the certificate's DER; `:` and spaces between bytes allowed.",
+    ),
+    Field::new(
+        "SerialNumber",
+        Kind::Text,
+        "The serial number in hex (with IssuerDN); leading zero bytes are not significant.",
+    ),
+    Field::new(
+        "IssuerDN",
+        Kind::Text,
+        "The issuer's distinguished name, RFC 4514 (with SerialNumber).",
+    ),
 ];
 
-/// The body fields of a Recover.
-const RECOVER_FIELDS: &[&str] = &[
-    "CertID",
-    "Thumbprint",
-    "SerialNumber",
-    "IssuerDN",
-    "Password",
-    "IncludeChain",
-    "ChainOrder",
-    "UseLegacyEncryption",
-    "FileExtension",
-    "IncludeSubjectHeader",
-    "MicrosoftTargetCSP",
-    "FriendlyName",
-    "CollectionId",
-    "ContainerId",
+/// The option fields both calls share.
+const OPTION_FIELDS: [Field; 7] = [
+    Field::new(
+        "IncludeChain",
+        Kind::Flag,
+        "Add the chain built from the store (PEM, P7B; required by P7B, refused by DER, ignored by CER and CRT).",
+    ),
+    Field::new(
+        "ChainOrder",
+        Kind::Choice(&["EndEntityFirst", "RootFirst"]),
+        "The order of a multi-certificate output (default EndEntityFirst).",
+    ),
+    Field::new(
+        "FileExtension",
+        Kind::Choice(&["cer", "crt", "pem", "p7b", "pfx", "key", "p8", "zip"]),
+        "The file name's extension; only those that fit the format are accepted.",
+    ),
+    Field::new(
+        "IncludeSubjectHeader",
+        Kind::Flag,
+        "A `subject=` line before each PEM certificate block (default true).",
+    ),
+    Field::new(
+        "MicrosoftTargetCSP",
+        Kind::Text,
+        "The CSP name written into a PFX's key bag; only names the server allows.",
+    ),
+    Field::new(
+        "CollectionId",
+        Kind::WholeNumber,
+        "The collection to check rights in (the query's collectionId wins; 0 is none).",
+    ),
+    Field::new(
+        "ContainerId",
+        Kind::WholeNumber,
+        "The store container to check rights in, without CollectionId (the query's wins; 0 is none).",
+    ),
 ];
+
+/// The body fields of a Download, in the reference's casing.
+pub(super) const DOWNLOAD_FIELDS: &[Field] = &concat_fields::<11>(&[&LOOKUP_FIELDS, &OPTION_FIELDS]);
+
+/// The body fields of a Recover.
+pub(super) const RECOVER_FIELDS: &[Field] = &concat_fields::<14>(&[
+    &LOOKUP_FIELDS,
+    &[
+        Field::new(
+            "Password",
+            Kind::Secret,
+            "The password the key (and PFX) is encrypted under; required, never empty.",
+        ),
+        Field::new(
+            "UseLegacyEncryption",
+            Kind::Flag,
+            "The legacy PFX profile (3DES, RC2-40, SHA-1 MAC) or key scheme, for old consumers.",
+        ),
+        Field::new(
+            "FriendlyName",
+            Kind::Text,
+            "The PFX friendlyName (the Java keystore alias).",
+        ),
+    ],
+    &OPTION_FIELDS,
+]);
+
+/// The tables above joined, in order, at compile time (`N` their total length).
+const fn concat_fields<const N: usize>(parts: &[&[Field]]) -> [Field; N] {
+    let mut out = [Field::new("", Kind::Text, ""); N];
+    let (mut i, mut n) = (0, 0);
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            out[n] = parts[i][j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(n == N, "the field tables do not add up to N");
+    out
+}
 
 /// What both calls share.
 #[derive(Debug)]
@@ -153,9 +222,9 @@ pub struct DownloadRequest {
 impl DownloadRequest {
     /// Reads a Download body.
     pub fn from_json(body: &[u8]) -> Result<Self, ExportError> {
-        let mut fields = Fields::parse(body)?;
-        let casing = fields.casing(DOWNLOAD_FIELDS);
-        let unknown = fields.unknown(DOWNLOAD_FIELDS);
+        let mut fields = Fields::parse(body, DOWNLOAD_FIELDS)?;
+        let casing = fields.casing();
+        let unknown = fields.unknown();
         Ok(Self {
             common: Common::take(&mut fields)?,
             casing,
@@ -216,9 +285,9 @@ pub struct RecoverRequest {
 impl RecoverRequest {
     /// Reads a Recover body.
     pub fn from_json(body: &[u8]) -> Result<Self, ExportError> {
-        let mut fields = Fields::parse(body)?;
-        let casing = fields.casing(RECOVER_FIELDS);
-        let unknown = fields.unknown(RECOVER_FIELDS);
+        let mut fields = Fields::parse(body, RECOVER_FIELDS)?;
+        let casing = fields.casing();
+        let unknown = fields.unknown();
         let password = fields.password("Password")?;
         Ok(Self {
             common: Common::take(&mut fields)?,

@@ -367,3 +367,46 @@ pub fn curl(pki: &TestPki, args: &[&str]) -> (u16, String, Vec<u8>) {
         .unwrap();
     (status, headers, out.stdout)
 }
+
+/// A server over the manifest store (tests/data/manifest) with the callers
+/// file `callers` (see [`callers_json`]), over TLS, and its test PKI.
+pub struct Manifest {
+    pub pki: TestPki,
+    pub server: Server,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts [`Manifest`] with `extra` flags.
+pub fn serve_manifest(callers: &str, extra: &[&str]) -> Manifest {
+    let pki = TestPki::new();
+    let dir = tempdir();
+    let callers = crate::common::write(dir.path(), "callers.json", callers.as_bytes());
+    let mut args = vec![
+        "--store".to_owned(),
+        path(&crate::common::data("manifest")),
+        "--callers".to_owned(),
+        path(&callers),
+    ];
+    args.extend(pki.flags());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let server = Server::start(&args, &pki.client());
+    Manifest { pki, server, _dir: dir }
+}
+
+/// The CNs of a PEM file's certificates, in file order, as OpenSSL reads
+/// them (`crl2pkcs7` then `pkcs7 -print_certs`).
+pub fn pem_subject_cns(file: &Path) -> Vec<String> {
+    let p7 = Command::new("openssl")
+        .args(["crl2pkcs7", "-nocrl", "-certfile", &path(file)])
+        .output()
+        .unwrap();
+    assert!(p7.status.success(), "{}", String::from_utf8_lossy(&p7.stderr));
+    let printed = run("openssl", &["pkcs7", "-print_certs", "-noout"], &p7.stdout);
+    assert!(printed.status.success());
+    String::from_utf8(printed.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("subject="))
+        .map(|s| s.rsplit("CN = ").next().unwrap().trim().to_owned())
+        .collect()
+}

@@ -13,6 +13,7 @@ mod failure;
 mod hash_password;
 mod input;
 mod output;
+mod search;
 #[cfg(feature = "server")]
 mod serve;
 mod source;
@@ -46,6 +47,10 @@ enum Command {
     List(ListArgs),
     /// Export one certificate (and its chain, and its key).
     Export(Box<export::ExportArgs>),
+    /// Find certificates with the reference query language (CN -contains "web" AND NotAfter -le "%TODAY+30%").
+    Search(Box<search::SearchArgs>),
+    /// One certificate's facts: names, thumbprints, validity, key, SANs, key rights, chain.
+    Show(Box<search::ShowArgs>),
     /// The database store: migrate, import, rotate-kek.
     #[cfg(feature = "postgres")]
     #[command(subcommand)]
@@ -107,6 +112,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::List(args) => list(&args),
         Command::Export(args) => export::export(&args),
+        Command::Search(args) => search::search(&args),
+        Command::Show(args) => search::show(&args),
         #[cfg(feature = "postgres")]
         Command::Db(command) => db::run(&command),
         #[cfg(feature = "server")]

@@ -19,6 +19,9 @@
 //!   per name, argon2 in fixed memory.
 //! - Records ([`metrics`], [`audit`]): Prometheus counters, and one audit
 //!   line per key export that never holds a secret.
+//! - People ([`console`], [`openapi`]): a web console at `/` (sign in,
+//!   certificate pages, the download dialog) and the API reference
+//!   (`/openapi.json`, `/docs`).
 
 mod argon2_pool;
 mod audit;
@@ -26,12 +29,14 @@ mod auth;
 mod backoff;
 mod callers;
 mod connections;
+mod console;
 mod credential_cache;
 mod deadlines;
 mod lanes;
 mod listen;
 mod log_limit;
 mod metrics;
+mod openapi;
 mod routes;
 mod store;
 mod tls;
@@ -85,6 +90,9 @@ pub(crate) struct ServeArgs {
     /// Seconds a request may take before it is answered 503.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
+    /// Seconds a console session lives without a request (at most 8 hours, its whole lifetime).
+    #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=28_800))]
+    session_idle_seconds: u64,
     /// Seconds a client may take to finish its TLS handshake.
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     handshake_timeout: u64,
@@ -167,6 +175,7 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Failure> {
         lanes: lanes::Lanes::new(opened.io, key_workers, cores),
         auth: auth::Authenticator::new(args.callers.clone(), callers, cores)?,
         metrics: metrics::Metrics::default(),
+        console: console::Sessions::new(Duration::from_secs(args.session_idle_seconds)),
         connections,
         settings: Settings {
             avx_encryption: if args.avx_legacy_key_encryption {

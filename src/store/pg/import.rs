@@ -211,6 +211,12 @@ impl Import<'_> {
             });
         }
         self.copy_new(tx, &entries, &policy_ids)?;
+        let new: Vec<(i64, &[u8])> = entries
+            .iter()
+            .filter(|e| e.new)
+            .map(|e| (e.id, &*e.certificate.der))
+            .collect();
+        super::search::fill(tx, &new)?;
         self.update_existing(tx, &entries, &policy_ids)?;
         for membership in &MEMBERSHIPS {
             membership.add(tx, &entries)?;

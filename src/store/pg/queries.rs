@@ -20,7 +20,7 @@ use crate::store::{CertMetadata, KeyAccess, KeyPolicy, StoredCertificate};
 /// The columns of a certificate with its metadata, after the generation.
 /// (Memberships come unsorted: a sort node in each subquery would cost
 /// more than the rest of the query.)
-const COLUMNS: &str = "c.id, c.der, c.sha256, p.name, p.private_key_access, \
+pub(super) const COLUMNS: &str = "c.id, c.der, c.sha256, p.name, p.private_key_access, \
      ARRAY(SELECT m.collection_id FROM certificate_collections m WHERE m.certificate_id = c.id), \
      ARRAY(SELECT m.container_id FROM certificate_containers m WHERE m.certificate_id = c.id)";
 
@@ -112,7 +112,7 @@ pub(super) fn fetch(
 
 /// The certificate of a row of [`COLUMNS`] (after the generation), if the
 /// row has one.
-fn certificate(row: &Row) -> Result<Option<StoredCertificate<'static>>, ExportError> {
+pub(super) fn certificate(row: &Row) -> Result<Option<StoredCertificate<'static>>, ExportError> {
     let Some(id) = get::<Option<i64>>(row, 1)? else {
         return Ok(None);
     };

@@ -34,11 +34,22 @@ struct Migration {
 }
 
 /// Every migration, in order; versions count up from 1 without gaps.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "certificate inventory",
-    sql: include_str!("migrations/0001_inventory.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "certificate inventory",
+        sql: include_str!("migrations/0001_inventory.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "certificate search",
+        sql: include_str!("migrations/0002_search.sql"),
+    },
+];
+
+/// The version that added the search columns, which certexport fills
+/// from the DER of the rows already there when it applies it.
+const SEARCH_VERSION: i32 = 2;
 
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -74,6 +85,9 @@ pub(super) fn migrate(client: &mut postgres::Client) -> Result<usize, ExportErro
         )
         .map_err(ExportError::backend)?;
         applied += 1;
+    }
+    if found < SEARCH_VERSION {
+        super::search::backfill(&mut tx)?;
     }
     tx.commit().map_err(ExportError::backend)?;
     Ok(applied)

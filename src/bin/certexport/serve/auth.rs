@@ -124,6 +124,7 @@ struct Snapshot {
 }
 
 /// A caller whose credentials were verified.
+#[derive(Clone)]
 pub(crate) struct Identity {
     snapshot: Arc<Snapshot>,
     index: usize,
@@ -218,6 +219,16 @@ impl Authenticator {
                 Err(Refused::Unauthorized)
             }
         }
+    }
+
+    /// The caller `name` of the callers file in force, if it has a
+    /// password (the console's sessions hold a name, and re-check it on
+    /// every request: a caller removed or without a password is signed out).
+    pub(crate) fn password_caller(&self, name: &str) -> Option<Identity> {
+        let snapshot = Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()));
+        let index = snapshot.callers.index_of(name)?;
+        snapshot.callers.entries()[index].password.as_ref()?;
+        Some(Identity { snapshot, index })
     }
 
     async fn verify_password(

@@ -24,20 +24,27 @@ const BUCKETS: [f64; 14] = [
 pub(crate) enum Route {
     Download,
     Recover,
+    Search,
+    Detail,
     AvxKeyDownload,
     Healthz,
     Metrics,
+    /// The console's pages, assets and downloads, and the API reference.
+    Console,
     /// No route matched (404), or the method was wrong (405).
     Other,
 }
 
 impl Route {
-    const ALL: [Route; 6] = [
+    const ALL: [Route; 9] = [
         Route::Download,
         Route::Recover,
+        Route::Search,
+        Route::Detail,
         Route::AvxKeyDownload,
         Route::Healthz,
         Route::Metrics,
+        Route::Console,
         Route::Other,
     ];
 
@@ -46,9 +53,20 @@ impl Route {
         match path {
             Some(p) if p.ends_with("/Certificates/Download") => Route::Download,
             Some(p) if p.ends_with("/Certificates/Recover") => Route::Recover,
+            Some(p) if p.ends_with("/Certificates") => Route::Search,
+            Some(p) if p.ends_with("/Certificates/{id}") => Route::Detail,
             Some(p) if p.ends_with("/certificate/privatekey/download") => Route::AvxKeyDownload,
             Some("/healthz") => Route::Healthz,
             Some("/metrics") => Route::Metrics,
+            Some(p)
+                if p == "/"
+                    || p.starts_with("/console/")
+                    || p == "/docs"
+                    || p.starts_with("/docs/")
+                    || p == "/openapi.json" =>
+            {
+                Route::Console
+            }
             _ => Route::Other,
         }
     }
@@ -57,9 +75,12 @@ impl Route {
         match self {
             Route::Download => "download",
             Route::Recover => "recover",
+            Route::Search => "search",
+            Route::Detail => "detail",
             Route::AvxKeyDownload => "avx_key_download",
             Route::Healthz => "healthz",
             Route::Metrics => "metrics",
+            Route::Console => "console",
             Route::Other => "other",
         }
     }

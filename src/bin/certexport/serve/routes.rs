@@ -6,9 +6,18 @@
 //! | --- | --- |
 //! | `POST /KeyfactorAPI/Certificates/Download`, `POST /Certificates/Download` | Keyfactor Download: `x-certificateformat` header, `collectionId`/`containerId` query |
 //! | `POST /KeyfactorAPI/Certificates/Recover`, `POST /Certificates/Recover` | Keyfactor Recover: the certificate with its key (PFX, PEM or ZIP) |
+//! | `GET /KeyfactorAPI/Certificates`, `GET /Certificates` | Keyfactor search: `pq.queryString`, paging, sort, scope; total in `x-total-count` |
+//! | `GET /KeyfactorAPI/Certificates/{id}`, `GET /Certificates/{id}` | Keyfactor certificate detail |
 //! | `POST /avxapi/certificate/privatekey/download`, `POST /certificate/privatekey/download` | AppViewX key download (`gwsource` query accepted and ignored) |
 //! | `GET /healthz` | 200 when the store answers, 503 when it does not |
 //! | `GET /metrics` | Prometheus text |
+//! | `GET /openapi.json`, `GET /docs` | the API document and its reference page ([`super::openapi`]) |
+//! | `GET /`, `/console/…` | the console ([`super::console`]) |
+//!
+//! The API's routes are registered with their OpenAPI description
+//! (`utoipa`), under the `/KeyfactorAPI/` and `/avxapi/` paths the
+//! document names; the aliases at the root, for clients that call them
+//! there, answer the same and are not listed twice.
 //!
 //! Every call authenticates from its headers before a byte of its body is
 //! read: without credentials that prove a caller the answer is 401 with
@@ -24,6 +33,7 @@
 
 mod query;
 mod respond;
+mod search;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -41,6 +51,8 @@ use certexport::ids::{CertId, Thumbprint};
 use certexport::store::CertificateStore;
 use certexport::wire::{self, AvxKeyRequest, Casing, DownloadRequest, RecoverRequest};
 use certexport::{ExportArtifact, ExportError, ExportRequest, Exporter};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::Settings;
 use super::audit::KeyExportRecord;
@@ -65,23 +77,35 @@ pub(crate) struct App {
     pub(crate) connections: Arc<Connections>,
     /// The fixed settings.
     pub(crate) settings: Settings,
+    /// The console's sessions.
+    pub(crate) console: super::console::Sessions,
 }
 
 /// The router of every route, with the request timeout and the metrics
 /// around them.
 pub(crate) fn router(app: Arc<App>) -> Router {
-    let keyfactor = Router::new()
-        .route("/Certificates/Download", post(download))
-        .route("/Certificates/Recover", post(recover));
-    Router::new()
-        .merge(keyfactor.clone())
-        .nest("/KeyfactorAPI", keyfactor)
-        .route("/avxapi/certificate/privatekey/download", post(avx_key_download))
+    let (api, document) = api().split_for_parts();
+    api.route("/Certificates/Download", post(download))
+        .route("/Certificates/Recover", post(recover))
+        .route("/Certificates", get(search::search))
+        .route("/Certificates/{id}", get(search::detail))
         .route("/certificate/privatekey/download", post(avx_key_download))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+        .merge(super::openapi::router(&document))
+        .merge(super::console::router())
         .layer(middleware::from_fn_with_state(Arc::clone(&app), track))
         .with_state(app)
+}
+
+/// The API's routes with their OpenAPI descriptions.
+pub(crate) fn api() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::new()
+        .routes(routes!(download))
+        .routes(routes!(recover))
+        .routes(routes!(search::search))
+        .routes(routes!(search::detail))
+        .routes(routes!(avx_key_download))
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
 }
 
 /// Times every request, answers 503 when it takes longer than the request
@@ -199,6 +223,27 @@ async fn admit(app: &App, request: Request, api: Api) -> Result<(Parts, Identity
 }
 
 /// `POST /Certificates/Download`.
+#[utoipa::path(
+    post,
+    path = "/KeyfactorAPI/Certificates/Download",
+    tag = "Keyfactor",
+    operation_id = "download",
+    summary = "Download a certificate, and its chain, without its key",
+    description = "Also at /Certificates/Download. The format is the x-certificateformat header's; \
+                   the answer's file name is in the X-CertificateFile header.",
+    params(
+        ("x-certificateformat" = Option<String>, Header, description = "CER, CRT, DER, PEM (the default) or P7B"),
+        ("collectionId" = Option<u64>, Query, description = "Check rights in this collection (0: none)"),
+        ("containerId" = Option<u64>, Query, description = "Check rights in this store container, without collectionId (0: none)"),
+    ),
+    request_body = DownloadRequest,
+    responses(
+        (status = 200, description = "The file", body = wire::openapi::DownloadAnswer,
+         headers(("X-CertificateFile" = String, description = "The file's name"))),
+        super::openapi::KeyfactorErrors,
+    ),
+    security(("basic" = []), ("bearer" = []))
+)]
 async fn download(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, identity, body) = match admit(&app, request, Api::Keyfactor).await {
         Ok(admitted) => admitted,
@@ -238,6 +283,27 @@ async fn download(State(app): State<Arc<App>>, request: Request) -> Response {
 }
 
 /// `POST /Certificates/Recover`.
+#[utoipa::path(
+    post,
+    path = "/KeyfactorAPI/Certificates/Recover",
+    tag = "Keyfactor",
+    operation_id = "recover",
+    summary = "Recover a certificate, and its chain, with its private key",
+    description = "Also at /Certificates/Recover. The format is the x-certificateformat header's; \
+                   the key is encrypted under Password.",
+    params(
+        ("x-certificateformat" = Option<String>, Header, description = "PFX (the default), PEM or ZIP"),
+        ("collectionId" = Option<u64>, Query, description = "Check rights in this collection (0: none)"),
+        ("containerId" = Option<u64>, Query, description = "Check rights in this store container, without collectionId (0: none)"),
+    ),
+    request_body = RecoverRequest,
+    responses(
+        (status = 200, description = "The file with the key", body = wire::openapi::RecoverAnswer,
+         headers(("X-CertificateFile" = String, description = "The file's name"))),
+        super::openapi::KeyfactorErrors,
+    ),
+    security(("basic" = []), ("bearer" = []))
+)]
 async fn recover(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, identity, body) = match admit(&app, request, Api::Keyfactor).await {
         Ok(admitted) => admitted,
@@ -270,6 +336,23 @@ async fn recover(State(app): State<Arc<App>>, request: Request) -> Response {
 }
 
 /// `POST /avxapi/certificate/privatekey/download`.
+#[utoipa::path(
+    post,
+    path = "/avxapi/certificate/privatekey/download",
+    tag = "AppViewX",
+    operation_id = "avx_key_download",
+    summary = "Download a certificate's private key, encrypted under a password",
+    description = "Also at /certificate/privatekey/download; a gwsource query is accepted and ignored.",
+    request_body = AvxKeyRequest,
+    responses(
+        (status = 200, description = "The encrypted key", body = wire::openapi::AvxAnswer),
+        (status = 400, description = "MANDATORY_FIELD_MISSING", body = wire::openapi::AvxAnswer),
+        (status = 401, description = "No credentials that prove a caller", body = wire::openapi::AvxAnswer),
+        (status = 417, description = "CERT-GEN-0015 (no password) or CERT-KEY-0006 (a key policy forbids it)", body = wire::openapi::AvxAnswer),
+        (status = 500, description = "CERT-GEN-0027: any other failure, an unknown uuId and a denial alike", body = wire::openapi::AvxAnswer),
+    ),
+    security(("avx_username" = [], "avx_password" = []), ("avx_session" = []), ("basic" = []), ("bearer" = []))
+)]
 async fn avx_key_download(State(app): State<Arc<App>>, request: Request) -> Response {
     let (_, identity, body) = match admit(&app, request, Api::AppViewX).await {
         Ok(admitted) => admitted,
@@ -292,7 +375,7 @@ async fn avx_key_download(State(app): State<Arc<App>>, request: Request) -> Resp
 }
 
 /// Why a key export gave no artifact.
-enum KeyExportFailed {
+pub(super) enum KeyExportFailed {
     /// The exporter refused or failed.
     Refused(ExportError),
     /// The export panicked (a bug): answered 500, logged.
@@ -300,7 +383,7 @@ enum KeyExportFailed {
 }
 
 /// Runs a key export in the key lane, and writes its audit line and counts.
-async fn key_export(
+pub(super) async fn key_export(
     app: &Arc<App>,
     identity: Identity,
     export: ExportRequest,
@@ -352,6 +435,17 @@ fn thumbprint_of(store: &dyn CertificateStore, id: CertId) -> Option<Thumbprint>
 }
 
 /// `GET /healthz`: whether the store answers a lookup.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "Service",
+    operation_id = "healthz",
+    summary = "Whether the store answers",
+    responses(
+        (status = 200, description = "The store answers", body = String, content_type = "text/plain"),
+        (status = 503, description = "The store does not answer", body = String, content_type = "text/plain"),
+    )
+)]
 async fn healthz(State(app): State<Arc<App>>) -> Response {
     let probing = Arc::clone(&app);
     let answered = app
@@ -366,6 +460,14 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 
 /// `GET /metrics`; with `--protect-metrics`, for callers of the callers
 /// file only (any of them, Basic or Bearer).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "Service",
+    operation_id = "metrics",
+    summary = "Prometheus counters and histograms",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain; version=0.0.4"))
+)]
 async fn metrics(State(app): State<Arc<App>>, request: Request) -> Response {
     if app.settings.protect_metrics {
         let (parts, _) = request.into_parts();
