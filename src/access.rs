@@ -1,5 +1,5 @@
-//! Who may export what (SPEC §7): the reference API's permission strings
-//! (claims), the collection and container scopes, and key policies.
+//! Who may export what: the reference API's permission strings (claims),
+//! the collection and container scopes, and key policies.
 //!
 //! The check runs in two steps around the lookup. Before anything is read
 //! for the caller, the claim check decides from the claims and the request's
@@ -8,7 +8,9 @@
 //! certificate's membership (and, for keys, its key policy) is checked. A
 //! caller without system-wide rights gets [`ExportError::AccessDenied`]
 //! both for a certificate that is not theirs and for one that does not
-//! exist, so a denial never tells whether a certificate exists.
+//! exist, so a denial never tells whether a certificate exists. The one
+//! other refusal, [`ExportError::ScopeRequired`], comes from the claims and
+//! the request alone (scoped claims, no scope named), before any lookup.
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,7 +20,17 @@ use crate::lookup::Miss;
 use crate::store::{CertMetadata, KeyAccess, KeyPolicy};
 
 /// One permission a caller holds (the reference API's claim strings).
+///
+/// ```
+/// use certexport::Claim;
+///
+/// let claim: Claim = "/certificates/collections/read/5/".parse()?;
+/// assert_eq!(claim, Claim::ReadCollection(5));
+/// assert_eq!(claim.to_string(), "/certificates/collections/read/5/");
+/// # Ok::<(), certexport::ExportError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Claim {
     /// `/certificates/collections/read/`: every certificate.
     ReadAllCollections,
@@ -85,6 +97,18 @@ impl fmt::Display for Claim {
 /// There is no default caller: every export names one. A program that
 /// serves one tenant and checks rights elsewhere uses
 /// [`Caller::single_tenant_full_access`], which says so where it is called.
+///
+/// ```
+/// use certexport::{Caller, Claim};
+///
+/// // Read and key rights for collection 5 only: requests must name it
+/// // (`Scope::collection(5)`).
+/// let caller = Caller::from_claim_lines(
+///     "/certificates/collections/read/5/\n/certificates/collections/private_key/read/5/\n",
+/// )?;
+/// assert_eq!(caller.claims(), [Claim::ReadCollection(5), Claim::ReadCollectionPrivateKeys(5)]);
+/// # Ok::<(), certexport::ExportError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     claims: Vec<Claim>,
@@ -129,11 +153,46 @@ impl Caller {
     fn holds(&self, claim: Claim) -> bool {
         self.claims.contains(&claim)
     }
+
+    /// [`ExportError::ScopeRequired`] when this caller holds scoped claims
+    /// (read claims, or with `key` private-key claims) that a request
+    /// without a scope leaves unused; `None` when it holds none.
+    fn scope_required(&self, key: bool) -> Option<ExportError> {
+        let mut collections = Vec::new();
+        let mut containers = Vec::new();
+        for claim in &self.claims {
+            match *claim {
+                Claim::ReadCollection(c) if !key => collections.push(c),
+                Claim::ReadStoreContainer(k) if !key => containers.push(k),
+                Claim::ReadCollectionPrivateKeys(c) if key => collections.push(c),
+                _ => {}
+            }
+        }
+        collections.sort_unstable();
+        collections.dedup();
+        containers.sort_unstable();
+        containers.dedup();
+        (!collections.is_empty() || !containers.is_empty()).then_some(ExportError::ScopeRequired {
+            collections,
+            containers,
+            key,
+        })
+    }
 }
 
 /// The collection or container a request is made in (the reference API's
-/// `CollectionId` and `ContainerId` query parameters).
+/// `CollectionId` and `ContainerId` query parameters). The default names
+/// neither: only system-wide claims count then.
+///
+/// ```
+/// use certexport::options::Scope;
+///
+/// let scope = Scope::collection(5);
+/// assert_eq!((scope.collection_id, scope.container_id), (Some(5), None));
+/// assert_eq!(Scope::default(), Scope::none());
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Scope {
     /// Check rights at this collection. Wins over `container_id`.
     pub collection_id: Option<u64>,
@@ -141,9 +200,53 @@ pub struct Scope {
     pub container_id: Option<u64>,
 }
 
+impl Scope {
+    /// No scope: only system-wide claims count.
+    pub const fn none() -> Self {
+        Self {
+            collection_id: None,
+            container_id: None,
+        }
+    }
+
+    /// Rights checked at collection `id` (the reference API's `collectionId`).
+    pub const fn collection(id: u64) -> Self {
+        Self {
+            collection_id: Some(id),
+            container_id: None,
+        }
+    }
+
+    /// Rights checked at certificate-store container `id` (the reference
+    /// API's `containerId`).
+    pub const fn container(id: u64) -> Self {
+        Self {
+            collection_id: None,
+            container_id: Some(id),
+        }
+    }
+
+    /// Both, as a query may carry them; the collection wins.
+    pub const fn new(collection_id: Option<u64>, container_id: Option<u64>) -> Self {
+        Self {
+            collection_id,
+            container_id,
+        }
+    }
+}
+
 /// The "Allow Cryptographic Service Providers" setting and its list: which
-/// Microsoft CSPs a PFX request may name (SPEC §6).
+/// Microsoft CSPs a PFX request may name. Without it, a request naming a
+/// CSP is refused ([`ExportError::CspNotAllowed`]).
+///
+/// ```
+/// use certexport::options::CspPolicy;
+///
+/// let policy = CspPolicy::allowing(["Microsoft Enhanced RSA and AES Cryptographic Provider"]);
+/// assert!(policy.allow);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CspPolicy {
     /// Whether a request may name a CSP at all (default false).
     pub allow: bool,
@@ -175,18 +278,18 @@ pub(crate) fn check_csp(policy: &CspPolicy, csp: Option<&str>) -> Result<(), Exp
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ScopeRule {
-    /// SPEC §7: rights are checked at the request's [`Scope`] (the
+    /// Rights are checked at the request's [`Scope`] (the
     /// Keyfactor calls); without one, only system-wide claims count. The
     /// default.
     #[default]
     GivenScope,
-    /// SPEC §10, the AppViewX key download, which names no scope: its
+    /// The AppViewX key download, which names no scope: its
     /// permission is "within the specified certificate's category". The
     /// caller may have the certificate (and its key) with the system-wide
     /// read (and private-key) claims, or with the read (and private-key)
     /// claims of one collection the certificate belongs to — both claims of
     /// the same collection, or one of them system-wide. The request's
-    /// [`Scope`] is not used. Key policies apply as in §7.
+    /// [`Scope`] is not used. Key policies apply as for the other calls.
     AnyCollectionOfTheCertificate,
 }
 
@@ -218,7 +321,7 @@ pub(crate) fn authorize(caller: &Caller, rule: ScopeRule, scope: Scope, wants_ke
     }
 }
 
-/// SPEC §10's rule for a call that names no scope (see
+/// The AppViewX rule for a call that names no scope (see
 /// [`ScopeRule::AnyCollectionOfTheCertificate`]).
 fn authorize_in_category(caller: &Caller, wants_key: bool) -> Result<Grant, ExportError> {
     let read_all = caller.holds(Claim::ReadAllCollections) || caller.holds(Claim::ReadAllStores);
@@ -255,7 +358,7 @@ fn authorize_in_category(caller: &Caller, wants_key: bool) -> Result<Grant, Expo
     })
 }
 
-/// The claim check of SPEC §7, before anything is read, in its evaluation order.
+/// The claim check, before anything is read, in its evaluation order.
 fn authorize_in_scope(caller: &Caller, scope: Scope, wants_key: bool) -> Result<Grant, ExportError> {
     let read = match (scope.collection_id, scope.container_id) {
         // CollectionId wins; ContainerId is ignored.
@@ -266,6 +369,7 @@ fn authorize_in_scope(caller: &Caller, scope: Scope, wants_key: bool) -> Result<
         (None, None) if caller.holds(Claim::ReadAllCollections) || caller.holds(Claim::ReadAllStores) => {
             Reach::SystemWide
         }
+        (None, None) => return Err(caller.scope_required(false).unwrap_or(ExportError::AccessDenied)),
         _ => return Err(ExportError::AccessDenied),
     };
     let key = if !wants_key {
@@ -275,7 +379,8 @@ fn authorize_in_scope(caller: &Caller, scope: Scope, wants_key: bool) -> Result<
     } else {
         match scope.collection_id {
             Some(c) if caller.holds(Claim::ReadCollectionPrivateKeys(c)) => Some(Reach::Collection(c)),
-            _ => return Err(ExportError::AccessDenied),
+            None => return Err(caller.scope_required(true).unwrap_or(ExportError::AccessDenied)),
+            Some(_) => return Err(ExportError::AccessDenied),
         }
     };
     Ok(Grant { read, key })

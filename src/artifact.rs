@@ -1,4 +1,4 @@
-//! The result of an export: bytes, file name, MIME type (SPEC §4).
+//! The result of an export: bytes, file name, MIME type.
 
 use std::fmt;
 

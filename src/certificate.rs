@@ -20,9 +20,12 @@ use crate::oid;
 /// What a person reads about a certificate: the fields `certexport list`
 /// prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CertificateSummary {
     /// SHA-1 thumbprint.
     pub sha1: Thumbprint,
+    /// SHA-256 thumbprint.
+    pub sha256: Thumbprint,
     /// Serial number.
     pub serial: SerialNumber,
     /// Subject, RFC 4514.
@@ -43,6 +46,7 @@ impl CertificateSummary {
         let view = CertificateView::parse(der).map_err(&malformed)?;
         Ok(Self {
             sha1,
+            sha256: Thumbprint::sha256_of(der),
             serial: SerialNumber::from_der_content(view.serial),
             subject: name::to_rfc4514(view.subject).map_err(&malformed)?,
             issuer: name::to_rfc4514(view.issuer).map_err(&malformed)?,

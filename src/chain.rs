@@ -1,5 +1,5 @@
 //! Building the chain from a certificate up to a root, from the store's
-//! certificates only (SPEC §5).
+//! certificates only.
 //!
 //! A depth-first path search, in the manner of rustls-webpki's path
 //! builder:

@@ -5,7 +5,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::error::ExportError;
+use crate::error::{DerError, ExportError};
 use crate::formats::pem::{self, CertificateBlock};
 use crate::formats::{self, KeyEncoding, PfxContents};
 use crate::key::PrivateKey;
@@ -70,6 +70,7 @@ pub(crate) fn encode(
             };
             unwrap_secret(formats::pfx_of_checked(&contents, password, options, rng)?)
         }
+        #[cfg(feature = "zip")]
         Output::Zip {
             subject_headers,
             protection,
@@ -84,6 +85,7 @@ fn unwrap_secret(mut secret: Zeroizing<Vec<u8>>) -> Vec<u8> {
     std::mem::take(&mut *secret)
 }
 
+#[cfg(feature = "zip")]
 /// The ZIP members, named after the file-name stem: `<stem>.pem` (the
 /// certificate), `<stem>-chain.pem` (the rest of the chain in the output's
 /// order, when there is one) and `<stem>.key` (the key).
@@ -140,7 +142,7 @@ fn key_bytes(
 ) -> Result<Zeroizing<Vec<u8>>, ExportError> {
     match protection {
         KeyProtection::Encrypted { password, encryption } => {
-            formats::encrypted_pkcs8(key, password, encryption, encoding, rng)
+            formats::encrypted_pkcs8_with_rng(key, password, encryption, encoding, rng)
         }
         KeyProtection::DangerUnencrypted => match encoding {
             KeyEncoding::Der => Ok(Zeroizing::new(key.secret_pkcs8_der().to_vec())),
@@ -167,6 +169,6 @@ fn key_of<'a>(inputs: &Inputs<'a, '_>) -> Result<&'a PrivateKey, ExportError> {
 fn end_entity<'a, 's>(inputs: &Inputs<'a, 's>) -> Result<&'a Certificate<'s>, ExportError> {
     inputs.certificates.get(inputs.end_entity).ok_or(ExportError::Encoding {
         what: "the certificate",
-        source: der::ErrorKind::Failed.into(),
+        source: DerError::of(der::ErrorKind::Failed),
     })
 }

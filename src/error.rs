@@ -1,22 +1,67 @@
-//! The one error type of the crate.
+//! The one error type of the crate, and how it is designed.
 //!
-//! Every variant carries what a caller needs to act on it — the bad input,
-//! the file, the missing issuer's DN, the policy name — and never key
-//! material or passwords. Input quoted back is cut to a bounded length
-//! ([`shown`]), so hostile input cannot make an error line huge, and it is
-//! printed with Rust's escaping, so control and bidirectional characters
-//! show as escapes. Wrapped errors are reachable through
-//! [`std::error::Error::source`] and are not repeated in `Display`.
+//! [`ExportError`] is one flat `#[non_exhaustive]` enum, as webpki's: a
+//! variant per thing a caller might handle differently, each carrying what
+//! the caller needs to act — the bad input, the file, the missing issuer's
+//! DN, the policy name, the scope to add — and never key material or
+//! passwords. Its `Display` is a sentence that says what is wrong and,
+//! where there is one, what to do instead ([`ExportError::ScopeRequired`]
+//! names the scope to add, [`ExportError::KeyNotInChain`] the certificate
+//! to include). Programs match the variants they handle and print the
+//! rest; [`ExportError::is_malformed_request`] groups the ones a caller
+//! fixes without knowing the store (the command line's exit code 2, the
+//! wire's 400).
+//!
+//! **Features.** A variant that only a feature's code can produce exists
+//! only with that feature: the PostgreSQL store's (`SchemaTooNew`,
+//! `SchemaOutdated`, `KekRequired`, `BadKekFile`, `WrongKek`,
+//! `KeyRowMismatch`, `IdOutOfRange`) with `postgres`, the command line's
+//! output errors (`Write`, `OutputExists`) with `cli`. The enum is
+//! `#[non_exhaustive]`, so every `match` outside the crate already has a
+//! `_` arm and a feature turned on anywhere in a build breaks none of them
+//! (features stay additive). One nested enum per feature
+//! (`ExportError::Database(PgError)`) was weighed and not taken: an
+//! [`Exporter`](crate::Exporter) over a `dyn CertificateStore` cannot know
+//! which store failed, so its callers would match two levels for one
+//! failure, and the status table of the wire and the exit codes of the
+//! command line would have to look through the wrapper.
+//!
+//! **Room to grow.** New kinds of input get their own variants beside the
+//! lookups' (`InvalidThumbprint`, `InvalidDistinguishedName`, …), as the
+//! search query language's errors are `InvalidQuery` (a position and a
+//! message, `search::QueryError`), listed in
+//! [`ExportError::is_malformed_request`]. A variant
+//! that a new feature alone produces is gated like the PostgreSQL ones.
+//!
+//! **No foreign pre-1.0 types.** The DER codec's error, which
+//! [`ExportError::MalformedCertificate`] and [`ExportError::Encoding`]
+//! wrap, is held in [`DerError`], an opaque type of this crate, so a new
+//! release of `der` is not a breaking change here. Wrapped errors are
+//! reachable through [`std::error::Error::source`] and not repeated in
+//! `Display`.
+//!
+//! **Display by hand.** The sentences are written in one `match` below
+//! the enum rather than derived with `thiserror`: `thiserror` 2.0.18 and
+//! later build on syn 3 while the RustCrypto stack's derives (`der_derive`,
+//! `curve25519-dalek-derive`) build on syn 2, so deriving would compile
+//! two syn majors in every build. To add a variant: its doc and fields in
+//! the enum, its sentence in `Display`, and its `source` (if it wraps an
+//! error) in `Error::source`.
+//!
+//! Input quoted back is cut to a bounded length (100 characters, with
+//! `…` where it was cut), so hostile input cannot make an error line huge,
+//! and it is printed with Rust's escaping, so control and bidirectional
+//! characters show as escapes.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Everything that can go wrong while loading a store or exporting.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ExportError {
     /// A thumbprint string is not 40 or 64 hex digits.
-    #[error("invalid thumbprint {input:?}: {reason}")]
     InvalidThumbprint {
         /// The string as given (cut to a bounded length).
         input: String,
@@ -25,7 +70,6 @@ pub enum ExportError {
     },
 
     /// A serial-number string is not hex.
-    #[error("invalid serial number {input:?}: {reason}")]
     InvalidSerialNumber {
         /// The string as given (cut to a bounded length).
         input: String,
@@ -34,7 +78,6 @@ pub enum ExportError {
     },
 
     /// A `uuId` is not 1–64 characters of `[A-Za-z0-9-]`.
-    #[error("invalid uuId {input:?}: {reason}")]
     InvalidUuid {
         /// The string as given (cut to a bounded length).
         input: String,
@@ -43,7 +86,6 @@ pub enum ExportError {
     },
 
     /// A distinguished-name string does not follow RFC 4514.
-    #[error("invalid distinguished name {input:?}: {reason} (at byte {position})")]
     InvalidDistinguishedName {
         /// The string as given (cut to a bounded length).
         input: String,
@@ -53,8 +95,7 @@ pub enum ExportError {
         reason: String,
     },
 
-    /// A permission (claim) string is not one of the forms of SPEC §7.
-    #[error("invalid claim {input:?}: {reason}")]
+    /// A permission (claim) string is not one of the reference API's forms.
     InvalidClaim {
         /// The string as given (cut to a bounded length).
         input: String,
@@ -64,12 +105,10 @@ pub enum ExportError {
 
     /// A certificate search query the grammar refuses, or a page request
     /// out of bounds (see [`crate::search`]): where and why.
-    #[error(transparent)]
     InvalidQuery(crate::search::QueryError),
 
     /// A named choice (format, extension, chain order, profile, …) is not
     /// one of the values it takes.
-    #[error("invalid {option} {input:?}: {accepted} is accepted")]
     UnknownChoice {
         /// The option, e.g. `format`.
         option: &'static str,
@@ -79,18 +118,18 @@ pub enum ExportError {
         accepted: &'static str,
     },
 
-    /// An iteration count is outside what readers open and what finishes
-    /// in reasonable time.
-    #[error("invalid iteration count {iterations}: between 1 and {max} are accepted")]
+    /// An iteration count is below the floor that keeps a password from
+    /// being guessed cheaply, or above what finishes in reasonable time.
     InvalidIterations {
         /// The count given.
         iterations: u32,
+        /// The smallest count accepted.
+        min: u32,
         /// The largest count accepted.
         max: u32,
     },
 
     /// A password cannot be used (it is never quoted).
-    #[error("unusable password: {reason}")]
     InvalidPassword {
         /// Why, e.g. that it holds a NUL character.
         reason: &'static str,
@@ -98,7 +137,6 @@ pub enum ExportError {
 
     /// Text that must be a BMPString (PKCS#12 attributes) holds characters
     /// outside the Basic Multilingual Plane.
-    #[error("the {what} {text:?} has characters outside the Basic Multilingual Plane, which a BMPString cannot hold")]
     NotBmpString {
         /// Which attribute, e.g. `friendly name`.
         what: &'static str,
@@ -107,25 +145,21 @@ pub enum ExportError {
     },
 
     /// Bytes given as certificates (PEM, DER or P7B) cannot be read as such.
-    #[error("cannot read certificates: {reason}")]
     UnreadableCertificates {
         /// What is wrong.
         reason: String,
     },
 
     /// A request in JSON cannot be read.
-    #[error("invalid request: {reason}")]
     InvalidRequest {
         /// What is wrong (never a field's value).
         reason: String,
     },
 
     /// The request names no certificate.
-    #[error("no certificate named: give a CertID, a thumbprint, a serial number with an issuer DN, or a uuId")]
     MissingLookup,
 
     /// A serial number was given without an issuer DN, or the reverse.
-    #[error("{given} needs {missing} as well")]
     IncompleteLookup {
         /// The part that was given.
         given: &'static str,
@@ -134,7 +168,6 @@ pub enum ExportError {
     },
 
     /// Several lookups were given and they name different certificates.
-    #[error("conflicting lookups: {first} names certificate {first_id}, {second} names {}", second_id.map_or_else(|| "none".to_owned(), |id| id.to_string()))]
     ConflictingLookups {
         /// The first lookup, as text.
         first: String,
@@ -147,14 +180,12 @@ pub enum ExportError {
     },
 
     /// No certificate in the store matches the lookup.
-    #[error("no certificate matches {lookup}")]
     NotFound {
         /// The lookup, as text.
         lookup: String,
     },
 
     /// More than one certificate matches a lookup that must name one.
-    #[error("{lookup} matches {count} certificates; name one by thumbprint or CertID")]
     AmbiguousLookup {
         /// The lookup, as text.
         lookup: String,
@@ -165,10 +196,6 @@ pub enum ExportError {
     /// A store id that may name another certificate than the caller
     /// thinks: files were skipped while the store was loaded, so the
     /// automatic ids after them moved.
-    #[error(
-        "CertID {id} may have moved: {skipped} was skipped while loading, so automatic ids after it shift; \
-         name the certificate by thumbprint, or give it a fixed id in the manifest"
-    )]
     UnstableId {
         /// The id asked for.
         id: u64,
@@ -176,8 +203,8 @@ pub enum ExportError {
         skipped: PathBuf,
     },
 
-    /// Two options of the request cannot be used together (SPEC §3).
-    #[error("incompatible options: {first} cannot be used with {second}")]
+    /// Two options of the request cannot be used together (the format
+    /// matrix: format × extension × chain).
     IncompatibleOptions {
         /// One side, e.g. `format DER`.
         first: String,
@@ -186,28 +213,24 @@ pub enum ExportError {
     },
 
     /// A Microsoft CSP was named that the exporter's settings do not allow.
-    #[error("cryptographic service provider {csp:?} is not allowed by the exporter's settings")]
     CspNotAllowed {
         /// The CSP as requested (cut to a bounded length).
         csp: String,
     },
 
     /// The chain cannot be completed from the store's certificates.
-    #[error("incomplete chain: no issuer {missing_issuer:?} in the store")]
     IncompleteChain {
         /// RFC 4514 DN of the issuer that is missing.
         missing_issuer: String,
     },
 
     /// The chain would be longer than the depth limit.
-    #[error("chain longer than the depth limit of {limit} issuers")]
     ChainTooLong {
         /// The limit that was hit.
         limit: usize,
     },
 
     /// Chain building used up its budget (a hostile or very crowded store).
-    #[error("chain building gave up after {limit} {what}; the store holds too many or too large candidate issuers")]
     ChainBudgetExceeded {
         /// The budget that ran out.
         what: &'static str,
@@ -216,17 +239,29 @@ pub enum ExportError {
     },
 
     /// A certificate's DER is not an X.509 certificate.
-    #[error("malformed certificate {what}")]
     MalformedCertificate {
         /// Which certificate or file.
         what: String,
-        /// The decoding error.
-        #[source]
-        source: der::Error,
+        /// What the decoder found, and where.
+        source: DerError,
+    },
+
+    /// No certificate was given where at least one is needed (an empty
+    /// chain, or bytes that hold only keys or other PEM blocks).
+    EmptyChain {
+        /// What needed them, e.g. `a P7B`.
+        what: &'static str,
+    },
+
+    /// The same certificate was given twice in one chain.
+    DuplicateCertificate {
+        /// Its position in the chain, from 1.
+        position: usize,
+        /// The position of its first occurrence, from 1.
+        first: usize,
     },
 
     /// A certificate is larger than a store accepts.
-    #[error("certificate of {size} bytes in {what} is larger than the {limit} bytes a store accepts")]
     CertificateTooLarge {
         /// Where it came from.
         what: String,
@@ -237,7 +272,6 @@ pub enum ExportError {
     },
 
     /// A file could not be read.
-    #[error("cannot read {path}: {kind}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -246,9 +280,6 @@ pub enum ExportError {
     },
 
     /// A path that must be a regular file is something else.
-    #[error(
-        "{path} is {kind}, not a regular file; only regular files are read, so a device or pipe cannot feed endless or blocking input"
-    )]
     NotARegularFile {
         /// The path.
         path: PathBuf,
@@ -257,7 +288,6 @@ pub enum ExportError {
     },
 
     /// A file is larger than the limit for its kind.
-    #[error("{path} holds more than {limit} bytes, the limit for {what}")]
     FileTooLarge {
         /// The file.
         path: PathBuf,
@@ -269,7 +299,6 @@ pub enum ExportError {
 
     /// A file of a store holds something that is not a certificate, P7B or
     /// private key in a form the store reads.
-    #[error("bad store file {path}: {reason}")]
     BadStoreFile {
         /// The file.
         path: PathBuf,
@@ -278,7 +307,6 @@ pub enum ExportError {
     },
 
     /// The store manifest is malformed or names something the store lacks.
-    #[error("bad store manifest {path}: {reason}")]
     BadManifest {
         /// The manifest file.
         path: PathBuf,
@@ -287,7 +315,6 @@ pub enum ExportError {
     },
 
     /// A fixed id is already taken by another certificate.
-    #[error("id {id} is already taken by certificate {by}")]
     IdTaken {
         /// The id.
         id: u64,
@@ -296,7 +323,6 @@ pub enum ExportError {
     },
 
     /// A certificate is already stored under another id than the one asked for.
-    #[error("certificate {certificate} is already stored as {stored}, not {wanted}")]
     AlreadyStored {
         /// SHA-1 thumbprint of the certificate, lower-case hex.
         certificate: String,
@@ -307,7 +333,6 @@ pub enum ExportError {
     },
 
     /// A `uuId` is already given to another certificate.
-    #[error("uuId {uuid} is already given to certificate {by}")]
     UuidTaken {
         /// The uuId.
         uuid: String,
@@ -316,14 +341,25 @@ pub enum ExportError {
     },
 
     /// A store cannot hold more certificates.
-    #[error("the store is full ({limit} certificates)")]
     StoreFull {
         /// How many it holds.
         limit: usize,
     },
 
+    /// The private key given with a chain belongs to none of its
+    /// certificates.
+    KeyNotInChain {
+        /// How many certificates were given.
+        certificates: usize,
+    },
+
+    /// A password does not decrypt an encrypted private key.
+    WrongPassword {
+        /// Where the key came from.
+        key: String,
+    },
+
     /// A private key does not belong to the certificate it was given for.
-    #[error("private key {key} does not match certificate {certificate}")]
     KeyMismatch {
         /// Where the key came from (a file name, or `key`).
         key: String,
@@ -332,14 +368,12 @@ pub enum ExportError {
     },
 
     /// A private key read with a store matches none of its certificates.
-    #[error("private key {key} matches no certificate in the store")]
     UnpairedKey {
         /// Where the key came from.
         key: String,
     },
 
     /// A private key is malformed or of an unsupported kind.
-    #[error("unusable private key {key}: {reason}")]
     BadPrivateKey {
         /// Where the key came from.
         key: String,
@@ -347,20 +381,17 @@ pub enum ExportError {
         reason: &'static str,
     },
 
-    /// A key export was asked for without a password (the reference API's
-    /// "Field cannot be null/empty").
-    #[error("Password: field cannot be null or empty")]
+    /// A key export was asked for without a password, or with an empty one
+    /// (the reference API's "Field cannot be null/empty").
     PasswordRequired,
 
     /// The store holds no private key for the certificate.
-    #[error("no private key for certificate {certificate}")]
     NoPrivateKey {
         /// SHA-1 thumbprint of the certificate, lower-case hex.
         certificate: String,
     },
 
     /// A key policy forbids private-key export.
-    #[error("Private key access is restricted in {policy} policy")]
     KeyExportRestricted {
         /// The policy's name.
         policy: String,
@@ -368,25 +399,39 @@ pub enum ExportError {
 
     /// The caller may not export this certificate (or it does not exist and
     /// the caller may not learn that).
-    #[error("access denied")]
     AccessDenied,
 
+    /// The caller holds rights only for some collections or containers
+    /// (scoped claims) and the request names no scope, so none of them
+    /// counts. Add the collection (or container) the certificate is in to
+    /// the request: [`Scope::collection`](crate::options::Scope::collection),
+    /// the reference API's `collectionId`, the command line's
+    /// `--collection-id`. The refusal depends only on the caller's claims
+    /// and the request, never on the store, so it tells nothing about any
+    /// certificate.
+    ScopeRequired {
+        /// The collections the caller's claims name, in ascending order.
+        collections: Vec<u64>,
+        /// The store containers the caller's claims name, in ascending order.
+        containers: Vec<u64>,
+        /// Whether a private key was asked for (its claims are checked at
+        /// a collection only).
+        key: bool,
+    },
+
     /// The random source failed (salts and IVs could not be made).
-    #[error("the random number source failed")]
     Random,
 
     /// Encoding the output failed.
-    #[error("cannot encode {what}")]
     Encoding {
         /// What was being encoded.
         what: &'static str,
         /// The encoder's error.
-        #[source]
-        source: der::Error,
+        source: DerError,
     },
 
     /// An output file could not be written.
-    #[error("cannot write {path}: {kind}")]
+    #[cfg(feature = "cli")]
     Write {
         /// The file.
         path: PathBuf,
@@ -395,21 +440,18 @@ pub enum ExportError {
     },
 
     /// An output file exists already and replacing it was not asked for.
-    #[error("{path} exists; it is not replaced unless asked (--force)")]
+    #[cfg(feature = "cli")]
     OutputExists {
         /// The file.
         path: PathBuf,
     },
 
     /// A user-supplied store backend failed.
-    #[error("certificate store failed")]
-    Backend(#[source] BackendError),
+    Backend(BackendError),
 
     /// The database's schema was written by a newer certexport than this
     /// one; it is not read rather than misread.
-    #[error(
-        "the database's certexport schema is version {found}, newer than version {supported} that this build reads; use a newer certexport"
-    )]
+    #[cfg(feature = "postgres")]
     SchemaTooNew {
         /// The version the database is at.
         found: i32,
@@ -418,9 +460,7 @@ pub enum ExportError {
     },
 
     /// The database's schema is older than this build's (or absent).
-    #[error(
-        "the database's certexport schema is version {found}, this build needs version {required}: run `certexport db migrate`"
-    )]
+    #[cfg(feature = "postgres")]
     SchemaOutdated {
         /// The version the database is at (0: no certexport schema).
         found: i32,
@@ -430,13 +470,11 @@ pub enum ExportError {
 
     /// Private keys are stored encrypted and no key-encryption key was
     /// given to read or write them.
-    #[error(
-        "private keys in the database are encrypted: give the key-encryption key (--kek-file FILE or CERTEXPORT_KEK_FILE)"
-    )]
+    #[cfg(feature = "postgres")]
     KekRequired,
 
     /// A key-encryption key file is not 32 bytes written as 64 hex digits.
-    #[error("bad key-encryption key file {path}: {reason}")]
+    #[cfg(feature = "postgres")]
     BadKekFile {
         /// The file.
         path: PathBuf,
@@ -446,9 +484,7 @@ pub enum ExportError {
 
     /// The private key of a certificate was encrypted under another
     /// key-encryption key than the one given.
-    #[error(
-        "the private key of certificate {id} does not decrypt: it was encrypted under another key-encryption key than the one given"
-    )]
+    #[cfg(feature = "postgres")]
     WrongKek {
         /// The id of the certificate whose key was asked for.
         id: u64,
@@ -456,9 +492,7 @@ pub enum ExportError {
 
     /// A stored private key does not decrypt under its own key-encryption
     /// key: the row was moved from another certificate, or altered.
-    #[error(
-        "the private key stored for certificate {id} does not decrypt with the right key-encryption key: the row belongs to another certificate or was altered"
-    )]
+    #[cfg(feature = "postgres")]
     KeyRowMismatch {
         /// The id of the certificate whose key was asked for.
         id: u64,
@@ -466,7 +500,7 @@ pub enum ExportError {
 
     /// An id is larger than a database store holds (ids are PostgreSQL
     /// `bigint`s).
-    #[error("{what} {id} is larger than {max}, the largest a database store holds")]
+    #[cfg(feature = "postgres")]
     IdOutOfRange {
         /// Which id, e.g. `CertID` or `collection id`.
         what: &'static str,
@@ -475,6 +509,212 @@ pub enum ExportError {
         /// The largest id allowed.
         max: u64,
     },
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidThumbprint { input, reason } => write!(f, "invalid thumbprint {input:?}: {reason}"),
+            Self::InvalidSerialNumber { input, reason } => write!(f, "invalid serial number {input:?}: {reason}"),
+            Self::InvalidUuid { input, reason } => write!(f, "invalid uuId {input:?}: {reason}"),
+            Self::InvalidDistinguishedName {
+                input,
+                position,
+                reason,
+            } => write!(f, "invalid distinguished name {input:?}: {reason} (at byte {position})"),
+            Self::InvalidClaim { input, reason } => write!(f, "invalid claim {input:?}: {reason}"),
+            Self::InvalidQuery(error) => error.fmt(f),
+            Self::UnknownChoice {
+                option,
+                input,
+                accepted,
+            } => write!(f, "invalid {option} {input:?}: {accepted} is accepted"),
+            Self::InvalidIterations { iterations, min, max } => write!(
+                f,
+                "iteration count {iterations} is not accepted: give between {min} and {max} \
+(fewer make the password cheap to guess offline, more take minutes)"
+            ),
+            Self::InvalidPassword { reason } => write!(f, "unusable password: {reason}"),
+            Self::NotBmpString { what, text } => write!(
+                f,
+                "the {what} {text:?} has characters outside the Basic Multilingual Plane, which a BMPString cannot hold"
+            ),
+            Self::UnreadableCertificates { reason } => write!(f, "cannot read certificates: {reason}"),
+            Self::InvalidRequest { reason } => write!(f, "invalid request: {reason}"),
+            Self::MissingLookup => write!(
+                f,
+                "no certificate named: give a CertID, a thumbprint, a serial number with an issuer DN, or a uuId"
+            ),
+            Self::IncompleteLookup { given, missing } => write!(f, "{given} needs {missing} as well"),
+            Self::ConflictingLookups {
+                first,
+                first_id,
+                second,
+                second_id,
+            } => write!(
+                f,
+                "conflicting lookups: {first} names certificate {first_id}, {second} names {}",
+                second_id.map_or_else(|| "none".to_owned(), |id| id.to_string())
+            ),
+            Self::NotFound { lookup } => write!(f, "no certificate matches {lookup}"),
+            Self::AmbiguousLookup { lookup, count } => write!(
+                f,
+                "{lookup} matches {count} certificates; name one by thumbprint or CertID"
+            ),
+            Self::UnstableId { id, skipped } => {
+                let skipped = skipped.display();
+                write!(
+                    f,
+                    "CertID {id} may have moved: {skipped} was skipped while loading, so automatic ids after it shift; \
+name the certificate by thumbprint, or give it a fixed id in the manifest"
+                )
+            }
+            Self::IncompatibleOptions { first, second } => {
+                write!(f, "incompatible options: {first} cannot be used with {second}")
+            }
+            Self::CspNotAllowed { csp } => write!(
+                f,
+                "cryptographic service provider {csp:?} is not allowed by the exporter's settings"
+            ),
+            Self::IncompleteChain { missing_issuer } => {
+                write!(f, "incomplete chain: no issuer {missing_issuer:?} in the store")
+            }
+            Self::ChainTooLong { limit } => write!(f, "chain longer than the depth limit of {limit} issuers"),
+            Self::ChainBudgetExceeded { what, limit } => write!(
+                f,
+                "chain building gave up after {limit} {what}; the store holds too many or too large candidate issuers"
+            ),
+            Self::MalformedCertificate { what, .. } => {
+                write!(f, "certificate {what} is not a well-formed X.509 certificate")
+            }
+            Self::EmptyChain { what } => write!(f, "no certificate given: {what} needs at least one"),
+            Self::DuplicateCertificate { position, first } => write!(
+                f,
+                "certificate #{position} of the chain is the same certificate as #{first}; give each certificate once"
+            ),
+            Self::CertificateTooLarge { what, size, limit } => write!(
+                f,
+                "certificate of {size} bytes in {what} is larger than the {limit} bytes a store accepts"
+            ),
+            Self::Io { path, kind } => {
+                let path = path.display();
+                write!(f, "cannot read {path}: {kind}")
+            }
+            Self::NotARegularFile { path, kind } => {
+                let path = path.display();
+                write!(
+                    f,
+                    "{path} is {kind}, not a regular file; only regular files are read, so a device or pipe cannot feed endless or blocking input"
+                )
+            }
+            Self::FileTooLarge { path, what, limit } => {
+                let path = path.display();
+                write!(f, "{path} holds more than {limit} bytes, the limit for {what}")
+            }
+            Self::BadStoreFile { path, reason } => {
+                let path = path.display();
+                write!(f, "bad store file {path}: {reason}")
+            }
+            Self::BadManifest { path, reason } => {
+                let path = path.display();
+                write!(f, "bad store manifest {path}: {reason}")
+            }
+            Self::IdTaken { id, by } => write!(f, "id {id} is already taken by certificate {by}"),
+            Self::AlreadyStored {
+                certificate,
+                stored,
+                wanted,
+            } => write!(
+                f,
+                "certificate {certificate} is already stored as {stored}, not {wanted}"
+            ),
+            Self::UuidTaken { uuid, by } => write!(f, "uuId {uuid} is already given to certificate {by}"),
+            Self::StoreFull { limit } => write!(f, "the store is full ({limit} certificates)"),
+            Self::KeyNotInChain { certificates } => write!(
+                f,
+                "the private key belongs to none of the {certificates} certificate(s) given; include the key's own certificate in the chain"
+            ),
+            Self::WrongPassword { key } => write!(
+                f,
+                "the password does not decrypt the private key {key} (or the encrypted key was altered)"
+            ),
+            Self::KeyMismatch { key, certificate } => {
+                write!(f, "private key {key} does not match certificate {certificate}")
+            }
+            Self::UnpairedKey { key } => write!(f, "private key {key} matches no certificate in the store"),
+            Self::BadPrivateKey { key, reason } => write!(f, "unusable private key {key}: {reason}"),
+            Self::PasswordRequired => write!(
+                f,
+                "a private key is exported only encrypted, and no password (or an empty one) was given to encrypt it"
+            ),
+            Self::NoPrivateKey { certificate } => write!(f, "no private key for certificate {certificate}"),
+            Self::KeyExportRestricted { policy } => write!(f, "Private key access is restricted in {policy} policy"),
+            Self::AccessDenied => write!(f, "access denied"),
+            Self::ScopeRequired {
+                collections,
+                containers,
+                key,
+            } => write!(f, "{}", scope_required(collections, containers, *key)),
+            Self::Random => write!(f, "the random number source failed"),
+            Self::Encoding { what, .. } => write!(f, "cannot encode {what}"),
+            #[cfg(feature = "cli")]
+            Self::Write { path, kind } => {
+                let path = path.display();
+                write!(f, "cannot write {path}: {kind}")
+            }
+            #[cfg(feature = "cli")]
+            Self::OutputExists { path } => {
+                let path = path.display();
+                write!(f, "{path} exists; it is not replaced unless asked (--force)")
+            }
+            Self::Backend(_) => write!(f, "certificate store failed"),
+            #[cfg(feature = "postgres")]
+            Self::SchemaTooNew { found, supported } => write!(
+                f,
+                "the database's certexport schema is version {found}, newer than version {supported} that this build reads; use a newer certexport"
+            ),
+            #[cfg(feature = "postgres")]
+            Self::SchemaOutdated { found, required } => write!(
+                f,
+                "the database's certexport schema is version {found}, this build needs version {required}: run `certexport db migrate`"
+            ),
+            #[cfg(feature = "postgres")]
+            Self::KekRequired => write!(
+                f,
+                "private keys in the database are encrypted: give the key-encryption key (--kek-file FILE or CERTEXPORT_KEK_FILE)"
+            ),
+            #[cfg(feature = "postgres")]
+            Self::BadKekFile { path, reason } => {
+                let path = path.display();
+                write!(f, "bad key-encryption key file {path}: {reason}")
+            }
+            #[cfg(feature = "postgres")]
+            Self::WrongKek { id } => write!(
+                f,
+                "the private key of certificate {id} does not decrypt: it was encrypted under another key-encryption key than the one given"
+            ),
+            #[cfg(feature = "postgres")]
+            Self::KeyRowMismatch { id } => write!(
+                f,
+                "the private key stored for certificate {id} does not decrypt with the right key-encryption key: the row belongs to another certificate or was altered"
+            ),
+            #[cfg(feature = "postgres")]
+            Self::IdOutOfRange { what, id, max } => write!(
+                f,
+                "{what} {id} is larger than {max}, the largest a database store holds"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ExportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::MalformedCertificate { source, .. } | Self::Encoding { source, .. } => Some(source),
+            Self::Backend(backend) => Some(backend),
+            _ => None,
+        }
+    }
 }
 
 impl ExportError {
@@ -510,14 +750,72 @@ impl ExportError {
     }
 
     pub(crate) fn encoding(what: &'static str) -> impl FnOnce(der::Error) -> Self {
-        move |source| Self::Encoding { what, source }
+        move |source| Self::Encoding {
+            what,
+            source: DerError(source),
+        }
     }
 
     /// [`ExportError::MalformedCertificate`] for the certificate `what`
     /// names; the name is made only if there is an error.
     pub(crate) fn malformed(what: impl Fn() -> String) -> impl Fn(der::Error) -> Self {
-        move |source| Self::MalformedCertificate { what: what(), source }
+        move |source| Self::MalformedCertificate {
+            what: what(),
+            source: DerError(source),
+        }
     }
+}
+
+/// What the DER decoder or encoder underneath found wrong, and where (the
+/// byte offset): the `source` of [`ExportError::MalformedCertificate`] and
+/// [`ExportError::Encoding`]. Opaque, so the crate's API does not expose a
+/// pre-1.0 codec's type; its `Display` is the description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerError(pub(crate) der::Error);
+
+impl std::fmt::Display for DerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DerError {}
+
+impl DerError {
+    pub(crate) fn of(error: impl Into<der::Error>) -> Self {
+        Self(error.into())
+    }
+}
+
+/// The sentence of [`ExportError::ScopeRequired`]: what the caller's
+/// claims reach, and what to add to the request.
+fn scope_required(collections: &[u64], containers: &[u64], key: bool) -> String {
+    let list = |ids: &[u64]| ids.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+    let mut reach = Vec::new();
+    if !collections.is_empty() {
+        reach.push(format!("collection(s) {}", list(collections)));
+    }
+    if !containers.is_empty() {
+        reach.push(format!("store container(s) {}", list(containers)));
+    }
+    let (missing, add) = if key {
+        (
+            "collection",
+            "a key export is checked at a collection: add the collection the certificate is in \
+             (Scope::collection(id), collectionId=id, --collection-id id)",
+        )
+    } else {
+        (
+            "collection or container",
+            "add the collection or container the certificate is in \
+             (Scope::collection(id), collectionId=id, --collection-id id; \
+             Scope::container(id), containerId=id, --container-id id)",
+        )
+    };
+    format!(
+        "access denied: this caller's rights are scoped to {} and the request names no {missing}; {add}",
+        reach.join(" and ")
+    )
 }
 
 /// The error of a user-supplied [`CertificateStore`](crate::store::CertificateStore)

@@ -103,6 +103,18 @@ impl ExportTime {
 /// chains themselves for as long as the same chain would be chosen, so
 /// exporting the same chain again costs no verification. Create one per store and share it:
 /// `export` takes `&self` and the exporter is `Send + Sync`.
+///
+/// ```
+/// use certexport::store::MemoryStore;
+/// use certexport::{Caller, CertificateFormat, ExportRequest, Exporter, ids::CertId};
+///
+/// let exporter = Exporter::new(MemoryStore::from_path("examples/data/demo")?);
+/// let mut request = ExportRequest::new(CertId(3));
+/// request.format = CertificateFormat::Der;
+/// let artifact = exporter.export(&Caller::single_tenant_full_access(), &request)?;
+/// assert_eq!(artifact.content_type(), "application/pkix-cert");
+/// # Ok::<(), certexport::ExportError>(())
+/// ```
 pub struct Exporter<S> {
     store: S,
     settings: ExportSettings,
@@ -187,6 +199,7 @@ impl<S: CertificateStore> Exporter<S> {
     /// [`certificates`](Self::certificates) as rustls holds them (feature
     /// `pki-types`).
     #[cfg(feature = "pki-types")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "pki-types")))]
     pub fn certificate_ders(
         &self,
         caller: &Caller,
@@ -199,7 +212,7 @@ impl<S: CertificateStore> Exporter<S> {
             .collect())
     }
 
-    /// Everything up to the bytes: the plan, the checks in SPEC §7's
+    /// Everything up to the bytes: the plan, the access checks in their
     /// order, the lookup, the key, the chain in output order, the name.
     fn prepare<'s, 'r>(&'s self, caller: &Caller, request: &'r ExportRequest) -> Result<Prepared<'s, 'r>, ExportError> {
         let plan = matrix::plan(request)?;

@@ -1,4 +1,4 @@
-//! The identifiers that name a certificate (SPEC §2, §10): the store id,
+//! The identifiers that name a certificate: the store id,
 //! SHA-1 and SHA-256 thumbprints, serial numbers and the AppViewX `uuId`;
 //! a [`Lookup`](crate::Lookup) is one of them, or an issuer DN with a
 //! serial.
@@ -28,6 +28,7 @@ impl fmt::Display for CertId {
 /// Parsing is case-insensitive and allows `:` and spaces between bytes, as
 /// OpenSSL (`AB:CD:…`) and Windows (`ab cd …`) print them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Thumbprint {
     /// SHA-1 digest.
     Sha1([u8; 20]),

@@ -1,4 +1,4 @@
-//! Private keys: reading them and matching them to certificates (SPEC §6),
+//! Private keys: reading them and matching them to certificates,
 //! and the password that protects them on export.
 //!
 //! A [`PrivateKey`] holds its PKCS#8 DER in zeroizing memory, has no
@@ -59,20 +59,97 @@ pub struct PrivateKey {
 }
 
 impl PrivateKey {
-    /// Reads a key from PEM text: `PRIVATE KEY` (PKCS#8), `EC PRIVATE KEY`
-    /// (SEC1) or `RSA PRIVATE KEY` (PKCS#1). Encrypted PEM is refused.
-    pub fn from_pem(pem: &str) -> Result<Self, ExportError> {
-        let bad = |reason| ExportError::BadPrivateKey {
-            key: "PEM".into(),
-            reason,
+    /// Reads the one private key of PEM text: a `PRIVATE KEY` (PKCS#8),
+    /// `EC PRIVATE KEY` (SEC1) or `RSA PRIVATE KEY` (PKCS#1) block, alone or
+    /// among other blocks (a certificate and its key in one file, as
+    /// servers keep them) and text between blocks. Text with no key, or
+    /// with two, is refused; so is an `ENCRYPTED PRIVATE KEY`, which
+    /// [`PrivateKey::from_encrypted`] reads with its password.
+    ///
+    /// ```
+    /// use certexport::{KeyKind, PrivateKey};
+    ///
+    /// // A certificate and its key in one PEM file.
+    /// let mut pem = std::fs::read("tests/data/manifest/a.example.com.pem")?;
+    /// pem.extend(std::fs::read("tests/data/manifest/a.example.com.key")?);
+    /// let key = PrivateKey::from_pem(&pem)?;
+    /// assert_eq!(key.kind(), KeyKind::EcP256);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_pem(pem: impl AsRef<[u8]>) -> Result<Self, ExportError> {
+        let bytes = pem.as_ref();
+        let bad = |reason| bad_key("PEM", reason);
+        let start = crate::formats::pem::first_block(bytes).ok_or(bad("no PEM block (-----BEGIN PRIVATE KEY-----)"))?;
+        let blocks = crate::formats::pem::blocks(bytes, start).map_err(|_| bad("malformed PEM text"))?;
+        let mut keys = blocks.iter().filter(|b| is_key_label(b.label));
+        match (keys.next(), keys.next()) {
+            (Some(key), None) => Self::from_pem_block(key.label, key.text),
+            (None, _) => Err(bad(
+                "no private key block (PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY)",
+            )),
+            (Some(_), Some(_)) => Err(bad("more than one private key block; give the one to use")),
+        }
+    }
+
+    /// Reads a password-encrypted PKCS#8 key (`EncryptedPrivateKeyInfo`),
+    /// as PEM (an `ENCRYPTED PRIVATE KEY` block, alone or among other
+    /// blocks) or DER: PBES2 (PBKDF2 or scrypt, AES-CBC — what OpenSSL 3,
+    /// Python `cryptography` and this crate write) or the legacy
+    /// pbeWithSHAAnd3-KeyTripleDES-CBC. [`ExportError::WrongPassword`] when
+    /// the password does not open it.
+    ///
+    /// ```
+    /// use certexport::formats::{KeyEncoding, KeyEncryption, encrypted_pkcs8};
+    /// use certexport::{ExportError, Password, PrivateKey};
+    ///
+    /// let key = PrivateKey::from_pem(std::fs::read("tests/data/manifest/a.example.com.key")?)?;
+    /// let password = Password::new("s3cret!")?;
+    /// let pem = encrypted_pkcs8(&key, &password, KeyEncryption::legacy_pkcs12_triple_des(), KeyEncoding::Pem)?;
+    ///
+    /// let again = PrivateKey::from_encrypted(&pem, &password)?;
+    /// assert_eq!(again.secret_pkcs8_der(), key.secret_pkcs8_der());
+    /// let wrong = PrivateKey::from_encrypted(&pem, &Password::new("guess")?);
+    /// assert!(matches!(wrong, Err(ExportError::WrongPassword { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_encrypted(encrypted: impl AsRef<[u8]>, password: &Password) -> Result<Self, ExportError> {
+        let bytes = encrypted.as_ref();
+        let (what, der) = match crate::formats::pem::first_block(bytes) {
+            Some(start) => {
+                let blocks =
+                    crate::formats::pem::blocks(bytes, start).map_err(|_| bad_key("PEM", "malformed PEM text"))?;
+                let mut keys = blocks.iter().filter(|b| b.label == "ENCRYPTED PRIVATE KEY");
+                let block = match (keys.next(), keys.next()) {
+                    (Some(block), None) => block,
+                    (None, _) => return Err(bad_key("PEM", "no ENCRYPTED PRIVATE KEY block")),
+                    (Some(_), Some(_)) => return Err(bad_key("PEM", "more than one ENCRYPTED PRIVATE KEY block")),
+                };
+                let (_, der) = pem_rfc7468::decode_vec(block.text).map_err(|_| bad_key("PEM", "malformed PEM text"))?;
+                ("PEM", Zeroizing::new(der))
+            }
+            None => ("DER", Zeroizing::new(bytes.to_vec())),
         };
-        let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes()).map_err(|_| bad("not a PEM private key"))?;
+        let plaintext = crate::formats::pbe::decrypt(&der, password).map_err(|e| match e {
+            crate::formats::pbe::DecryptError::Unreadable(reason) => bad_key(what, reason),
+            crate::formats::pbe::DecryptError::WrongPassword => ExportError::WrongPassword { key: what.into() },
+        })?;
+        // A wrong password can leave valid padding by chance (1 in 256 for
+        // 3DES); the plaintext then is no key.
+        Self::from_pkcs8_der(&plaintext).map_err(|_| ExportError::WrongPassword { key: what.into() })
+    }
+
+    /// The key of one PEM block (its whole text, BEGIN to END line).
+    pub(crate) fn from_pem_block(label: &str, text: &[u8]) -> Result<Self, ExportError> {
+        let bad = |reason| bad_key("PEM", reason);
+        let (_, der) = pem_rfc7468::decode_vec(text).map_err(|_| bad("malformed PEM key block"))?;
         let der = Zeroizing::new(der);
         match label {
             "PRIVATE KEY" => Self::from_pkcs8_der(&der),
             "EC PRIVATE KEY" => Self::from_sec1_der(&der),
             "RSA PRIVATE KEY" => Self::from_pkcs1_der(&der),
-            "ENCRYPTED PRIVATE KEY" => Err(bad("the key is encrypted; the store needs it unencrypted")),
+            "ENCRYPTED PRIVATE KEY" => Err(bad(
+                "the key is encrypted: read it with PrivateKey::from_encrypted and its password",
+            )),
             _ => Err(bad("the PEM label is not a private key")),
         }
     }
@@ -173,6 +250,7 @@ impl PrivateKey {
 }
 
 #[cfg(feature = "pki-types")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pki-types")))]
 impl PrivateKey {
     /// The key as rustls holds it (PKCS#8), for a TLS server of one's own:
     /// a copy of the secret, which rustls zeroizes when dropped.
@@ -182,8 +260,20 @@ impl PrivateKey {
 }
 
 /// A key from rustls' `PrivateKeyDer` (feature `pki-types`): PKCS#8, SEC1
-/// or PKCS#1.
+/// or PKCS#1. The rustls value is dropped (and so zeroized) here.
 #[cfg(feature = "pki-types")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pki-types")))]
+impl TryFrom<rustls_pki_types::PrivateKeyDer<'_>> for PrivateKey {
+    type Error = ExportError;
+
+    fn try_from(der: rustls_pki_types::PrivateKeyDer<'_>) -> Result<Self, ExportError> {
+        Self::try_from(&der)
+    }
+}
+
+/// A key from a borrowed rustls `PrivateKeyDer` (feature `pki-types`).
+#[cfg(feature = "pki-types")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pki-types")))]
 impl TryFrom<&rustls_pki_types::PrivateKeyDer<'_>> for PrivateKey {
     type Error = ExportError;
 
@@ -205,6 +295,14 @@ impl fmt::Debug for PrivateKey {
             .field("secret", &"[redacted]")
             .finish()
     }
+}
+
+/// Whether a PEM label is an unencrypted or encrypted private key.
+fn is_key_label(label: &str) -> bool {
+    matches!(
+        label,
+        "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY" | "ENCRYPTED PRIVATE KEY"
+    )
 }
 
 fn bad_key(key: &str, reason: &'static str) -> ExportError {

@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+// docs.rs (nightly, `--cfg docsrs`) labels each feature-gated item with
+// its feature; stable rustdoc ignores this, and the items' docs say it too.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod access;
 mod artifact;
@@ -21,12 +24,13 @@ mod request;
 pub mod search;
 pub mod store;
 #[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub mod wire;
 
 pub use access::{Caller, Claim};
 pub use artifact::ExportArtifact;
 pub use certificate::CertificateSummary;
-pub use error::{BackendError, ExportError};
+pub use error::{BackendError, DerError, ExportError};
 pub use export::{ExportSettings, Exporter};
 pub use key::{KeyKind, Password, PrivateKey};
 pub use lookup::Lookup;

@@ -1,4 +1,4 @@
-//! Naming the certificate to export, and finding it (SPEC §2): every
+//! Naming the certificate to export, and finding it: every
 //! lookup of a request is resolved against the store, and they must agree.
 
 use std::fmt;

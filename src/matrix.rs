@@ -1,4 +1,4 @@
-//! The format / extension / chain / key matrix (SPEC §3 and §6): which
+//! The format / extension / chain / key matrix: which
 //! combinations a request may ask for, and every choice they resolve to.
 //!
 //! | format | output | IncludeChain | default ext. | ext. allowed |
@@ -56,6 +56,7 @@ pub(crate) enum Output<'r> {
         options: &'r PfxOptions,
     },
     /// A ZIP of the certificate, the chain and the key, each as PEM.
+    #[cfg(feature = "zip")]
     Zip {
         chain: bool,
         subject_headers: bool,
@@ -78,7 +79,9 @@ impl Output<'_> {
     pub(crate) fn chain(&self) -> bool {
         match self {
             Output::Der | Output::KeyOnly { .. } => false,
-            Output::Pem { chain, .. } | Output::Pfx { chain, .. } | Output::Zip { chain, .. } => *chain,
+            Output::Pem { chain, .. } | Output::Pfx { chain, .. } => *chain,
+            #[cfg(feature = "zip")]
+            Output::Zip { chain, .. } => *chain,
             Output::P7b { .. } => true,
         }
     }
@@ -86,7 +89,9 @@ impl Output<'_> {
     /// Whether the output holds certificates.
     pub(crate) fn certificates(&self) -> bool {
         match self {
-            Output::Der | Output::Pem { .. } | Output::P7b { .. } | Output::Pfx { .. } | Output::Zip { .. } => true,
+            Output::Der | Output::Pem { .. } | Output::P7b { .. } | Output::Pfx { .. } => true,
+            #[cfg(feature = "zip")]
+            Output::Zip { .. } => true,
             Output::KeyOnly { .. } => false,
         }
     }
@@ -95,11 +100,24 @@ impl Output<'_> {
     pub(crate) fn needs_key(&self) -> bool {
         match self {
             Output::Der | Output::P7b { .. } | Output::Pem { key: None, .. } => false,
-            Output::Pem { key: Some(_), .. } | Output::KeyOnly { .. } | Output::Pfx { .. } | Output::Zip { .. } => true,
+            Output::Pem { key: Some(_), .. } | Output::KeyOnly { .. } | Output::Pfx { .. } => true,
+            #[cfg(feature = "zip")]
+            Output::Zip { .. } => true,
         }
     }
 
-    /// The MIME type of the output (SPEC §4).
+    /// Whether the format itself is one that holds a key (PFX, ZIP), so
+    /// an error need not say "with a private key".
+    fn carries_key_by_format(&self) -> bool {
+        match self {
+            Output::Pfx { .. } => true,
+            #[cfg(feature = "zip")]
+            Output::Zip { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The MIME type of the output.
     pub(crate) fn content_type(&self) -> &'static str {
         match self {
             Output::Der => "application/pkix-cert",
@@ -114,6 +132,7 @@ impl Output<'_> {
                 ..
             } => "application/pkcs8",
             Output::Pfx { .. } => "application/x-pkcs12",
+            #[cfg(feature = "zip")]
             Output::Zip { .. } => "application/zip",
         }
     }
@@ -159,6 +178,7 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan<'_>, ExportError> {
                 &[E::P7b],
             ),
             F::Pfx => return Err(incompatible("format PFX", "no private key (a PFX carries the key)")),
+            #[cfg(feature = "zip")]
             F::Zip => return Err(incompatible("format ZIP", "no private key (a ZIP carries the key)")),
         },
         (Some(KeyPlacement::WithCertificate), Some(protection)) => match format {
@@ -168,6 +188,7 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan<'_>, ExportError> {
                 &[E::Cer, E::Crt, E::Pem],
             ),
             F::Pfx => (pfx(request, chain, protection)?, E::Pfx, &[E::Pfx]),
+            #[cfg(feature = "zip")]
             F::Zip => (
                 Output::Zip {
                     chain,
@@ -192,7 +213,14 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan<'_>, ExportError> {
             match format {
                 F::Pem => (key_only(KeyEncoding::Pem), E::Key, &[E::Key, E::Pem]),
                 F::Der => (key_only(KeyEncoding::Der), E::P8, &[E::P8]),
-                F::Cer | F::Crt | F::P7b | F::Pfx | F::Zip => {
+                F::Cer | F::Crt | F::P7b | F::Pfx => {
+                    return Err(incompatible(
+                        "a key-only export",
+                        &format!("format {format} (use PEM or DER)"),
+                    ));
+                }
+                #[cfg(feature = "zip")]
+                F::Zip => {
                     return Err(incompatible(
                         "a key-only export",
                         &format!("format {format} (use PEM or DER)"),
@@ -205,7 +233,7 @@ pub(crate) fn plan(request: &ExportRequest) -> Result<Plan<'_>, ExportError> {
         None => default,
         Some(ext) if allowed.contains(&ext) => ext,
         Some(ext) => {
-            let with = if output.needs_key() && !matches!(output, Output::Pfx { .. } | Output::Zip { .. }) {
+            let with = if output.needs_key() && !output.carries_key_by_format() {
                 " with a private key"
             } else {
                 ""

@@ -24,7 +24,7 @@ pub struct ExportRequest {
     pub also_matching: Vec<Lookup>,
     /// The output format (default PEM).
     pub format: CertificateFormat,
-    /// The file extension; `None` takes the format's default (SPEC §3).
+    /// The file extension; `None` takes the format's default.
     pub extension: Option<FileExtension>,
     /// Include the chain up to the root (PEM and P7B; P7B requires it).
     pub include_chain: bool,
@@ -40,8 +40,8 @@ pub struct ExportRequest {
     pub pfx: PfxOptions,
     /// The collection or container the caller's rights are checked against.
     pub scope: Scope,
-    /// How the caller's claims are matched to the certificate (SPEC §7 at
-    /// `scope`, the default; or SPEC §10's rule for the AppViewX call).
+    /// How the caller's claims are matched to the certificate (the claims checked at
+    /// `scope`, the default; or the AppViewX call's rule).
     pub scope_rule: ScopeRule,
 }
 
@@ -92,7 +92,9 @@ pub enum CertificateFormat {
     /// PKCS#12 with the private key.
     Pfx,
     /// A ZIP archive of the certificate, its chain and the encrypted key,
-    /// each a PEM file (the Keyfactor Recover call's `ZIP`).
+    /// each a PEM file (the Keyfactor Recover call's `ZIP`). Feature `zip`.
+    #[cfg(feature = "zip")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "zip")))]
     Zip,
 }
 
@@ -114,7 +116,9 @@ pub enum FileExtension {
     Key,
     /// `.p8`: an encrypted PKCS#8 key alone, DER.
     P8,
-    /// `.zip`
+    /// `.zip`. Feature `zip`.
+    #[cfg(feature = "zip")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "zip")))]
     Zip,
 }
 
@@ -129,6 +133,7 @@ impl FileExtension {
             FileExtension::Pfx => "pfx",
             FileExtension::Key => "key",
             FileExtension::P8 => "p8",
+            #[cfg(feature = "zip")]
             FileExtension::Zip => "zip",
         }
     }
@@ -144,6 +149,7 @@ impl CertificateFormat {
             CertificateFormat::Pem => "PEM",
             CertificateFormat::P7b => "P7B",
             CertificateFormat::Pfx => "PFX",
+            #[cfg(feature = "zip")]
             CertificateFormat::Zip => "ZIP",
         }
     }
@@ -151,14 +157,14 @@ impl CertificateFormat {
 
 /// Parses case-insensitively, by the names of the `Display` output.
 macro_rules! parse_by_name {
-    ($type:ty, $what:literal, $accepted:literal, [$($variant:expr),+]) => {
+    ($type:ty, $what:literal, $accepted:expr, $all:expr) => {
         impl FromStr for $type {
             type Err = ExportError;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 let wanted = s.trim().trim_start_matches('.');
-                [$($variant),+]
-                    .into_iter()
+                $all.iter()
+                    .copied()
                     .find(|v| v.as_str().eq_ignore_ascii_case(wanted))
                     .ok_or_else(|| ExportError::UnknownChoice {
                         option: $what,
@@ -176,34 +182,50 @@ macro_rules! parse_by_name {
     };
 }
 
+/// Every format this build writes.
+const FORMATS: &[CertificateFormat] = &[
+    CertificateFormat::Cer,
+    CertificateFormat::Crt,
+    CertificateFormat::Der,
+    CertificateFormat::Pem,
+    CertificateFormat::P7b,
+    CertificateFormat::Pfx,
+    #[cfg(feature = "zip")]
+    CertificateFormat::Zip,
+];
+
+/// Every extension this build writes.
+const EXTENSIONS: &[FileExtension] = &[
+    FileExtension::Cer,
+    FileExtension::Crt,
+    FileExtension::Pem,
+    FileExtension::P7b,
+    FileExtension::Pfx,
+    FileExtension::Key,
+    FileExtension::P8,
+    #[cfg(feature = "zip")]
+    FileExtension::Zip,
+];
+
 parse_by_name!(
     CertificateFormat,
     "format",
-    "one of CER, CRT, DER, PEM, P7B, PFX, ZIP",
-    [
-        CertificateFormat::Cer,
-        CertificateFormat::Crt,
-        CertificateFormat::Der,
-        CertificateFormat::Pem,
-        CertificateFormat::P7b,
-        CertificateFormat::Pfx,
-        CertificateFormat::Zip
-    ]
+    if cfg!(feature = "zip") {
+        "one of CER, CRT, DER, PEM, P7B, PFX, ZIP"
+    } else {
+        "one of CER, CRT, DER, PEM, P7B, PFX (ZIP needs certexport's feature `zip`)"
+    },
+    FORMATS
 );
 parse_by_name!(
     FileExtension,
     "file extension",
-    "one of cer, crt, pem, p7b, pfx, key, p8, zip",
-    [
-        FileExtension::Cer,
-        FileExtension::Crt,
-        FileExtension::Pem,
-        FileExtension::P7b,
-        FileExtension::Pfx,
-        FileExtension::Key,
-        FileExtension::P8,
-        FileExtension::Zip
-    ]
+    if cfg!(feature = "zip") {
+        "one of cer, crt, pem, p7b, pfx, key, p8, zip"
+    } else {
+        "one of cer, crt, pem, p7b, pfx, key, p8 (zip needs certexport's feature `zip`)"
+    },
+    EXTENSIONS
 );
 
 /// The order of certificates in a multi-certificate output.

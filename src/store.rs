@@ -1,4 +1,4 @@
-//! Where certificates and keys come from (SPEC §8).
+//! Where certificates and keys come from.
 //!
 //! [`CertificateStore`] is the interface the exporter reads through, so a
 //! program can plug in its own database; [`MemoryStore`] is the store this
@@ -29,6 +29,7 @@ pub use load::{BadFiles, LoadOptions, LoadReport, read_regular_file};
 pub use memory::{Added, MemoryStore};
 pub(crate) use parsed::Certificate;
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use pg::{ImportReport, Kek, Migrations, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION};
 
 /// The name of the manifest file a store directory may carry.
@@ -133,7 +134,7 @@ impl<'s> StoredCertificate<'s> {
     }
 }
 
-/// What the access checks of SPEC §7 know about a certificate.
+/// What the access checks know about a certificate.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CertMetadata {
@@ -168,6 +169,7 @@ impl From<CertMetadata> for Cow<'_, CertMetadata> {
 
 /// A named policy that allows or forbids exporting private keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KeyPolicy {
     /// The policy's name, as error messages quote it.
     pub name: String,
@@ -175,8 +177,26 @@ pub struct KeyPolicy {
     pub private_key_access: KeyAccess,
 }
 
+impl KeyPolicy {
+    /// A policy named `name` that lets keys out, or not.
+    ///
+    /// ```
+    /// use certexport::store::{KeyAccess, KeyPolicy};
+    ///
+    /// let policy = KeyPolicy::new("Production", KeyAccess::Restricted);
+    /// assert_eq!(policy.name, "Production");
+    /// ```
+    pub fn new(name: impl Into<String>, private_key_access: KeyAccess) -> Self {
+        Self {
+            name: name.into(),
+            private_key_access,
+        }
+    }
+}
+
 /// Whether a key policy lets private keys out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeyAccess {
     /// Keys may be exported (by callers with the private-key claim).
     Allowed,
@@ -217,6 +237,7 @@ impl Deref for StoredKey<'_> {
 
 /// A private key borrowed from the store, or produced by it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum KeyRef<'s> {
     /// The store holds the key in memory.
     Borrowed(&'s PrivateKey),

@@ -1,4 +1,4 @@
-//! The reference APIs on the wire (SPEC §10, feature `serde`): the JSON
+//! The reference APIs on the wire (feature `serde`): the JSON
 //! bodies and answers of Keyfactor Command's `POST /Certificates/Download`
 //! and `POST /Certificates/Recover`, and of AppViewX's
 //! `POST /avxapi/certificate/privatekey/download`, as library types that a
@@ -15,7 +15,7 @@
 //! - Unknown fields are ignored, as the reference servers ignore them, and
 //!   listed (`unknown_fields()`) so that a misspelt option can be logged
 //!   rather than pass silently. Lookups that name different certificates
-//!   stay an error (SPEC §2).
+//!   stay an error.
 //! - Answers are written in the casing of the request's field names
 //!   ([`Casing`]): a client that wrote `certID` reads `content` (Download)
 //!   or `pfx` and `fileName` (Recover); one that wrote `CertID` reads

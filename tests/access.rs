@@ -48,8 +48,11 @@ enum Outcome {
     Denied,
     /// `KeyExportRestricted` naming this policy.
     Restricted(&'static str),
+    /// `ScopeRequired`: the caller's claims are scoped and the request
+    /// names no scope (read), or no collection (key).
+    ScopeNeeded,
 }
-use Outcome::{Allowed, Denied, Restricted};
+use Outcome::{Allowed, Denied, Restricted, ScopeNeeded};
 use Policy::{Production, Standard, Unset};
 
 const KEY: bool = true;
@@ -98,8 +101,9 @@ const TABLE: &[Row] = &[
     // --- Neither: only a system-wide claim.
     Row { why: "neither: system-wide collections claim", claims: &[ALL_CERTS], collection_id: None, container_id: None, cert_collections: &[], cert_containers: &[], policy: Unset, wants_key: CERT_ONLY, expected: Allowed },
     Row { why: "neither: system-wide stores claim", claims: &[ALL_STORES], collection_id: None, container_id: None, cert_collections: &[], cert_containers: &[], policy: Unset, wants_key: CERT_ONLY, expected: Allowed },
-    Row { why: "neither: collection claim, even with membership", claims: &[COLL_5], collection_id: None, container_id: None, cert_collections: &[5], cert_containers: &[], policy: Unset, wants_key: CERT_ONLY, expected: Denied },
-    Row { why: "neither: container claim, even with membership", claims: &[CONT_2], collection_id: None, container_id: None, cert_collections: &[], cert_containers: &[2], policy: Unset, wants_key: CERT_ONLY, expected: Denied },
+    Row { why: "neither: collection claim, even with membership", claims: &[COLL_5], collection_id: None, container_id: None, cert_collections: &[5], cert_containers: &[], policy: Unset, wants_key: CERT_ONLY, expected: ScopeNeeded },
+    Row { why: "neither: container claim, even with membership", claims: &[CONT_2], collection_id: None, container_id: None, cert_collections: &[], cert_containers: &[2], policy: Unset, wants_key: CERT_ONLY, expected: ScopeNeeded },
+    Row { why: "neither: collection claim, certificate elsewhere: the same refusal", claims: &[COLL_5], collection_id: None, container_id: None, cert_collections: &[6], cert_containers: &[], policy: Unset, wants_key: CERT_ONLY, expected: ScopeNeeded },
     Row { why: "neither: no claims", claims: &[], collection_id: None, container_id: None, cert_collections: &[5], cert_containers: &[2], policy: Unset, wants_key: CERT_ONLY, expected: Denied },
     // --- Key export: the private-key claim, system-wide or for the collection given (with membership).
     Row { why: "key: system-wide key claim", claims: &[ALL_CERTS, ALL_KEYS], collection_id: None, container_id: None, cert_collections: &[], cert_containers: &[], policy: Unset, wants_key: KEY, expected: Allowed },
@@ -109,11 +113,11 @@ const TABLE: &[Row] = &[
     Row { why: "key: collection claims for c, certificate not in c", claims: &[COLL_5, KEYS_5], collection_id: Some(5), container_id: None, cert_collections: &[6], cert_containers: &[], policy: Unset, wants_key: KEY, expected: Denied },
     Row { why: "key: read claim for c but no key claim", claims: &[COLL_5], collection_id: Some(5), container_id: None, cert_collections: &[5], cert_containers: &[], policy: Unset, wants_key: KEY, expected: Denied },
     Row { why: "key: key claim for another collection", claims: &[COLL_5, KEYS_6], collection_id: Some(5), container_id: None, cert_collections: &[5, 6], cert_containers: &[], policy: Unset, wants_key: KEY, expected: Denied },
-    Row { why: "key: per-collection key claim needs the collection given", claims: &[ALL_CERTS, KEYS_5], collection_id: None, container_id: None, cert_collections: &[5], cert_containers: &[], policy: Unset, wants_key: KEY, expected: Denied },
+    Row { why: "key: per-collection key claim needs the collection given", claims: &[ALL_CERTS, KEYS_5], collection_id: None, container_id: None, cert_collections: &[5], cert_containers: &[], policy: Unset, wants_key: KEY, expected: ScopeNeeded },
     Row { why: "key: per-collection key claim with system-wide read, certificate in c", claims: &[ALL_CERTS, KEYS_5], collection_id: Some(5), container_id: None, cert_collections: &[5], cert_containers: &[], policy: Unset, wants_key: KEY, expected: Allowed },
     Row { why: "key: per-collection key claim still needs membership under system-wide read", claims: &[ALL_CERTS, KEYS_5], collection_id: Some(5), container_id: None, cert_collections: &[6], cert_containers: &[], policy: Unset, wants_key: KEY, expected: Denied },
     Row { why: "key: container scope with the system-wide key claim", claims: &[CONT_2, ALL_KEYS], collection_id: None, container_id: Some(2), cert_collections: &[], cert_containers: &[2], policy: Unset, wants_key: KEY, expected: Allowed },
-    Row { why: "key: container scope, per-collection key claim (no collection given)", claims: &[CONT_2, KEYS_5], collection_id: None, container_id: Some(2), cert_collections: &[5], cert_containers: &[2], policy: Unset, wants_key: KEY, expected: Denied },
+    Row { why: "key: container scope, per-collection key claim (no collection given)", claims: &[CONT_2, KEYS_5], collection_id: None, container_id: Some(2), cert_collections: &[5], cert_containers: &[2], policy: Unset, wants_key: KEY, expected: ScopeNeeded },
     // --- Key policy: a restricted policy refuses every caller; an allowing one leaves it to the claims.
     Row { why: "policy: restricted, every claim, neither id", claims: EVERY, collection_id: None, container_id: None, cert_collections: &[5], cert_containers: &[2], policy: Production, wants_key: KEY, expected: Restricted("Production") },
     Row { why: "policy: restricted, every claim, collection given", claims: EVERY, collection_id: Some(5), container_id: None, cert_collections: &[5], cert_containers: &[2], policy: Production, wants_key: KEY, expected: Restricted("Production") },
@@ -146,24 +150,15 @@ fn exporter_for(row: &Row) -> Exporter<MemoryStore> {
     metadata.containers = row.cert_containers.to_vec();
     metadata.key_policy = match row.policy {
         Unset => None,
-        Standard => Some(KeyPolicy {
-            name: "Standard".into(),
-            private_key_access: KeyAccess::Allowed,
-        }),
-        Production => Some(KeyPolicy {
-            name: "Production".into(),
-            private_key_access: KeyAccess::Restricted,
-        }),
+        Standard => Some(KeyPolicy::new("Standard", KeyAccess::Allowed)),
+        Production => Some(KeyPolicy::new("Production", KeyAccess::Restricted)),
     };
     Exporter::with_settings(store, common::settings())
 }
 
 fn request_for(row: &Row) -> ExportRequest {
     let mut r = ExportRequest::new(CERT);
-    r.scope = Scope {
-        collection_id: row.collection_id,
-        container_id: row.container_id,
-    };
+    r.scope = Scope::new(row.collection_id, row.container_id);
     if row.wants_key {
         r.private_key = key_only("pw");
     } else {
@@ -201,6 +196,7 @@ fn every_case_of_spec_7() {
                 Allowed
             }
             Err(ExportError::AccessDenied) => Denied,
+            Err(ExportError::ScopeRequired { .. }) => ScopeNeeded,
             Err(ExportError::KeyExportRestricted { policy }) if policy == "Production" => Restricted("Production"),
             Err(other) => panic!("row {i} ({}): unexpected error {other:?}", row.why),
         };
@@ -266,10 +262,7 @@ fn restricted_policy_message_names_the_policy() {
 #[test]
 fn single_tenant_full_access_is_still_refused_a_restricted_key() {
     let mut store = common::store("pki");
-    store.metadata_mut(CERT).unwrap().key_policy = Some(KeyPolicy {
-        name: "Production".into(),
-        private_key_access: KeyAccess::Restricted,
-    });
+    store.metadata_mut(CERT).unwrap().key_policy = Some(KeyPolicy::new("Production", KeyAccess::Restricted));
     let exporter = Exporter::with_settings(store, common::settings());
     let mut r = ExportRequest::new(CERT);
     r.private_key = key_only("pw");
@@ -315,10 +308,7 @@ fn certificate_pem(exporter: &Exporter<MemoryStore>, id: CertId) -> String {
 
 fn scoped(id: u64, collection_id: Option<u64>) -> ExportRequest {
     let mut r = ExportRequest::new(CertId(id));
-    r.scope = Scope {
-        collection_id,
-        container_id: None,
-    };
+    r.scope = Scope::new(collection_id, None);
     r
 }
 
@@ -436,10 +426,28 @@ fn manifest_metadata_reaches_the_access_check() {
         exporter.export(&member, &scoped(100, Some(5))).unwrap_err(),
         ExportError::AccessDenied
     );
+    // Without a scope, the collection claim counts for nothing, and the
+    // refusal says what to add — the same for a's certificate, b (not in
+    // collection 5) and an id that names nothing, so it tells nothing of
+    // the store.
+    let unscoped = exporter.export(&member, &scoped(3, None)).unwrap_err();
     assert_eq!(
-        exporter.export(&member, &scoped(3, None)).unwrap_err(),
-        ExportError::AccessDenied
+        unscoped,
+        ExportError::ScopeRequired {
+            collections: vec![5],
+            containers: vec![],
+            key: false
+        }
     );
+    assert_eq!(
+        unscoped.to_string(),
+        "access denied: this caller's rights are scoped to collection(s) 5 and the request names no \
+         collection or container; add the collection or container the certificate is in \
+         (Scope::collection(id), collectionId=id, --collection-id id; Scope::container(id), containerId=id, --container-id id)"
+    );
+    for other in [100, 999_999] {
+        assert_eq!(exporter.export(&member, &scoped(other, None)).unwrap_err(), unscoped);
+    }
     // b sits in container 3 and a in container 2.
     let mut in_container = scoped(100, None);
     in_container.scope.container_id = Some(3);

@@ -15,14 +15,18 @@ fn pki() -> String {
     data("pki").display().to_string()
 }
 
-/// Exit code, and the check that an error is exactly one `error:` line.
+/// Exit code, and the check that an error is exactly one `error:` line —
+/// or, for a usage error (exit code 2), clap's whole message, which starts
+/// with its `error:` line and ends by pointing to `--help`.
 fn code(out: &Output) -> i32 {
     let code = common::exit_code(out);
     if code != 0 {
         let err = stderr(out);
         let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("warning: ")).collect();
-        assert_eq!(lines.len(), 1, "one error line: {err:?}");
         assert!(lines[0].starts_with("error: "), "{err:?}");
+        if !(code == 2 && err.ends_with("For more information, try '--help'.\n")) {
+            assert_eq!(lines.len(), 1, "one error line: {err:?}");
+        }
     }
     code
 }
@@ -162,7 +166,7 @@ fn exit_codes_follow_spec_9() {
         (
             vec!["export", "--store", &pki, "--id", "3", "--with-key"],
             2,
-            "cannot be null or empty",
+            "--password-file FILE (its first line) or --password-env VAR",
         ),
         (vec!["export", "--store", &pki, "--id", "3", "--bogus"], 2, "--bogus"),
         (vec!["export", "--store", &pki], 2, "no certificate named"),
@@ -422,13 +426,134 @@ fn a_json_request_in_the_reference_field_names() {
         ),
         (
             serde_json::json!({ "CertID": 3, "Password": "" }),
-            "cannot be null or empty",
+            "no password (or an empty one) was given",
         ),
     ] {
         let file = write(dir.path(), "bad.json", body.to_string().as_bytes());
         let out = cli(&["export", "--store", &pki(), "--request", file.to_str().unwrap()]);
         assert_eq!(code(&out), 2, "{body}: {}", stderr(&out));
         assert!(stderr(&out).contains(message), "{body}: {}", stderr(&out));
+    }
+}
+
+/// The command's whole usage error, as clap words it: the missing
+/// argument by name, a flag or value close to a mistyped one, the values
+/// a flag takes in the spelling it takes them.
+#[test]
+fn usage_errors_name_what_is_missing_and_what_is_accepted() {
+    let pki = pki();
+    let cases: Vec<(Vec<&str>, &[&str])> = vec![
+        (
+            vec!["export", "--store", &pki, "--serial", "01"],
+            &["the following required arguments were not provided", "--issuer <DN>"],
+        ),
+        (
+            vec!["export", "--store", &pki, "--id", "3", "--include-chian"],
+            &[
+                "unexpected argument '--include-chian'",
+                "a similar argument exists: '--include-chain'",
+            ],
+        ),
+        (
+            vec!["export", "--store", &pki, "--id", "3", "--chain-order", "nonsense"],
+            &["[possible values: end-entity-first, root-first]"],
+        ),
+        (
+            vec!["export", "--store", &pki, "--id", "3", "--chain-order", "root-frist"],
+            &["a similar value exists: 'root-first'"],
+        ),
+        (
+            vec!["export", "--store", &pki, "--id", "3", "--format", "zap"],
+            &["[possible values: cer, crt, der, pem, p7b, pfx, zip]"],
+        ),
+        (
+            vec!["lsit"],
+            &["unrecognized subcommand 'lsit'", "a similar subcommand exists: 'list'"],
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = cli(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let err = stderr(&out);
+        for text in expected {
+            assert!(err.contains(text), "{args:?}: {text:?} not in\n{err}");
+        }
+        assert!(!err.contains("EndEntityFirst"), "{args:?}: {err}");
+    }
+    // No store named at all: the message names the flag(s) to give.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_certexport"))
+        .args(["export", "--id", "3"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--store"), "{}", stderr(&out));
+}
+
+#[test]
+fn bare_certexport_prints_the_help() {
+    let out = cli(&[]);
+    let err = stderr(&out);
+    assert_eq!(common::exit_code(&out), 2, "{err}");
+    for text in ["Usage: certexport <COMMAND>", "Commands:", "export", "list", "--help"] {
+        assert!(err.contains(text), "{text:?} not in\n{err}");
+    }
+}
+
+#[test]
+fn help_lists_the_values_the_flags_accept() {
+    let out = cli(&["export", "--help"]);
+    assert_eq!(code(&out), 0);
+    let help = String::from_utf8(out.stdout).unwrap();
+    for text in [
+        "[possible values: cer, crt, pem, p7b, pfx, key, p8, zip]",
+        "[possible values: cer, crt, der, pem, p7b, pfx, zip]",
+        "[possible values: end-entity-first, root-first]",
+        "[possible values: modern, legacy]",
+    ] {
+        assert!(help.contains(text), "{text:?} not in\n{help}");
+    }
+    // And what it lists is accepted: a ZIP with the .zip extension.
+    let out = with_env(&[
+        "export",
+        "--store",
+        &pki(),
+        "--id",
+        "3",
+        "--format",
+        "zip",
+        "--extension",
+        "zip",
+        "--with-key",
+        "--password-env",
+        "CERTEXPORT_TEST_PW",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(out.stdout.starts_with(b"PK\x03\x04"));
+}
+
+#[test]
+fn list_shows_sha256_thumbprints_on_request() {
+    let default = String::from_utf8(cli(&["list", "--store", &pki()]).stdout).unwrap();
+    let out = cli(&["list", "--store", &pki(), "--sha256"]);
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let pem = std::fs::read(data("pki").join("03-rsa.example.com.pem")).unwrap();
+    let sha256 = openssl(&["x509", "-noout", "-fingerprint", "-sha256"], &pem);
+    let sha256 = sha256
+        .trim()
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .replace(':', "")
+        .to_lowercase();
+    let line: Vec<&str> = text.lines().nth(2).unwrap().split('\t').collect();
+    assert_eq!(line[1], sha256);
+    // Every other column as without the flag.
+    for (with, without) in text.lines().zip(default.lines()) {
+        let (a, b): (Vec<&str>, Vec<&str>) = (with.split('\t').collect(), without.split('\t').collect());
+        assert_eq!((a.len(), b[1].len()), (6, 40));
+        assert_eq!((a[0], &a[2..]), (b[0], &b[2..]));
     }
 }
 

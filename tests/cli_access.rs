@@ -110,7 +110,15 @@ fn a_collection_caller_is_refused_without_collection_id() {
     let files = Files::new(&format!("{COLL_5}\n"));
     let out = export("3", &["--claims", &files.claims()]);
     assert_exit(&out, 5);
-    assert_eq!(stderr(&out), DENIED);
+    // Refused, and told what to add (the claims alone decide it, so it
+    // tells nothing about certificate 3).
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("error: access denied: this caller's rights are scoped to collection(s) 5"),
+        "{err}"
+    );
+    assert!(err.contains("--collection-id id"), "{err}");
+    assert_eq!(stderr(&export("999", &["--claims", &files.claims()])), err);
     // A container id does not stand in for the collection either (a sits in container 2).
     let out = export("3", &["--claims", &files.claims(), "--container-id", "2"]);
     assert_exit(&out, 5);

@@ -10,8 +10,9 @@
 
 mod common;
 
-use certexport::formats::{self, KeyEncoding, KeyEncryption, P7bEncoding, PfxOptions, PfxProfile};
-use certexport::random::OsRandom;
+use certexport::formats::{
+    self, ChainOrder, KeyEncoding, KeyEncryption, P7bEncoding, PfxOptions, PfxProfile, SubjectHeaders,
+};
 use certexport::{ExportError, Password, PrivateKey};
 use common::{data, openssl, openssl_subjects, python};
 
@@ -28,7 +29,7 @@ fn root_first() -> Vec<Vec<u8>> {
 }
 
 fn rsa_key() -> PrivateKey {
-    PrivateKey::from_pem(&std::fs::read_to_string(data("pki").join("03-rsa.example.com.key")).unwrap()).unwrap()
+    PrivateKey::from_pem(std::fs::read_to_string(data("pki").join("03-rsa.example.com.key")).unwrap()).unwrap()
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -42,12 +43,14 @@ fn leaf_public_key() -> String {
 }
 
 #[test]
-fn a_pem_chain_keeps_the_order_given() {
-    for (chain, expected) in [
-        (root_first(), [ROOT, INTERMEDIATE, LEAF]),
-        (root_first().into_iter().rev().collect(), [LEAF, INTERMEDIATE, ROOT]),
+fn a_pem_chain_is_written_in_the_order_asked_for() {
+    // The chain is given end entity first, as TLS holds it.
+    let chain: Vec<Vec<u8>> = root_first().into_iter().rev().collect();
+    for (order, expected) in [
+        (ChainOrder::RootFirst, [ROOT, INTERMEDIATE, LEAF]),
+        (ChainOrder::EndEntityFirst, [LEAF, INTERMEDIATE, ROOT]),
     ] {
-        let pem = formats::pem_chain(&chain, true).unwrap();
+        let pem = formats::pem_chain(&chain, order, SubjectHeaders::Include).unwrap();
         let text = String::from_utf8(pem.clone()).unwrap();
         let headers: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("subject=")).collect();
         assert_eq!(headers, expected);
@@ -57,22 +60,22 @@ fn a_pem_chain_keeps_the_order_given() {
             expected
         );
         assert_eq!(common::python_subjects(common::PY_SUBJECTS_PEM, &pem), expected);
-        let bare = formats::pem_chain(&chain, false).unwrap();
+        let bare = formats::pem_chain(&chain, order, SubjectHeaders::Omit).unwrap();
         assert!(bare.starts_with(b"-----BEGIN CERTIFICATE-----"));
     }
 }
 
 #[test]
-fn a_p7b_keeps_the_order_given_in_der_and_pem() {
+fn a_p7b_keeps_the_order_asked_for_in_der_and_pem() {
     let chain: Vec<Vec<u8>> = root_first().into_iter().rev().collect();
-    let der = formats::p7b(&chain, P7bEncoding::Der).unwrap();
+    let der = formats::p7b(&chain, ChainOrder::EndEntityFirst, P7bEncoding::Der).unwrap();
     let expected = [LEAF, INTERMEDIATE, ROOT];
     assert_eq!(
         openssl_subjects(&["pkcs7", "-inform", "DER", "-print_certs", "-noout"], &der),
         expected
     );
     assert_eq!(common::python_subjects(common::PY_SUBJECTS_DER_P7B, &der), expected);
-    let pem = formats::p7b(&chain, P7bEncoding::Pem).unwrap();
+    let pem = formats::p7b(&chain, ChainOrder::EndEntityFirst, P7bEncoding::Pem).unwrap();
     assert!(pem.starts_with(b"-----BEGIN PKCS7-----"));
     assert_eq!(openssl_subjects(&["pkcs7", "-print_certs", "-noout"], &pem), expected);
 }
@@ -93,7 +96,7 @@ fn an_encrypted_pkcs8_opens_to_the_certificates_key() {
         KeyEncryption::legacy_pkcs12_triple_des(),
     ] {
         for encoding in [KeyEncoding::Pem, KeyEncoding::Der] {
-            let out = formats::encrypted_pkcs8(&rsa_key(), &password, encryption, encoding, &OsRandom).unwrap();
+            let out = formats::encrypted_pkcs8(&rsa_key(), &password, encryption, encoding).unwrap();
             let form = if encoding == KeyEncoding::Der { "DER" } else { "PEM" };
             let public = openssl(
                 &["pkey", "-inform", form, "-passin", "pass:stateless pw", "-pubout"],
@@ -127,9 +130,8 @@ fn a_pfx_holds_the_key_with_its_certificate_and_the_chain_in_order() {
     let password = Password::new("stateless pw").unwrap();
     let chain: Vec<Vec<u8>> = root_first().into_iter().rev().collect();
     for profile in [PfxProfile::Modern, PfxProfile::Legacy] {
-        let mut options = PfxOptions::with_profile(profile);
-        options.friendly_name = Some("web".into());
-        let pfx = formats::pfx(&rsa_key(), &chain, &password, &options, &OsRandom).unwrap();
+        let options = PfxOptions::default().with_profile(profile).with_friendly_name("web");
+        let pfx = formats::pfx(&rsa_key(), &chain, &password, &options).unwrap();
         let mut args = vec!["pkcs12", "-passin", "pass:stateless pw", "-info", "-nokeys"];
         if profile == PfxProfile::Legacy {
             args.push("-legacy");
@@ -168,20 +170,163 @@ fn a_pfx_holds_the_key_with_its_certificate_and_the_chain_in_order() {
 #[test]
 fn the_encoders_refuse_what_is_not_a_chain_or_not_its_key() {
     let password = Password::new("pw").unwrap();
-    let other = PrivateKey::from_pem(&std::fs::read_to_string(data("pki").join("04-p256.example.com.key")).unwrap());
+    let other = PrivateKey::from_pem(std::fs::read_to_string(data("pki").join("04-p256.example.com.key")).unwrap());
     let other = other.unwrap();
-    let result = formats::pfx(&other, &root_first(), &password, &PfxOptions::default(), &OsRandom);
-    assert!(matches!(result, Err(ExportError::KeyMismatch { .. })));
+    let result = formats::pfx(&other, &root_first(), &password, &PfxOptions::default());
+    assert_eq!(result.unwrap_err(), ExportError::KeyNotInChain { certificates: 3 });
     let garbage = [b"not a certificate".to_vec()];
     assert!(matches!(
-        formats::pem_chain(&garbage, false),
+        formats::pem_chain(&garbage, ChainOrder::EndEntityFirst, SubjectHeaders::Omit),
         Err(ExportError::MalformedCertificate { .. })
     ));
-    assert!(formats::p7b(&garbage, P7bEncoding::Der).is_err());
+    assert!(formats::p7b(&garbage, ChainOrder::EndEntityFirst, P7bEncoding::Der).is_err());
     assert!(matches!(
         formats::read_certificates(b"junk"),
         Err(ExportError::UnreadableCertificates { .. })
     ));
+}
+
+#[test]
+fn empty_and_duplicated_chains_are_refused() {
+    let none: [Vec<u8>; 0] = [];
+    assert_eq!(
+        formats::pem_chain(&none, ChainOrder::EndEntityFirst, SubjectHeaders::Omit).unwrap_err(),
+        ExportError::EmptyChain { what: "a PEM chain" }
+    );
+    assert_eq!(
+        formats::p7b(&none, ChainOrder::EndEntityFirst, P7bEncoding::Der).unwrap_err(),
+        ExportError::EmptyChain { what: "a P7B" }
+    );
+    let password = Password::new("pw").unwrap();
+    assert_eq!(
+        formats::pfx(&rsa_key(), &none, &password, &PfxOptions::default()).unwrap_err(),
+        ExportError::EmptyChain { what: "a PFX" }
+    );
+    let mut twice = root_first();
+    twice.push(twice[0].clone());
+    let error = formats::p7b(&twice, ChainOrder::RootFirst, P7bEncoding::Der).unwrap_err();
+    assert_eq!(error, ExportError::DuplicateCertificate { position: 4, first: 1 });
+    assert_eq!(
+        error.to_string(),
+        "certificate #4 of the chain is the same certificate as #1; give each certificate once"
+    );
+    // A key file holds no certificate: an error, not an empty chain.
+    let key_file = std::fs::read(data("pki").join("03-rsa.example.com.key")).unwrap();
+    let error = formats::read_certificates(&key_file).unwrap_err();
+    assert!(matches!(error, ExportError::UnreadableCertificates { .. }));
+    assert!(error.to_string().contains("no certificate"), "{error}");
+}
+
+#[test]
+fn a_pfx_without_a_friendly_name_is_named_after_the_end_entity() {
+    let password = Password::new("stateless pw").unwrap();
+    let chain: Vec<Vec<u8>> = root_first().into_iter().rev().collect();
+    let pfx = formats::pfx(&rsa_key(), &chain, &password, &PfxOptions::default()).unwrap();
+    let text = openssl(&["pkcs12", "-passin", "pass:stateless pw", "-info", "-nokeys"], &pfx);
+    assert!(text.contains("friendlyName: rsa.example.com"), "{text}");
+}
+
+#[test]
+fn a_key_is_read_from_a_pem_that_holds_other_blocks() {
+    let key_pem = std::fs::read(data("pki").join("03-rsa.example.com.key")).unwrap();
+    let certificate = std::fs::read(data("pki").join("03-rsa.example.com.pem")).unwrap();
+    // Certificate, key and chain in one file, as many servers keep them.
+    let combined = [
+        certificate.clone(),
+        key_pem.clone(),
+        std::fs::read(data("pki").join("01-root.pem")).unwrap(),
+    ]
+    .concat();
+    let key = PrivateKey::from_pem(&combined).unwrap();
+    assert_eq!(key.secret_pkcs8_der(), rsa_key().secret_pkcs8_der());
+    // Bytes or text alike.
+    assert_eq!(
+        PrivateKey::from_pem(String::from_utf8(key_pem.clone()).unwrap())
+            .unwrap()
+            .secret_pkcs8_der(),
+        key.secret_pkcs8_der()
+    );
+    let two_keys = [
+        key_pem.clone(),
+        std::fs::read(data("pki").join("04-p256.example.com.key")).unwrap(),
+    ]
+    .concat();
+    let error = PrivateKey::from_pem(&two_keys).unwrap_err();
+    assert!(error.to_string().contains("more than one private key"), "{error}");
+    let error = PrivateKey::from_pem(&certificate).unwrap_err();
+    assert!(error.to_string().contains("no private key block"), "{error}");
+}
+
+#[test]
+fn an_encrypted_pkcs8_from_openssl_is_read_with_its_password() {
+    let key_pem = std::fs::read(data("pki").join("03-rsa.example.com.key")).unwrap();
+    let password = Password::new("openssl pw").unwrap();
+    for scheme in [
+        &["-v2", "aes-256-cbc", "-v2prf", "hmacWithSHA256"][..],
+        &["-v2", "aes-128-cbc", "-v2prf", "hmacWithSHA1"][..],
+        &["-v1", "PBE-SHA1-3DES"][..],
+    ] {
+        for form in ["PEM", "DER"] {
+            let mut args = vec!["pkcs8", "-topk8", "-passout", "pass:openssl pw", "-outform", form];
+            args.extend_from_slice(scheme);
+            let out = common::run("openssl", &args, &key_pem);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let key = PrivateKey::from_encrypted(&out.stdout, &password)
+                .unwrap_or_else(|e| panic!("{scheme:?} {form}: {e:?}"));
+            assert_eq!(
+                key.secret_pkcs8_der(),
+                rsa_key().secret_pkcs8_der(),
+                "{scheme:?} {form}"
+            );
+            let wrong = PrivateKey::from_encrypted(&out.stdout, &Password::new("not it").unwrap());
+            assert!(
+                matches!(wrong, Err(ExportError::WrongPassword { .. })),
+                "{scheme:?} {form}"
+            );
+        }
+    }
+    // An encrypted key given to the reader of plain keys says where to go.
+    let out = common::run("openssl", &["pkcs8", "-topk8", "-passout", "pass:openssl pw"], &key_pem);
+    let error = PrivateKey::from_pem(&out.stdout).unwrap_err();
+    assert!(error.to_string().contains("PrivateKey::from_encrypted"), "{error}");
+}
+
+#[test]
+fn iteration_counts_below_the_floor_are_refused() {
+    let password = Password::new("pw").unwrap();
+    let chain: Vec<Vec<u8>> = root_first().into_iter().rev().collect();
+    for iterations in [1, 999] {
+        let error = formats::encrypted_pkcs8(
+            &rsa_key(),
+            &password,
+            KeyEncryption::default().with_iterations(iterations),
+            KeyEncoding::Pem,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            ExportError::InvalidIterations {
+                iterations,
+                min: KeyEncryption::MIN_ITERATIONS,
+                max: KeyEncryption::MAX_ITERATIONS
+            }
+        );
+        let options = PfxOptions::default().with_iterations(iterations);
+        assert!(matches!(
+            formats::pfx(&rsa_key(), &chain, &password, &options),
+            Err(ExportError::InvalidIterations { min: 1_000, .. })
+        ));
+    }
+    let at_floor = PfxOptions::default().with_iterations(KeyEncryption::MIN_ITERATIONS);
+    let pfx = formats::pfx(&rsa_key(), &chain, &password, &at_floor).unwrap();
+    let out = common::run("openssl", &["pkcs12", "-passin", "pass:pw", "-info", "-nokeys"], &pfx);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    // OpenSSL prints the MAC and PBE parameters on stderr.
+    assert!(
+        common::stderr(&out).contains("MAC: sha256, Iteration 1000"),
+        "{}",
+        common::stderr(&out)
+    );
 }
 
 #[cfg(feature = "pki-types")]
@@ -201,11 +346,14 @@ fn rustls_types_go_in_and_come_out() {
     let key_der = rsa_key().to_private_key_der();
     let key = PrivateKey::try_from(&key_der).unwrap();
     assert_eq!(key.secret_pkcs8_der(), key_der.secret_der());
+    // By value too: the rustls key is consumed.
+    let by_value = PrivateKey::try_from(key_der.clone_key()).unwrap();
+    assert_eq!(by_value.secret_pkcs8_der(), key.secret_pkcs8_der());
     store.insert_private_key(key);
-    let p7b = formats::p7b(&chain, P7bEncoding::Der).unwrap();
+    let p7b = formats::p7b(&chain, ChainOrder::RootFirst, P7bEncoding::Der).unwrap();
     assert_eq!(
         openssl_subjects(&["pkcs7", "-inform", "DER", "-print_certs", "-noout"], &p7b),
-        [ROOT, INTERMEDIATE, LEAF]
+        [LEAF, INTERMEDIATE, ROOT]
     );
     // Out: the chain an export chose, without its root, for rustls.
     let mut settings =

@@ -228,7 +228,7 @@ fn errors_for_missing_password_and_missing_key() {
     assert_eq!(Password::new("").unwrap_err(), ExportError::PasswordRequired);
     assert_eq!(
         Password::new("").unwrap_err().to_string(),
-        "Password: field cannot be null or empty"
+        "a private key is exported only encrypted, and no password (or an empty one) was given to encrypt it"
     );
     let (exporter, request) = key_request("nokey.example.com", KeyPlacement::KeyOnly, schemes()[0], PASSWORD);
     match export(&exporter, &request) {

@@ -71,10 +71,7 @@ fn export(cn: &str, profile: PfxProfile) -> ExportArtifact {
 /// An exporter whose settings allow exactly the CSP `CSP`.
 fn exporter_allowing_csp() -> Exporter<MemoryStore> {
     let mut settings = common::settings();
-    settings.csps = CspPolicy {
-        allow: true,
-        names: vec![CSP.into()],
-    };
+    settings.csps = CspPolicy::allowing([CSP]);
     Exporter::with_settings(common::store("pki"), settings)
 }
 
@@ -469,15 +466,26 @@ fn the_requested_iteration_count_is_used_everywhere() {
     }
 }
 
-/// One iteration is MacData's DEFAULT, which DER leaves out; Python
-/// `cryptography` warns (an error here) about a PFX that writes it.
+/// One iteration (MacData's DEFAULT) is below the floor of 1,000 and
+/// refused; the floor itself opens in OpenSSL and Python `cryptography`.
 #[test]
-fn one_iteration_opens_as_der() {
+fn one_iteration_is_refused_and_the_floor_opens() {
     for profile in [PfxProfile::Modern, PfxProfile::Legacy] {
-        let pfx = export_with("rsa.example.com", profile, |r| r.pfx.iterations = 1);
+        let exporter = common::exporter("pki");
+        let mut req = request(&exporter, "rsa.example.com", profile);
+        req.pfx.iterations = 1;
+        let error = common::export(&exporter, &req).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "iteration count 1 is not accepted: give between 1000 and 100000000 \
+             (fewer make the password cheap to guess offline, more take minutes)"
+        );
+        let pfx = export_with("rsa.example.com", profile, |r| {
+            r.pfx.iterations = KeyEncryption::MIN_ITERATIONS
+        });
         let (_, info) = openssl_opens(pfx.bytes(), profile, PASSWORD);
         assert!(
-            info_lines(&info).contains(&format!("MAC: {}, Iteration 1", mac_name(profile)).as_str()),
+            info_lines(&info).contains(&format!("MAC: {}, Iteration 1000", mac_name(profile)).as_str()),
             "{info}"
         );
         let view = python_loads(pfx.bytes(), PASSWORD);
@@ -497,7 +505,12 @@ fn mac_name(profile: PfxProfile) -> &'static str {
 fn iteration_counts_no_reader_accepts_are_refused() {
     let exporter = common::exporter("pki");
     for profile in [PfxProfile::Modern, PfxProfile::Legacy] {
-        for iterations in [0, KeyEncryption::MAX_ITERATIONS + 1] {
+        for iterations in [
+            0,
+            1,
+            KeyEncryption::MIN_ITERATIONS - 1,
+            KeyEncryption::MAX_ITERATIONS + 1,
+        ] {
             let mut req = request(&exporter, "rsa.example.com", profile);
             req.pfx.iterations = iterations;
             let result = common::export(&exporter, &req);
@@ -720,14 +733,9 @@ fn without_the_chain_the_pfx_holds_the_leaf_and_its_key() {
 
 #[test]
 fn a_csp_the_settings_do_not_allow_is_refused() {
-    let listed_but_off = CspPolicy {
-        allow: false,
-        names: vec![CSP.into()],
-    };
-    let other_names = CspPolicy {
-        allow: true,
-        names: vec!["Microsoft Strong Cryptographic Provider".into()],
-    };
+    let mut listed_but_off = CspPolicy::allowing([CSP]);
+    listed_but_off.allow = false;
+    let other_names = CspPolicy::allowing(["Microsoft Strong Cryptographic Provider"]);
     for (policy, what) in [
         (CspPolicy::default(), "default settings"),
         (listed_but_off, "CSPs off"),

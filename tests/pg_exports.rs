@@ -298,10 +298,7 @@ fn run_table(twins: &Twins, certificates: &[(CertId, Vec<u8>)]) -> usize {
     let admin = Caller::single_tenant_full_access();
     let mut exports = 0;
     let mut with_csp = settings();
-    with_csp.csps = CspPolicy {
-        allow: true,
-        names: vec!["Microsoft Enhanced RSA and AES Cryptographic Provider".into()],
-    };
+    with_csp.csps = CspPolicy::allowing(["Microsoft Enhanced RSA and AES Cryptographic Provider"]);
     let plain = twins.exporters(&settings());
     let csp = twins.exporters(&with_csp);
     let chained: Vec<Pair<'_>> = chain_settings()[1..].iter().map(|s| twins.exporters(s)).collect();
@@ -484,20 +481,14 @@ fn access_decisions_are_the_same_over_the_database() {
             let metadata = memory.metadata_mut(CertId(3)).unwrap();
             metadata.collections = collections.to_vec();
             metadata.containers = containers.to_vec();
-            metadata.key_policy = policy.map(|(name, private_key_access)| KeyPolicy {
-                name: name.into(),
-                private_key_access,
-            });
+            metadata.key_policy = policy.map(|(name, private_key_access)| KeyPolicy::new(name, private_key_access));
             let twins = Twins::of(memory);
             for claims in CLAIM_SETS {
                 let caller = Caller::from_claim_lines(&claims.join("\n")).unwrap();
                 for (collection_id, container_id) in scopes {
                     for wants_key in [false, true] {
                         let mut request = ExportRequest::new(CertId(3));
-                        request.scope = Scope {
-                            collection_id,
-                            container_id,
-                        };
+                        request.scope = Scope::new(collection_id, container_id);
                         if wants_key {
                             request.private_key =
                                 encrypted(KeyPlacement::KeyOnly, KeyEncryption::default().with_iterations(1_000));
@@ -555,12 +546,7 @@ fn a_key_shared_by_renewed_certificates_answers_to_every_holders_policy() {
         );
     }
     let mut memory = MemoryStore::from_path(dir.path()).unwrap();
-    let policy = |name: &str, private_key_access| {
-        Some(KeyPolicy {
-            name: name.into(),
-            private_key_access,
-        })
-    };
+    let policy = |name: &str, private_key_access| Some(KeyPolicy::new(name, private_key_access));
     memory.metadata_mut(CertId(1)).unwrap().key_policy = policy("Retired", KeyAccess::Restricted);
     memory.metadata_mut(CertId(2)).unwrap().key_policy = policy("Standard", KeyAccess::Allowed);
     let twins = Twins::of(memory);

@@ -205,10 +205,7 @@ fn metadata_is_added_and_never_taken_away() {
     {
         let metadata = more.metadata_mut(CertId(3)).unwrap();
         metadata.collections = vec![6];
-        metadata.key_policy = Some(certexport::store::KeyPolicy {
-            name: "Production".into(),
-            private_key_access: KeyAccess::Restricted,
-        });
+        metadata.key_policy = Some(certexport::store::KeyPolicy::new("Production", KeyAccess::Restricted));
     }
     import(&store, &more);
     import(&store, &common::store("pki"));

@@ -170,18 +170,16 @@ fn attaching_a_key_checks_its_public_key() {
     let mut store = MemoryStore::new();
     let rsa = store.insert(&pki.certificate(CertId(3)).unwrap().unwrap().der).unwrap();
     let p256 = store.insert(&pki.certificate(CertId(4)).unwrap().unwrap().der).unwrap();
-    let p256_key = certexport::PrivateKey::from_pem(
-        &std::fs::read_to_string(data("pki").join("04-p256.example.com.key")).unwrap(),
-    )
-    .unwrap();
+    let p256_key =
+        certexport::PrivateKey::from_pem(std::fs::read_to_string(data("pki").join("04-p256.example.com.key")).unwrap())
+            .unwrap();
     assert!(matches!(
         store.attach_private_key(rsa, p256_key),
         Err(ExportError::KeyMismatch { .. })
     ));
-    let p256_key = certexport::PrivateKey::from_pem(
-        &std::fs::read_to_string(data("pki").join("04-p256.example.com.key")).unwrap(),
-    )
-    .unwrap();
+    let p256_key =
+        certexport::PrivateKey::from_pem(std::fs::read_to_string(data("pki").join("04-p256.example.com.key")).unwrap())
+            .unwrap();
     assert_eq!(store.insert_private_key(p256_key), vec![p256]);
     assert!(store.private_key(rsa).unwrap().is_none());
 }
@@ -218,7 +216,12 @@ fn bad_files_are_errors_naming_the_file() {
         .position(|w| w == [0x06, 0x03, 0x55, 0x04, 0x06])
         .unwrap();
     bad_name[at] = 0x04;
-    let bad_name_pem = certexport::formats::pem_chain(&[intermediate, bad_name], false).unwrap();
+    let bad_name_pem = certexport::formats::pem_chain(
+        &[intermediate, bad_name],
+        certexport::formats::ChainOrder::EndEntityFirst,
+        certexport::formats::SubjectHeaders::Omit,
+    )
+    .unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "garbage.bin",

@@ -277,12 +277,9 @@ impl Case {
                 KeyChoice::DangerUnencrypted(KeyPlacement::WithCertificate),
                 KeyChoice::DangerUnencrypted(KeyPlacement::KeyOnly),
             ][usize::from(byte(6)) % 5],
-            iterations: 1 + u32::from(byte(7) % 4),
+            iterations: certexport::formats::KeyEncryption::MIN_ITERATIONS + u32::from(byte(7) % 4),
             claims: (8..14).filter_map(|i| claim(byte(i))).collect(),
-            scope: Scope {
-                collection_id: scope_id(byte(14)),
-                container_id: scope_id(byte(15)),
-            },
+            scope: Scope::new(scope_id(byte(14)), scope_id(byte(15))),
             rule: if settings & 16 != 0 {
                 ScopeRule::AnyCollectionOfTheCertificate
             } else {
@@ -863,8 +860,9 @@ impl Model {
                 );
             }
             // SPEC §7 does allow this export: the denial is wrong unless
-            // the key (claims or policy) is what is refused.
-            ExportError::AccessDenied => {
+            // the key (claims or policy) is what is refused. The refusal
+            // of scoped claims without a scope is a denial too.
+            ExportError::AccessDenied | ExportError::ScopeRequired { .. } => {
                 if let Some(i) = target {
                     let key_refused = case.wants_key() && !self.key_claim(case, i);
                     assert!(

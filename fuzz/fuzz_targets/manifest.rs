@@ -128,14 +128,14 @@ fn holds_what_the_manifest_says(store: &MemoryStore, fixture: &Fixture, manifest
         expected.collections.extend(numbers("collections"));
         expected.containers.extend(numbers("containers"));
         if let Some(policy) = field("key_policy") {
-            expected.key_policy = Some(KeyPolicy {
-                name: policy["name"].as_str().unwrap_or_default().to_owned(),
-                private_key_access: if policy["private_key_access"].as_bool() == Some(true) {
+            expected.key_policy = Some(KeyPolicy::new(
+                policy["name"].as_str().unwrap_or_default().to_owned(),
+                if policy["private_key_access"].as_bool() == Some(true) {
                     KeyAccess::Allowed
                 } else {
                     KeyAccess::Restricted
                 },
-            });
+            ));
         }
         if let Some(uuid) = field("uuid") {
             expected.uuid = uuid.as_str().map(str::to_owned);

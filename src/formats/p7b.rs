@@ -14,7 +14,7 @@
 use der::asn1::{AnyRef, ObjectIdentifier, SetOfVec};
 use der::{Decode, Encode, Length, Reader, Sequence, Writer};
 
-use crate::error::ExportError;
+use crate::error::{DerError, ExportError};
 use crate::fast_der::{self, tag};
 use crate::oid;
 
@@ -86,7 +86,7 @@ pub(crate) fn encode(certificates: &[&[u8]]) -> Result<Vec<u8>, ExportError> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ExportError::Encoding {
             what: "P7B",
-            source: e.into(),
+            source: DerError::of(e),
         })?;
     ContentInfo {
         content_type: oid::SIGNED_DATA,

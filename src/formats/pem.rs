@@ -12,7 +12,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::error::ExportError;
+use crate::error::{DerError, ExportError};
 use crate::name;
 
 /// The `base64` crate's engine for public data (certificates, P7B): its
@@ -101,7 +101,7 @@ pub(crate) fn secret_block(out: &mut Zeroizing<Vec<u8>>, label: &'static str, de
     let line_ending = pem_rfc7468::LineEnding::LF;
     let overflow = |_| ExportError::Encoding {
         what: "PEM key",
-        source: der::ErrorKind::Overflow.into(),
+        source: DerError::of(der::ErrorKind::Overflow),
     };
     let len = pem_rfc7468::encoded_len(label, line_ending, der).map_err(overflow)?;
     let mut buf = Zeroizing::new(vec![0u8; len]);

@@ -25,10 +25,10 @@
 //! same two; the Microsoft CSP name (1.3.6.1.4.1.311.17.1) on the key bag
 //! when one is asked for.
 //!
-//! Iterations are bounded as for key encryption (1 to
-//! [`KeyEncryption::MAX_ITERATIONS`](super::KeyEncryption::MAX_ITERATIONS))
-//! before anything is derived: OpenSSL refuses a PFX whose PBKDF2 runs 0
-//! times.
+//! Iterations are bounded as for key encryption
+//! ([`KeyEncryption::MIN_ITERATIONS`](super::KeyEncryption::MIN_ITERATIONS),
+//! 1,000, to [`KeyEncryption::MAX_ITERATIONS`](super::KeyEncryption::MAX_ITERATIONS))
+//! before anything is derived.
 
 use cms::content_info::ContentInfo;
 use cms::encrypted_data::EncryptedData;
@@ -46,7 +46,7 @@ use zeroize::Zeroizing;
 
 use super::pbe::{self, Encrypted};
 use super::pkcs8::encrypted_private_key_info;
-use crate::error::{ExportError, shown};
+use crate::error::{DerError, ExportError, shown};
 use crate::key::Password;
 use crate::oid;
 use crate::random::{self, RandomSource};
@@ -65,7 +65,16 @@ pub enum PfxProfile {
     Legacy,
 }
 
-/// Settings of a PFX.
+/// Settings of a PFX: [`PfxOptions::default`] and the `with_*` builders.
+///
+/// ```
+/// use certexport::formats::{PfxOptions, PfxProfile};
+///
+/// let options = PfxOptions::default()
+///     .with_profile(PfxProfile::Legacy)
+///     .with_friendly_name("www.example.com");
+/// assert_eq!(options.iterations, PfxOptions::DEFAULT_ITERATIONS);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PfxOptions {
@@ -76,9 +85,9 @@ pub struct PfxOptions {
     /// Windows and Java, that take seconds per PFX at higher counts.
     pub iterations: u32,
     /// The `friendlyName` of the key and the end-entity certificate, which
-    /// Java uses as the keystore alias. The exporter gives the file-name
-    /// stem when this is `None`; [`formats::pfx`](crate::formats::pfx) then
-    /// writes none.
+    /// Java uses as the keystore alias. When this is `None`, the exporter
+    /// gives the file-name stem and [`formats::pfx`](crate::formats::pfx)
+    /// the end entity's common name.
     pub friendly_name: Option<String>,
     /// The Microsoft CSP to name on the key (the reference API's
     /// `MicrosoftTargetCSP`). The exporter takes it only if its settings
@@ -90,12 +99,31 @@ impl PfxOptions {
     /// The default iteration count.
     pub const DEFAULT_ITERATIONS: u32 = 2_048;
 
-    /// The defaults with `profile`.
-    pub fn with_profile(profile: PfxProfile) -> Self {
-        Self {
-            profile,
-            ..Self::default()
-        }
+    /// These options with `profile`.
+    pub fn with_profile(mut self, profile: PfxProfile) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// These options with `iterations` (between
+    /// [`KeyEncryption::MIN_ITERATIONS`](super::KeyEncryption::MIN_ITERATIONS)
+    /// and [`KeyEncryption::MAX_ITERATIONS`](super::KeyEncryption::MAX_ITERATIONS),
+    /// checked when the PFX is written).
+    pub fn with_iterations(mut self, iterations: u32) -> Self {
+        self.iterations = iterations;
+        self
+    }
+
+    /// These options with the `friendlyName` `name`.
+    pub fn with_friendly_name(mut self, name: impl Into<String>) -> Self {
+        self.friendly_name = Some(name.into());
+        self
+    }
+
+    /// These options naming the Microsoft CSP `csp` on the key.
+    pub fn with_target_csp(mut self, csp: impl Into<String>) -> Self {
+        self.target_csp = Some(csp.into());
+        self
     }
 }
 
@@ -136,7 +164,7 @@ pub(crate) fn encode(
         .get(contents.end_entity)
         .ok_or(ExportError::Encoding {
             what: "PFX",
-            source: der::ErrorKind::Failed.into(),
+            source: DerError::of(der::ErrorKind::Failed),
         })?;
     let local_key_id: [u8; 20] = sha1::Sha1::digest(end_entity).into();
     let mut key_attributes = vec![attribute(
@@ -263,10 +291,9 @@ fn mac_data(
 fn mac_key_error() -> ExportError {
     ExportError::Encoding {
         what: "MAC key",
-        source: der::ErrorKind::Length {
+        source: DerError::of(der::ErrorKind::Length {
             tag: der::Tag::OctetString,
-        }
-        .into(),
+        }),
     }
 }
 
@@ -321,7 +348,7 @@ mod tests {
             friendly_name: Some("a"),
             csp: None,
         };
-        let der = encode(&contents, &password, PfxProfile::Modern, 3, &rng).unwrap();
+        let der = encode(&contents, &password, PfxProfile::Modern, pbe::MIN_ITERATIONS, &rng).unwrap();
         let pfx = Pfx::from_der(&der).unwrap();
         let mac_data = pfx.mac_data.unwrap();
         let safe = OctetString::from_der(&pfx.auth_safe.content.to_der().unwrap()).unwrap();

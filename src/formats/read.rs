@@ -54,8 +54,9 @@ fn pem_items(bytes: &[u8], start: usize) -> Result<Vec<Item>, String> {
                 }
             }
             "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => {
-                let text = std::str::from_utf8(block.text).map_err(|_| "a key block that is not text")?;
-                items.push(Item::Key(PrivateKey::from_pem(text).map_err(|e| e.to_string())?));
+                items.push(Item::Key(
+                    PrivateKey::from_pem_block(label, block.text).map_err(|e| e.to_string())?,
+                ));
             }
             // Blocks that sit beside certificates and keys but are not ours to load.
             "EC PARAMETERS" | "X509 CRL" | "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" | "PUBLIC KEY" => {}
@@ -67,7 +68,9 @@ fn pem_items(bytes: &[u8], start: usize) -> Result<Vec<Item>, String> {
 
 /// The certificates of a PEM, DER or P7B file's bytes, in file order, each
 /// checked to be one X.509 certificate (private keys and the other blocks
-/// PEM files carry beside certificates are passed over).
+/// PEM files carry beside certificates are passed over). Bytes that hold
+/// no certificate — a key file, say — are refused
+/// ([`ExportError::UnreadableCertificates`]).
 ///
 /// ```
 /// let bundle = std::fs::read("tests/data/bundles/chain.pem")?;
@@ -83,6 +86,11 @@ pub fn read_certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>, ExportError> {
             CertificateView::parse(&der).map_err(|e| unreadable(format!("malformed certificate: {e}")))?;
             certificates.push(der.into_vec());
         }
+    }
+    if certificates.is_empty() {
+        return Err(unreadable(
+            "they hold no certificate (only private keys or other PEM blocks)".into(),
+        ));
     }
     Ok(certificates)
 }

@@ -8,14 +8,14 @@ use std::io::Write;
 use zeroize::Zeroizing;
 use zip::write::SimpleFileOptions;
 
-use crate::error::ExportError;
+use crate::error::{DerError, ExportError};
 
 /// The archive of `members` (name, bytes), in the order given. Members
 /// are readable by their owner only (0600) when unpacked by `unzip`.
 pub(crate) fn archive(members: &[(&str, &[u8])]) -> Result<Zeroizing<Vec<u8>>, ExportError> {
     let failed = |_| ExportError::Encoding {
         what: "ZIP",
-        source: der::ErrorKind::Failed.into(),
+        source: DerError::of(der::ErrorKind::Failed),
     };
     let options = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
@@ -26,7 +26,7 @@ pub(crate) fn archive(members: &[(&str, &[u8])]) -> Result<Zeroizing<Vec<u8>>, E
         writer.start_file(*name, options).map_err(failed)?;
         writer.write_all(bytes).map_err(|_| ExportError::Encoding {
             what: "ZIP",
-            source: der::ErrorKind::Failed.into(),
+            source: DerError::of(der::ErrorKind::Failed),
         })?;
     }
     Ok(Zeroizing::new(writer.finish().map_err(failed)?.into_inner()))

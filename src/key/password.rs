@@ -10,6 +10,15 @@ use crate::ExportError;
 ///
 /// It has no `Clone`: one copy exists, and it is wiped when the request
 /// that holds it is dropped.
+///
+/// ```
+/// use certexport::{ExportError, Password};
+///
+/// let password = Password::new("correct horse battery staple")?;
+/// assert_eq!(format!("{password:?}"), "Password([redacted])");
+/// assert_eq!(Password::new("").unwrap_err(), ExportError::PasswordRequired);
+/// # Ok::<(), ExportError>(())
+/// ```
 pub struct Password(Zeroizing<String>);
 
 impl Password {

@@ -1,4 +1,4 @@
-//! Loading a [`MemoryStore`] from files and directories (SPEC §8).
+//! Loading a [`MemoryStore`] from files and directories.
 //!
 //! - A file may be PEM (any number of `CERTIFICATE`, `PKCS7`, `PRIVATE KEY`,
 //!   `EC PRIVATE KEY` and `RSA PRIVATE KEY` blocks, with any text between

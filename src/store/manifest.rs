@@ -22,11 +22,9 @@
 //! Every step is linear in the size of the manifest and the store: entries
 //! are found through maps by file name and thumbprint, never by scanning.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 use sha1::Digest;
 
 use super::memory::MemoryStore;
@@ -64,36 +62,62 @@ enum Selector {
     Thumbprint(Thumbprint),
 }
 
-/// The JSON shapes. Unknown fields are collected (not refused by serde)
-/// so the error can name them in our words.
-#[derive(Deserialize)]
-struct ManifestJson {
-    certificates: Vec<EntryJson>,
-    #[serde(flatten)]
-    unknown: BTreeMap<String, IgnoredAny>,
-}
+/// One JSON object of the manifest, its fields taken one by one, so that
+/// an unknown field or a value of the wrong type is named in our words.
+/// (Read through `serde_json::Value`: the default build has no serde
+/// derive. Of a name given twice, the last counts, as in most JSON readers.)
+struct Object(serde_json::Map<String, serde_json::Value>);
 
-#[derive(Deserialize)]
-struct EntryJson {
-    file: Option<String>,
-    thumbprint: Option<String>,
-    id: Option<u64>,
-    uuid: Option<String>,
-    #[serde(default)]
-    collections: Vec<u64>,
-    #[serde(default)]
-    containers: Vec<u64>,
-    key_policy: Option<KeyPolicyJson>,
-    #[serde(flatten)]
-    unknown: BTreeMap<String, IgnoredAny>,
-}
+impl Object {
+    fn of(value: serde_json::Value, what: &str) -> Result<Self, String> {
+        match value {
+            serde_json::Value::Object(map) => Ok(Self(map)),
+            _ => Err(format!("{what} must be a JSON object")),
+        }
+    }
 
-#[derive(Deserialize)]
-struct KeyPolicyJson {
-    name: String,
-    private_key_access: bool,
-    #[serde(flatten)]
-    unknown: BTreeMap<String, IgnoredAny>,
+    fn take(&mut self, name: &str) -> Option<serde_json::Value> {
+        self.0.remove(name).filter(|v| !v.is_null())
+    }
+
+    fn string(&mut self, name: &str) -> Result<Option<String>, String> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(serde_json::Value::String(text)) => Ok(Some(text)),
+            Some(_) => Err(format!("\"{name}\" must be a string")),
+        }
+    }
+
+    fn integer(&mut self, name: &str) -> Result<Option<u64>, String> {
+        self.take(name)
+            .map(|v| {
+                v.as_u64()
+                    .ok_or_else(|| format!("\"{name}\" must be a non-negative integer"))
+            })
+            .transpose()
+    }
+
+    fn integers(&mut self, name: &str) -> Result<Vec<u64>, String> {
+        match self.take(name) {
+            None => Ok(Vec::new()),
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_u64()
+                        .ok_or_else(|| format!("\"{name}\" must list non-negative integers"))
+                })
+                .collect(),
+            Some(_) => Err(format!("\"{name}\" must be an array of integers")),
+        }
+    }
+
+    /// Fails naming the first field not taken.
+    fn finish(self, context: &str) -> Result<(), String> {
+        match self.0.keys().next() {
+            Some(key) => Err(format!("unknown field {:?}{context}", shown(key))),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Manifest {
@@ -103,20 +127,21 @@ impl Manifest {
             path: path.to_owned(),
             reason,
         };
-        let json: ManifestJson = serde_json::from_slice(bytes).map_err(|e| bad(shown(&e.to_string())))?;
-        if let Some(key) = json.unknown.keys().next() {
-            return Err(bad(format!(
-                "unknown field {:?} (only \"certificates\" is allowed)",
-                shown(key)
-            )));
-        }
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad(shown(&e.to_string())))?;
+        let mut top = Object::of(value, "the manifest").map_err(&bad)?;
+        let certificates = match top.take("certificates") {
+            Some(serde_json::Value::Array(items)) => items,
+            Some(_) => return Err(bad("\"certificates\" must be an array".into())),
+            None => return Err(bad("missing field \"certificates\"".into())),
+        };
+        top.finish(" (only \"certificates\" is allowed)").map_err(&bad)?;
         let mut manifest = Self {
             path: path.to_owned(),
             ..Self::default()
         };
         let mut ids = HashSet::new();
         let mut uuids = HashSet::new();
-        for (i, json) in json.certificates.into_iter().enumerate() {
+        for (i, json) in certificates.into_iter().enumerate() {
             let entry = Entry::parse(json).map_err(|reason| bad(format!("certificates[{i}]: {reason}")))?;
             if let Some(id) = entry.id
                 && !ids.insert(id)
@@ -251,53 +276,58 @@ impl std::fmt::Display for Selector {
 }
 
 impl Entry {
-    fn parse(json: EntryJson) -> Result<Self, String> {
-        if let Some(key) = json.unknown.keys().next() {
-            return Err(format!("unknown field {:?}", shown(key)));
-        }
-        let selector = match (json.file, json.thumbprint) {
+    fn parse(json: serde_json::Value) -> Result<Self, String> {
+        let mut json = Object::of(json, "an entry")?;
+        let selector = match (json.string("file")?, json.string("thumbprint")?) {
             (Some(file), None) => Selector::File(file),
             (None, Some(t)) => Selector::Thumbprint(t.parse().map_err(|e: ExportError| e.to_string())?),
             _ => return Err("give exactly one of \"file\" and \"thumbprint\"".into()),
         };
-        let id = match json.id {
+        let id = match json.integer("id")? {
             Some(0) => return Err("\"id\" must be a positive integer".into()),
             id => id.map(CertId),
         };
         let uuid = json
-            .uuid
+            .string("uuid")?
             .map(|u| u.parse::<Uuid>())
             .transpose()
             .map_err(|e| e.to_string())?;
-        let key_policy = json.key_policy.map(KeyPolicyJson::into_policy).transpose()?;
+        let collections = json.integers("collections")?;
+        let containers = json.integers("containers")?;
+        let key_policy = json.take("key_policy").map(key_policy).transpose()?;
+        json.finish("")?;
         Ok(Entry {
             selector,
             id,
             uuid,
-            collections: json.collections,
-            containers: json.containers,
+            collections,
+            containers,
             key_policy,
         })
     }
 }
 
-impl KeyPolicyJson {
-    fn into_policy(self) -> Result<KeyPolicy, String> {
-        if let Some(key) = self.unknown.keys().next() {
-            return Err(format!("unknown field {:?} in \"key_policy\"", shown(key)));
-        }
-        if self.name.is_empty() {
-            return Err("\"key_policy\" needs a \"name\"".into());
-        }
-        Ok(KeyPolicy {
-            name: self.name,
-            private_key_access: if self.private_key_access {
-                KeyAccess::Allowed
-            } else {
-                KeyAccess::Restricted
-            },
-        })
+/// A `key_policy` object: `name` and `private_key_access`, both required.
+fn key_policy(json: serde_json::Value) -> Result<KeyPolicy, String> {
+    let mut json = Object::of(json, "\"key_policy\"")?;
+    let name = json.string("name")?.unwrap_or_default();
+    let access = match json.take("private_key_access") {
+        Some(serde_json::Value::Bool(allowed)) => allowed,
+        Some(_) => return Err("\"private_key_access\" in \"key_policy\" must be true or false".into()),
+        None => return Err("\"key_policy\" needs \"private_key_access\"".into()),
+    };
+    json.finish(" in \"key_policy\"")?;
+    if name.is_empty() {
+        return Err("\"key_policy\" needs a \"name\"".into());
     }
+    Ok(KeyPolicy {
+        name,
+        private_key_access: if access {
+            KeyAccess::Allowed
+        } else {
+            KeyAccess::Restricted
+        },
+    })
 }
 
 /// Appends the ids of `more` that `list` lacks, in linear time.

@@ -32,6 +32,21 @@ use crate::name::NameKey;
 /// Ids: [`insert`](Self::insert) gives 1, 2, 3, … in insertion order,
 /// skipping ids already taken or [reserved](Self::reserve_ids); a
 /// certificate inserted twice keeps its first id.
+///
+/// ```
+/// use certexport::store::{CertificateStore, MemoryStore};
+///
+/// // A directory (files in byte order of their names), or one file.
+/// let store = MemoryStore::from_path("examples/data/demo")?;
+/// assert_eq!(store.len(), 5);
+///
+/// // Or certificates inserted one by one, as DER.
+/// let mut mine = MemoryStore::new();
+/// let (first, _) = store.iter().next().ok_or("empty")?;
+/// let id = mine.insert(&first.der)?;
+/// assert!(mine.certificate(id)?.is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct MemoryStore {
     entries: Vec<Entry>,
     /// The SHA-256 of each entry's DER, by slot: beside the entries, not in

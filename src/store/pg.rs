@@ -1,4 +1,4 @@
-//! [`PgStore`]: a certificate inventory in PostgreSQL (SPEC §11), which
+//! [`PgStore`]: a certificate inventory in PostgreSQL, which
 //! many exporters in many processes read at once.
 //!
 //! - **Schema.** Versioned migrations compiled into the crate

@@ -373,7 +373,7 @@ pub struct KeyfactorStatus {
 /// | error | HTTP | ErrorCode |
 /// | --- | --- | --- |
 /// | malformed body or field, unknown choice, no or conflicting lookup, bad password | 400 | `InvalidRequest` |
-/// | options that do not go together (format × extension × chain, SPEC §3) | 400 | `IncompatibleOptions` |
+/// | options that do not go together (format × extension × chain) | 400 | `IncompatibleOptions` |
 /// | no or empty `Password` on Recover | 400 | `PasswordRequired` |
 /// | a `MicrosoftTargetCSP` the server does not allow | 400 | `CspNotAllowed` |
 /// | the caller may not have the certificate — and, for a caller without system-wide rights, a certificate that does not exist | 403 | `AccessDenied` |
@@ -407,7 +407,7 @@ pub fn keyfactor_code(error: &ExportError) -> (u16, &'static str) {
         E::IncompatibleOptions { .. } => (400, "IncompatibleOptions"),
         E::PasswordRequired => (400, "PasswordRequired"),
         E::CspNotAllowed { .. } => (400, "CspNotAllowed"),
-        E::AccessDenied => (403, "AccessDenied"),
+        E::AccessDenied | E::ScopeRequired { .. } => (403, "AccessDenied"),
         E::KeyExportRestricted { .. } => (403, "KeyExportRestricted"),
         E::NotFound { .. } => (404, "NotFound"),
         E::NoPrivateKey { .. } => (404, "NoPrivateKey"),
@@ -456,7 +456,7 @@ pub fn recover_response(artifact: &ExportArtifact, casing: Casing) -> Zeroizing<
     out
 }
 
-/// The command line's `--json` shape (SPEC §9) in the request's casing:
+/// The command line's `--json` shape in the request's casing:
 /// `{"Content", "FileName", "ContentType", "Certificates"}`.
 pub fn artifact_json(artifact: &ExportArtifact, casing: Casing) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::from("{"));

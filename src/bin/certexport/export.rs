@@ -36,17 +36,17 @@ pub(crate) struct ExportArgs {
     /// The certificate's uuId (1-64 of A-Z, a-z, 0-9, '-'), as a store manifest assigns it.
     #[arg(long, value_name = "ID")]
     uuid: Option<String>,
-    /// Output format: cer, crt, der, pem, p7b, pfx or zip (default pem; pfx with --api recover).
-    #[arg(long)]
+    /// Output format (default pem; pfx with --api recover).
+    #[arg(long, value_parser = choice::<CertificateFormat>(&["cer", "crt", "der", "pem", "p7b", "pfx", "zip"]))]
     format: Option<CertificateFormat>,
-    /// File extension: cer, crt, pem, p7b, pfx, key or p8 (default: the format's).
-    #[arg(long)]
+    /// File extension (default: the format's).
+    #[arg(long, value_parser = choice::<FileExtension>(&["cer", "crt", "pem", "p7b", "pfx", "key", "p8", "zip"]))]
     extension: Option<FileExtension>,
     /// Include the chain up to the root.
     #[arg(long)]
     include_chain: bool,
-    /// Order of a multi-certificate output: end-entity-first or root-first.
-    #[arg(long, default_value = "end-entity-first")]
+    /// Order of a multi-certificate output.
+    #[arg(long, default_value = "end-entity-first", value_parser = choice::<ChainOrder>(&["end-entity-first", "root-first"]))]
     chain_order: ChainOrder,
     /// No `subject=` line before PEM certificates.
     #[arg(long)]
@@ -75,8 +75,8 @@ pub(crate) struct ExportArgs {
     /// Iterations of the key derivation (default 600000 for aes-256-cbc, 2048 for legacy-3des and PFX).
     #[arg(long, value_name = "N")]
     iterations: Option<u32>,
-    /// PFX encryption profile: modern or legacy.
-    #[arg(long, default_value = "modern")]
+    /// PFX encryption profile.
+    #[arg(long, default_value = "modern", value_parser = choice::<PfxProfile>(&["modern", "legacy"]))]
     pfx_profile: PfxProfile,
     /// Microsoft CSP to name in the PFX key bag (must be allowed with --allow-csp).
     #[arg(long, value_name = "NAME")]
@@ -126,6 +126,16 @@ pub(crate) struct ExportArgs {
     json: bool,
 }
 
+/// A flag that takes one of `values` (which `--help` lists and clap's
+/// error suggests from), parsed by the library's `FromStr`.
+fn choice<T>(values: &'static [&'static str]) -> impl clap::builder::TypedValueParser<Value = T>
+where
+    T: std::str::FromStr<Err = ExportError> + Clone + Send + Sync + 'static,
+{
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(values).try_map(|value| value.parse::<T>())
+}
+
 /// The reference APIs a request file may speak.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Api {
@@ -139,7 +149,7 @@ enum Api {
 
 /// What the output looks like with --json.
 enum Shape {
-    /// SPEC §9's `{"Content", "FileName", "ContentType", "Certificates"}`.
+    /// The command line's `{"Content", "FileName", "ContentType", "Certificates"}`.
     Artifact(Casing),
     /// Recover's `{"PFX", "FileName"}`.
     Recover(Casing),
@@ -360,10 +370,7 @@ fn caller(args: &ExportArgs) -> Result<Caller, Failure> {
 fn exporter(args: &ExportArgs) -> Result<Exporter<Box<dyn CertificateStore>>, Failure> {
     let mut settings = ExportSettings::default()
         .with_periods_in_filenames(!args.no_periods_in_filename)
-        .with_csps(CspPolicy {
-            allow: !args.allow_csp.is_empty(),
-            names: args.allow_csp.clone(),
-        });
+        .with_csps(CspPolicy::allowing(args.allow_csp.iter().cloned()));
     if args.allow_partial_chain {
         settings.chain.incomplete = IncompleteChains::AllowPartial;
     }

@@ -1,5 +1,5 @@
-//! How the command line fails: one line on stderr and an exit code
-//! (SPEC §9), decided here and nowhere else.
+//! How the command line fails: one line on stderr and an exit code,
+//! decided here and nowhere else.
 
 use std::process::ExitCode;
 
@@ -41,6 +41,13 @@ impl Failure {
             Failure::Export(error) => {
                 let code = exit_code(&error);
                 let mut line = error.to_string();
+                // The library's sentence names no flag; the command line's does.
+                if let ExportError::PasswordRequired = error {
+                    line.push_str(
+                        "; give it with --password-file FILE (its first line) or --password-env VAR \
+                         (a password never comes from the command line itself)",
+                    );
+                }
                 // A store backend's own words (the database's) are what the
                 // operator acts on: its chain of causes follows.
                 if let ExportError::Backend(backend) = &error {
@@ -75,7 +82,7 @@ fn exit_code(error: &ExportError) -> u8 {
         E::UnstableId { .. } | E::IncompatibleOptions { .. } | E::PasswordRequired | E::CspNotAllowed { .. } => 2,
         E::NotFound { .. } | E::AmbiguousLookup { .. } => 3,
         E::IncompleteChain { .. } | E::ChainTooLong { .. } | E::ChainBudgetExceeded { .. } => 4,
-        E::AccessDenied | E::KeyExportRestricted { .. } | E::NoPrivateKey { .. } => 5,
+        E::AccessDenied | E::ScopeRequired { .. } | E::KeyExportRestricted { .. } | E::NoPrivateKey { .. } => 5,
         _ => 1,
     }
 }

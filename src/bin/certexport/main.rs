@@ -1,4 +1,4 @@
-//! `certexport`: the command line of SPEC §9.
+//! `certexport`: the command line.
 //!
 //! Exit codes: 0 success; 2 bad usage or incompatible options; 3 not
 //! found; 4 incomplete chain; 5 access denied, key export not allowed or
@@ -33,7 +33,8 @@ use failure::Failure;
 #[command(
     name = "certexport",
     version,
-    about = "Export X.509 certificates, chains and private keys"
+    about = "Export X.509 certificates, chains and private keys",
+    arg_required_else_help = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -42,8 +43,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// One tab-separated line per certificate: id, SHA-1, serial, subject, issuer, key or -.
-    List(StoreArgs),
+    /// One tab-separated line per certificate: id, SHA-1 (or SHA-256), serial, subject, issuer, key or -.
+    List(ListArgs),
     /// Export one certificate (and its chain, and its key).
     Export(Box<export::ExportArgs>),
     /// Find certificates with the reference query language (CN -contains "web" AND NotAfter -le "%TODAY+30%").
@@ -60,6 +61,16 @@ enum Command {
     /// Read a password on stdin and print its argon2id hash for a callers file.
     #[cfg(feature = "server")]
     HashPassword,
+}
+
+/// `certexport list`.
+#[derive(Args)]
+struct ListArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Print the SHA-256 thumbprint in the second column instead of the SHA-1.
+    #[arg(long)]
+    sha256: bool,
 }
 
 /// Where the certificates come from.
@@ -89,10 +100,13 @@ fn main() -> ExitCode {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
+        // clap's whole message: what is wrong (the missing argument by
+        // name, "a similar argument exists", the values a flag takes),
+        // the usage line and where to find help. Exit code 2, as every
+        // usage error.
         Err(e) => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or("bad usage").trim_start_matches("error: ");
-            return Failure::Usage(line.to_owned()).report();
+            let _ = e.print();
+            return ExitCode::from(2);
         }
     };
     let result = match cli.command {
@@ -137,17 +151,18 @@ pub(crate) fn load_reporting(
     Ok(store)
 }
 
-fn list(args: &StoreArgs) -> Result<(), Failure> {
-    let store = source::open(args)?;
+fn list(args: &ListArgs) -> Result<(), Failure> {
+    let store = source::open(&args.store)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     store.for_each(|id, der, has_key| {
         let summary = CertificateSummary::from_der(der)?;
         let key = if has_key { "key" } else { "-" };
+        let thumbprint = if args.sha256 { &summary.sha256 } else { &summary.sha1 };
         let written = writeln!(
             out,
-            "{id}\t{}\t{}\t{}\t{}\t{key}",
-            summary.sha1, summary.serial, summary.subject, summary.issuer
+            "{id}\t{thumbprint}\t{}\t{}\t{}\t{key}",
+            summary.serial, summary.subject, summary.issuer
         );
         written.map_err(|_| Failure::StdoutClosed)
     })?;

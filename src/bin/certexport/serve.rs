@@ -1,4 +1,4 @@
-//! `certexport serve` (feature `server`, SPEC §12): the reference
+//! `certexport serve` (feature `server`): the reference
 //! endpoints over HTTPS for the clients that already call them.
 //!
 //! - Routes ([`routes`]): Keyfactor's `POST /Certificates/Download` and
@@ -145,10 +145,7 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<(), Failure> {
     let callers = callers::Callers::load(&args.callers)?;
     let settings = ExportSettings::default()
         .with_periods_in_filenames(!args.no_periods_in_filename)
-        .with_csps(CspPolicy {
-            allow: !args.allow_csp.is_empty(),
-            names: args.allow_csp.clone(),
-        });
+        .with_csps(CspPolicy::allowing(args.allow_csp.iter().cloned()));
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     // One core stays free of key derivation for everything else (downloads,
     // TLS, health checks); on one core, key exports take turns with them.

@@ -18,7 +18,7 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use hmac::{Hmac, Mac};
 use zeroize::Zeroizing;
 
-use crate::error::ExportError;
+use crate::error::{DerError, ExportError};
 use crate::ids::CertId;
 use crate::random::OsRandom;
 
@@ -173,7 +173,7 @@ fn encrypt(key: &[u8; 32], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, Expo
         .encrypt_inout_detached(&Nonce::from(nonce), aad, buffer.as_mut_slice().into())
         .map_err(|_| ExportError::Encoding {
             what: "an encrypted private key",
-            source: der::ErrorKind::Overflow.into(),
+            source: DerError::of(der::ErrorKind::Overflow),
         })?;
     Ok([&nonce[..], &buffer, &tag[..]].concat())
 }

@@ -14,6 +14,7 @@ use crate::error::ExportError;
 
 /// What opening a database does about its schema version.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Migrations {
     /// The schema must be at this build's version already; an older one is
     /// [`ExportError::SchemaOutdated`] (the default: reading never changes

@@ -11,7 +11,7 @@
 //! Each caller has a unique `name` and at least one credential: an
 //! argon2id PHC string (`certexport hash-password` makes one) for Basic
 //! auth and AppViewX's `username`/`password` headers, and/or the SHA-256
-//! of a token for `Bearer` and AppViewX's `sessionId`. Claims are SPEC §7's
+//! of a token for `Bearer` and AppViewX's `sessionId`. Claims are the access model's
 //! strings; a malformed one, an unknown field, a second caller of the same
 //! name, a hash that is not argon2id or asks for more than 256 MiB
 //! refuses the whole file, so a typo

@@ -1,5 +1,5 @@
 //! The routes and their handlers. Every request body and answer goes
-//! through `certexport::wire` (SPEC §10); this module only carries them
+//! through `certexport::wire`; this module only carries them
 //! between HTTP and the exporter.
 //!
 //! | route | call |

@@ -33,7 +33,7 @@ pub(crate) struct OpenedStore {
 /// Opens the store the flags name.
 ///
 /// This is the one place a store is opened: store files, or a database
-/// (`--database URL`, SPEC §11; its contents are not fixed, so its calls go
+/// (`--database URL`; its contents are not fixed, so its calls go
 /// to the blocking pool, [`StoreIo::Blocking`]); nothing else in `serve`
 /// knows the store's kind.
 ///
