@@ -27,9 +27,10 @@
 //! command line would have to look through the wrapper.
 //!
 //! **Room to grow.** New kinds of input get their own variants beside the
-//! lookups' (`InvalidThumbprint`, `InvalidDistinguishedName`, …): a query
-//! language's syntax error, say, as an `InvalidQuery { input, position,
-//! reason }` listed in [`ExportError::is_malformed_request`]. A variant
+//! lookups' (`InvalidThumbprint`, `InvalidDistinguishedName`, …), as the
+//! search query language's errors are `InvalidQuery` (a position and a
+//! message, `search::QueryError`), listed in
+//! [`ExportError::is_malformed_request`]. A variant
 //! that a new feature alone produces is gated like the PostgreSQL ones.
 //!
 //! **No foreign pre-1.0 types.** The DER codec's error, which
@@ -104,7 +105,6 @@ pub enum ExportError {
 
     /// A certificate search query the grammar refuses, or a page request
     /// out of bounds (see [`crate::search`]): where and why.
-    #[error(transparent)]
     InvalidQuery(crate::search::QueryError),
 
     /// A named choice (format, extension, chain order, profile, …) is not
@@ -528,6 +528,7 @@ impl fmt::Display for ExportError {
                 reason,
             } => write!(f, "invalid distinguished name {input:?}: {reason} (at byte {position})"),
             Self::InvalidClaim { input, reason } => write!(f, "invalid claim {input:?}: {reason}"),
+            Self::InvalidQuery(error) => error.fmt(f),
             Self::UnknownChoice {
                 option,
                 input,

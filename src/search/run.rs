@@ -22,6 +22,26 @@ impl<S: CertificateStore> Exporter<S> {
     /// some certificates is answered as if the store held those only —
     /// the total counts nothing else. Relative dates are taken at the
     /// exporter's [`ExportTime`](crate::options::ExportTime).
+    ///
+    /// ```
+    /// use certexport::options::{ExportTime, Scope};
+    /// use certexport::search::{CertificateQuery, SortDirection, SortField};
+    /// use certexport::store::MemoryStore;
+    /// use certexport::{Caller, ExportSettings, Exporter};
+    ///
+    /// let store = MemoryStore::from_path("tests/data/pki")?;
+    /// let settings = ExportSettings::default().with_time(ExportTime::UnixSeconds(1_893_456_000));
+    /// let exporter = Exporter::with_settings(store, settings);
+    /// let query = CertificateQuery::parse(
+    ///     r#"CN -contains "example" AND (KeyType -eq "ECC" OR HasPrivateKey -eq false) AND NotAfter -gt "%TODAY+30%""#,
+    /// )?
+    /// .with_page_size(20)?
+    /// .with_sort(SortField::IssuedCn, SortDirection::Ascending);
+    /// let found = exporter.search(&Caller::single_tenant_full_access(), Scope::default(), &query)?;
+    /// assert_eq!(found.total, 4); // p256, p384, p521 (ECC) and nokey.example.com
+    /// assert_eq!(found.certificates[0].common_name.as_deref(), Some("nokey.example.com"));
+    /// # Ok::<(), certexport::ExportError>(())
+    /// ```
     pub fn search(
         &self,
         caller: &Caller,
