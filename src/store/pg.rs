@@ -443,9 +443,11 @@ impl CertificateStore for PgStore {
     }
 
     /// One parameterized statement per step (count, page, rows) in a
-    /// read-only snapshot, under a statement timeout (see `pg/search.rs`).
+    /// read-only snapshot, under a statement timeout (see `pg/search.rs`),
+    /// on a read replica when there are any, as lookups are. Never cached:
+    /// which certificates match changes with every import.
     fn search(&self, query: &crate::search::StoreQuery) -> Result<crate::search::SearchPage<'_>, ExportError> {
-        self.run(|c| search::search(&mut c.client, query))
+        self.servers.read(|c| search::search(&mut c.client, query))
     }
 }
 

@@ -340,34 +340,23 @@ pub(crate) fn render(facts: &Facts, now: i64) -> String {
 mod tests {
     use super::*;
 
-    fn summary(not_before: i64, not_after: i64) -> CertificateSummary {
-        CertificateSummary {
-            sha1: Thumbprint::sha1_of(b""),
-            serial: "01".parse().unwrap(),
-            subject: "CN=x".into(),
-            issuer: "CN=x".into(),
-            not_before,
-            not_after,
-        }
-    }
-
     #[test]
     fn validity_counts_days_from_now() {
         let day = 86_400;
         assert_eq!(
-            validity(&summary(0, 100 * day), 10 * day),
+            validity_days(0, 100 * day, 10 * day),
             ("good", "Valid: 90 days left".into())
         );
         assert_eq!(
-            validity(&summary(0, 100 * day), 80 * day),
+            validity_days(0, 100 * day, 80 * day),
             ("warn", "Valid: 20 days left".into())
         );
         assert_eq!(
-            validity(&summary(0, 100 * day), 103 * day),
+            validity_days(0, 100 * day, 103 * day),
             ("bad", "Expired 3 days ago".into())
         );
         assert_eq!(
-            validity(&summary(5 * day, 100 * day), 2 * day),
+            validity_days(5 * day, 100 * day, 2 * day),
             ("bad", "Not yet valid: starts in 3 days".into())
         );
     }

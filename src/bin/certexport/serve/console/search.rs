@@ -65,18 +65,12 @@ fn scope_choices(caller: &Caller) -> Vec<ScopeChoice> {
             Claim::ReadCollection(c) => choices.push(ScopeChoice {
                 value: format!("collection-{c}"),
                 label: format!("Collection {c}"),
-                scope: Scope {
-                    collection_id: Some(c),
-                    ..Scope::default()
-                },
+                scope: Scope::collection(c),
             }),
             Claim::ReadStoreContainer(k) => choices.push(ScopeChoice {
                 value: format!("container-{k}"),
                 label: format!("Store container {k}"),
-                scope: Scope {
-                    container_id: Some(k),
-                    ..Scope::default()
-                },
+                scope: Scope::container(k),
             }),
             _ => {}
         }
