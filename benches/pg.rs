@@ -7,7 +7,7 @@
 //!   `MemoryStore::load_paths` of the PEM files and `PgStore::import` into
 //!   a new database (what `certexport db import` does), against `psql
 //!   \copy ... FROM ... (FORMAT binary)` of the very rows that import
-//!   wrote (DER and every index column, dumped from it) into a new
+//!   wrote (DER, every index column and the search columns, dumped from it) into a new
 //!   database of the same schema. One timed run each. Target: ours ≤ 2×.
 //! - **Export by thumbprint** (`Exporter::export`, PEM, a random leaf each
 //!   time) against the anchor, a bare prepared `SELECT der FROM
@@ -51,7 +51,8 @@ use generate::BenchPki;
 
 /// The columns import writes and the anchor loads.
 const COLUMNS: &str = "id, der, sha1, sha256, subject_key, issuer_key, serial, subject_key_id, \
-     authority_key_id, not_before, not_after, public_key, uuid, key_policy_id";
+     authority_key_id, not_before, not_after, public_key, uuid, key_policy_id, search_cn, search_dn, \
+     search_issuer, search_serial, search_sha1, search_dns, key_type, key_bits";
 /// Latencies taken one by one for the percentiles, per operation.
 const SAMPLES: usize = 20_000;
 /// Calls of one operation in a row before the next operation's turn.

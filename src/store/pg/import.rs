@@ -30,9 +30,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use postgres::Transaction;
 use postgres::binary_copy::BinaryCopyInWriter;
-use postgres::types::Type;
+use postgres::types::{ToSql, Type};
 
 use super::kek::Kek;
+use super::search::SearchColumns;
 use super::{PgStore, queries};
 use crate::error::ExportError;
 use crate::ids::CertId;
@@ -56,9 +57,11 @@ pub struct ImportReport {
     pub keys: usize,
 }
 
-const COPY_CERTIFICATES: &str = "COPY certificates (id, der, sha1, sha256, subject_key, issuer_key, serial, \
-     subject_key_id, authority_key_id, not_before, not_after, public_key, uuid, key_policy_id) \
-     FROM STDIN (FORMAT binary)";
+/// The columns of a certificate row import writes, before its search
+/// columns ([`SearchColumns::NAMES`]): one COPY writes them all, so a row
+/// is written once.
+const COPY_COLUMNS: &str = "id, der, sha1, sha256, subject_key, issuer_key, serial, \
+     subject_key_id, authority_key_id, not_before, not_after, public_key, uuid, key_policy_id";
 
 const COPY_TYPES: &[Type] = &[
     Type::INT8,
@@ -211,12 +214,6 @@ impl Import<'_> {
             });
         }
         self.copy_new(tx, &entries, &policy_ids)?;
-        let new: Vec<(i64, &[u8])> = entries
-            .iter()
-            .filter(|e| e.new)
-            .map(|e| (e.id, &*e.certificate.der))
-            .collect();
-        super::search::fill(tx, &new)?;
         self.update_existing(tx, &entries, &policy_ids)?;
         for membership in &MEMBERSHIPS {
             membership.add(tx, &entries)?;
@@ -332,30 +329,41 @@ impl Import<'_> {
         if !entries.iter().any(|e| e.new) {
             return Ok(());
         }
-        let sink = tx.copy_in(COPY_CERTIFICATES).map_err(ExportError::backend)?;
-        let mut writer = BinaryCopyInWriter::new(sink, COPY_TYPES);
+        let copy = format!(
+            "COPY certificates ({COPY_COLUMNS}, {}) FROM STDIN (FORMAT binary)",
+            SearchColumns::NAMES
+        );
+        let sink = tx.copy_in(&copy).map_err(ExportError::backend)?;
+        let mut types = COPY_TYPES.to_vec();
+        types.extend(SearchColumns::TYPES);
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
         for (entry, policy_id) in entries.iter().zip(policy_ids).filter(|(e, _)| e.new) {
             let der = &*entry.certificate.der;
             let keys = IndexKeys::of(der)?;
             let uuid = self.source.uuid(entry.certificate.id).map(|u| u.as_str());
-            writer
-                .write(&[
-                    &entry.id,
-                    &der,
-                    &&keys.sha1[..],
-                    &&keys.sha256[..],
-                    &keys.subject.as_bytes(),
-                    &keys.issuer.as_bytes(),
-                    &keys.serial.as_bytes(),
-                    &keys.subject_key_id,
-                    &keys.authority_key_id,
-                    &time_of(keys.not_before),
-                    &time_of(keys.not_after),
-                    &keys.public_key.as_ref().map(|k| &k.0[..]),
-                    &uuid,
-                    policy_id,
-                ])
-                .map_err(ExportError::backend)?;
+            let search = SearchColumns::of(der)?;
+            let (sha1, sha256): (&[u8], &[u8]) = (&keys.sha1, &keys.sha256);
+            let (subject, issuer, serial) = (keys.subject.as_bytes(), keys.issuer.as_bytes(), keys.serial.as_bytes());
+            let (not_before, not_after) = (time_of(keys.not_before), time_of(keys.not_after));
+            let public_key = keys.public_key.as_ref().map(|k| &k.0[..]);
+            let mut values: Vec<&(dyn ToSql + Sync)> = vec![
+                &entry.id,
+                &der,
+                &sha1,
+                &sha256,
+                &subject,
+                &issuer,
+                &serial,
+                &keys.subject_key_id,
+                &keys.authority_key_id,
+                &not_before,
+                &not_after,
+                &public_key,
+                &uuid,
+                policy_id,
+            ];
+            values.extend(search.values());
+            writer.write(&values).map_err(ExportError::backend)?;
             self.report.added += 1;
         }
         writer.finish().map_err(ExportError::backend)?;

@@ -320,8 +320,71 @@ fn order(sort: SortField, direction: SortDirection) -> String {
     }
 }
 
-/// Fills the search columns of the certificates `rows` names, from their DER.
-pub(super) fn fill(tx: &mut Transaction<'_>, rows: &[(i64, &[u8])]) -> Result<(), ExportError> {
+/// The search columns of one certificate, as import writes them and the
+/// migration fills them in: texts lower-cased, since every text
+/// comparison of a query is case-insensitive.
+pub(super) struct SearchColumns {
+    cn: Option<String>,
+    dn: String,
+    issuer: String,
+    serial: String,
+    sha1: String,
+    dns: Vec<String>,
+    key_type: Option<String>,
+    key_bits: Option<i32>,
+}
+
+impl SearchColumns {
+    /// The column names, in the order of [`SearchColumns::values`].
+    pub(super) const NAMES: &'static str =
+        "search_cn, search_dn, search_issuer, search_serial, search_sha1, search_dns, key_type, key_bits";
+
+    /// The columns' types for a binary COPY, in the same order.
+    pub(super) const TYPES: [Type; 8] = [
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT_ARRAY,
+        Type::TEXT,
+        Type::INT4,
+    ];
+
+    /// The columns of a DER certificate.
+    pub(super) fn of(der: &[u8]) -> Result<Self, ExportError> {
+        let facts = Facts::of(der)?;
+        Ok(Self {
+            cn: facts.common_name.as_deref().map(str::to_lowercase),
+            dn: facts.subject.to_lowercase(),
+            issuer: facts.issuer.to_lowercase(),
+            dns: facts.dns_names().map(str::to_lowercase).collect(),
+            key_type: facts.key_type.map(str::to_lowercase),
+            key_bits: facts.key_bits.and_then(|b| i32::try_from(b).ok()),
+            serial: facts.serial,
+            sha1: facts.sha1,
+        })
+    }
+
+    /// The values, in the order of [`SearchColumns::NAMES`].
+    pub(super) fn values(&self) -> [&(dyn ToSql + Sync); 8] {
+        [
+            &self.cn,
+            &self.dn,
+            &self.issuer,
+            &self.serial,
+            &self.sha1,
+            &self.dns,
+            &self.key_type,
+            &self.key_bits,
+        ]
+    }
+}
+
+/// Fills the search columns of the certificates `rows` names, from their
+/// DER (the rows a database held before schema version 2; import writes
+/// the columns with the row).
+fn fill(tx: &mut Transaction<'_>, rows: &[(i64, &[u8])]) -> Result<(), ExportError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -333,35 +396,14 @@ pub(super) fn fill(tx: &mut Transaction<'_>, rows: &[(i64, &[u8])]) -> Result<()
     let sink = tx
         .copy_in("COPY certexport_search_fill FROM STDIN (FORMAT binary)")
         .map_err(ExportError::backend)?;
-    let types = [
-        Type::INT8,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT_ARRAY,
-        Type::TEXT,
-        Type::INT4,
-    ];
+    let mut types = vec![Type::INT8];
+    types.extend(SearchColumns::TYPES);
     let mut writer = BinaryCopyInWriter::new(sink, &types);
     for &(id, der) in rows {
-        let facts = Facts::of(der)?;
-        let dns: Vec<String> = facts.dns_names().map(str::to_lowercase).collect();
-        let bits = facts.key_bits.and_then(|b| i32::try_from(b).ok());
-        writer
-            .write(&[
-                &id,
-                &facts.common_name.as_deref().map(str::to_lowercase),
-                &facts.subject.to_lowercase(),
-                &facts.issuer.to_lowercase(),
-                &facts.serial,
-                &facts.sha1,
-                &dns,
-                &facts.key_type.map(str::to_lowercase),
-                &bits,
-            ])
-            .map_err(ExportError::backend)?;
+        let columns = SearchColumns::of(der)?;
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&id];
+        values.extend(columns.values());
+        writer.write(&values).map_err(ExportError::backend)?;
     }
     writer.finish().map_err(ExportError::backend)?;
     tx.batch_execute(
