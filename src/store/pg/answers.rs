@@ -190,7 +190,11 @@ impl Answers {
                 let mut state = self.write();
                 state.observe(generation, self.entries.as_ref());
                 state.checked = Some(started);
-                true
+                // A check that took longer than the TTL read a counter
+                // already too old to trust: the bound holds from the
+                // moment the counter was asked for, not answered. (A zero
+                // TTL means a check for every answer: this one.)
+                self.ttl.is_zero() || self.trusted(&state)
             }
             Err(_) => false,
         }
@@ -298,6 +302,21 @@ mod tests {
         answers.insert(b"a".to_vec(), 1, &[certificate(1, 10)]);
         assert!(answers.get(b"a", at(1)).is_some());
         assert!(answers.get(b"a", || panic!("checked within the TTL")).is_some());
+    }
+
+    #[test]
+    fn a_check_slower_than_the_ttl_is_not_trusted() {
+        let answers = Answers::new(1 << 20, Duration::from_millis(20));
+        answers.insert(b"a".to_vec(), 1, &[certificate(1, 10)]);
+        let slow = || {
+            std::thread::sleep(Duration::from_millis(40));
+            Ok(1)
+        };
+        assert!(
+            answers.get(b"a", slow).is_none(),
+            "a counter read 40 ms ago under a 20 ms TTL"
+        );
+        assert!(answers.get(b"a", at(1)).is_some(), "a quick check is trusted");
     }
 
     #[test]

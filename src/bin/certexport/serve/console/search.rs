@@ -110,7 +110,9 @@ impl SearchForm {
         let mut text = String::new();
         let cn = self.cn.trim();
         if !cn.is_empty() {
-            text = format!("CN -contains \"{}\"", cn.replace('"', "\"\""));
+            // Quoted as the query language reads it: `\` and `"` escaped,
+            // so the name box holds a name, never query syntax.
+            text = format!("CN -contains \"{}\"", cn.replace('\\', "\\\\").replace('"', "\"\""));
         }
         let q = self.q.trim();
         if !q.is_empty() {
@@ -263,6 +265,8 @@ fn results_table(html: &mut String, form: &SearchForm, results: &SearchResults, 
 
 #[cfg(test)]
 mod tests {
+    use certexport::search::{Filter, Value};
+
     use super::*;
 
     fn form(query: &str) -> SearchForm {
@@ -281,6 +285,19 @@ mod tests {
         assert_eq!((planned.query.page, planned.query.sort), (2, SortField::NotAfter));
         assert_eq!(planned.query.direction, SortDirection::Descending);
         assert_eq!(planned.scope, Scope::default());
+    }
+
+    #[test]
+    fn the_name_box_holds_a_name_never_query_syntax() {
+        let caller = Caller::with_claims([Claim::ReadAllCollections]);
+        for name in [r"a\", r"a\\b", r#"x\" OR CN -contains ""#] {
+            let query = format!("cn={}", name.replace('\\', "%5C").replace('"', "%22").replace(' ', "+"));
+            let planned = form(&query).plan(&caller).ok().unwrap();
+            let Some(Filter::Term(term)) = planned.query.filter else {
+                panic!("{name:?} became more than one term");
+            };
+            assert_eq!(term.value, Value::Text(name.to_lowercase()), "{name:?}");
+        }
     }
 
     #[test]
