@@ -9,11 +9,11 @@ use certexport::options::{
 };
 use certexport::store::CertificateStore;
 use certexport::wire::{self, Casing};
-use certexport::{Caller, CertificateFormat, ExportError, ExportRequest, ExportSettings, Exporter, Lookup, Password};
+use certexport::{CertificateFormat, ExportError, ExportRequest, ExportSettings, Exporter, Lookup, Password};
 use clap::{Args, ValueEnum};
 
 use crate::failure::Failure;
-use crate::input::read_small_file;
+use crate::input::{self, read_small_file};
 use crate::output::{self, Existing};
 use crate::{StoreArgs, source};
 
@@ -181,7 +181,7 @@ pub(crate) fn export(args: &ExportArgs) -> Result<(), Failure> {
         (Some(body), Some(Api::Recover)) => recover_request(args, body)?,
         (body, api) => flags_request(args, body.as_ref().map(|b| b.as_slice()), api)?,
     };
-    let artifact = match exporter(args)?.export(&caller(args)?, &request) {
+    let artifact = match exporter(args)?.export(&input::caller(args.claims.as_deref())?, &request) {
         Ok(artifact) => artifact,
         Err(error) => {
             if args.json && matches!(shape, Shape::Avx) {
@@ -358,13 +358,6 @@ fn encryption(args: &ExportArgs) -> KeyEncryption {
         KeyScheme::Legacy3des => KeyEncryption::legacy_pkcs12_triple_des(),
     };
     args.iterations.map_or(encryption, |n| encryption.with_iterations(n))
-}
-
-fn caller(args: &ExportArgs) -> Result<Caller, Failure> {
-    Ok(match &args.claims {
-        Some(path) => Caller::from_claim_lines(&String::from_utf8_lossy(&read_small_file(path, "a claims file")?))?,
-        None => Caller::single_tenant_full_access(),
-    })
 }
 
 fn exporter(args: &ExportArgs) -> Result<Exporter<Box<dyn CertificateStore>>, Failure> {

@@ -21,7 +21,7 @@ use certexport::{Caller, ExportSettings, Exporter, Lookup};
 use clap::Args;
 
 use crate::failure::Failure;
-use crate::input::read_small_file;
+use crate::input;
 use crate::{StoreArgs, source};
 
 /// Who asks, in which scope, at which time.
@@ -94,10 +94,7 @@ pub(crate) struct ShowArgs {
 
 impl CallerArgs {
     fn caller(&self) -> Result<Caller, Failure> {
-        Ok(match &self.claims {
-            Some(path) => Caller::from_claim_lines(&String::from_utf8_lossy(&read_small_file(path, "a claims file")?))?,
-            None => Caller::single_tenant_full_access(),
-        })
+        Ok(input::caller(self.claims.as_deref())?)
     }
 
     fn scope(&self) -> Scope {
