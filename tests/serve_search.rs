@@ -18,10 +18,7 @@ mod serve_common;
 use base64::Engine;
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::Value;
-use serve_common::{Credential, Server, TestPki, callers_json, curl, path};
-
-const ALICE_PASSWORD: &str = "alice's pass phrase";
-const ADMIN_TOKEN: &str = "admin-token-4f1c9a";
+use serve_common::{ADMIN_TOKEN, ALICE_PASSWORD, Credential, Server, TestPki, callers_json, curl, path};
 
 struct Fixture {
     pki: TestPki,
